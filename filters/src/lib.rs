@@ -1,0 +1,1 @@
+//! Real-time image filters on RGBA8 frames (work in progress).

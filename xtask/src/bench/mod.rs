@@ -1,0 +1,36 @@
+//! Benchmark suites: each prints its own table.
+
+mod e2e;
+mod filters;
+mod frontend;
+mod server;
+
+use anyhow::Result;
+
+use crate::steps::Ctx;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// Filter kernels: criterion natively and wasm32+simd128 under Node.
+    Filters,
+    /// MJPEG fan-out under load: many viewers, one publisher.
+    Server,
+    /// Frame loop in headless Chromium.
+    Frontend,
+    /// Glass-to-viewer latency through browser, server and viewer.
+    E2e,
+}
+
+pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
+    let all = [Suite::Filters, Suite::Server, Suite::Frontend, Suite::E2e];
+    let suites = if suites.is_empty() { &all[..] } else { suites };
+    for suite in suites {
+        match suite {
+            Suite::Filters => filters::run(ctx)?,
+            Suite::Server => server::run(ctx)?,
+            Suite::Frontend => frontend::run(ctx)?,
+            Suite::E2e => e2e::run(ctx)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! `cargo xtask`: the project's own build tool (the Rust "xtask" convention).
+//!
+//! - [`tools`] finds or installs what the build needs (wasm32 target, trunk, wasm-bindgen,
+//!   wasm-opt, Chromium + chromedriver) and puts the project-local ones on `PATH`.
+//! - [`steps`] runs commands, echoes them, and tallies the test runners' summary lines.
+//! - [`bench`] holds one module per benchmark suite.
+//!
+//! `run` and `test` call `setup` first, so both work on a fresh machine.
+
+mod bench;
+mod steps;
+mod tools;
+
+use std::net::SocketAddr;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::steps::{Ctx, Tally, run};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "lenscast build tool")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install whatever is missing (and only that).
+    Setup {
+        /// Skip Chromium and chromedriver (only needed by tests).
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Build the frontend into `dist/` (release, offline).
+    Build,
+    /// Build the frontend and serve it with the release server.
+    Run {
+        /// Address the server listens on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Every check CI runs: fmt, clippy (native + wasm32), unit, wasm and browser tests.
+    Test,
+    /// Run benchmarks and print their tables.
+    Bench {
+        /// Which suites (default: all).
+        #[arg(value_enum)]
+        suites: Vec<bench::Suite>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let ctx = Ctx::new()?;
+    match cli.command {
+        Command::Setup { no_browser } => tools::setup(&ctx, !no_browser),
+        Command::Build => {
+            tools::setup(&ctx, false)?;
+            build_frontend(&ctx)
+        }
+        Command::Run { addr } => {
+            tools::setup(&ctx, false)?;
+            build_frontend(&ctx)?;
+            println!("\nlenscast: open http://{addr}/ (Ctrl-C stops the server)\n");
+            run(ctx
+                .cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "--package",
+                    "server",
+                    "--bin",
+                    "lenscast-server",
+                    "--",
+                    "--addr",
+                    &addr.to_string(),
+                    "--dist",
+                ])
+                .arg(ctx.root.join("dist")))
+        }
+        Command::Test => test(&ctx),
+        Command::Bench { suites } => {
+            tools::setup(&ctx, true)?;
+            bench::run(&ctx, &suites)
+        }
+    }
+}
+
+/// `trunk build --release --offline` into `dist/`.
+pub fn build_frontend(ctx: &Ctx) -> Result<()> {
+    run(ctx.cmd("trunk").args(["build", "--release", "--offline"]))
+}
+
+fn test(ctx: &Ctx) -> Result<()> {
+    tools::setup(ctx, true)?;
+    let mut tally = Tally::default();
+    let dist = ctx.root.join("dist");
+
+    tally.step("fmt", ctx.cargo().args(["fmt", "--all", "--check"]));
+    tally.step(
+        "clippy (native)",
+        ctx.cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    tally.step(
+        "clippy (wasm32)",
+        ctx.cargo().args([
+            "clippy",
+            "--package",
+            "filters",
+            "--package",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    tally.step(
+        "unit and integration tests",
+        ctx.cargo().args(["test", "--workspace"]),
+    );
+    tally.step(
+        "filters on wasm32 (Node)",
+        ctx.cargo().args([
+            "test",
+            "--package",
+            "filters",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    );
+    tally.step(
+        "frontend glue on wasm32 (headless Chromium)",
+        ctx.cargo()
+            .args([
+                "test",
+                "--package",
+                "frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CHROMEDRIVER", tools::chromedriver()),
+    );
+    let built = tally.step(
+        "frontend build (trunk)",
+        ctx.cmd("trunk").args(["build", "--release", "--offline"]),
+    );
+    if built {
+        tally.step(
+            "browser end-to-end",
+            ctx.cargo()
+                .args([
+                    "test",
+                    "--package",
+                    "e2e",
+                    "--",
+                    "--include-ignored",
+                    "--test-threads=1",
+                ])
+                .env("LENSCAST_DIST", &dist)
+                .env("LENSCAST_STATIC", ctx.root.join("static"))
+                .env("CHROMEDRIVER", tools::chromedriver()),
+        );
+    }
+    tally.finish()
+}
