@@ -128,7 +128,7 @@ fn test(ctx: &Ctx) -> Result<()> {
     );
     tally.step(
         "unit and integration tests",
-        ctx.cargo().args(["test", "--workspace"]),
+        ctx.cargo().args(["test", "--workspace", "--exclude", "frontend"]),
     );
     tally.step(
         "filters on wasm32 (Node)",
