@@ -128,7 +128,8 @@ fn test(ctx: &Ctx) -> Result<()> {
     );
     tally.step(
         "unit and integration tests",
-        ctx.cargo().args(["test", "--workspace", "--exclude", "frontend"]),
+        ctx.cargo()
+            .args(["test", "--workspace", "--exclude", "frontend"]),
     );
     tally.step(
         "filters on wasm32 (Node)",
@@ -156,7 +157,12 @@ fn test(ctx: &Ctx) -> Result<()> {
         "frontend build (trunk)",
         ctx.cmd("trunk").args(["build", "--release", "--offline"]),
     );
-    if built {
+    let server_built = tally.step(
+        "server binary for browser tests",
+        ctx.cargo()
+            .args(["build", "--package", "server", "--bin", "lenscast-server"]),
+    );
+    if built && server_built {
         tally.step(
             "browser end-to-end",
             ctx.cargo()
@@ -170,6 +176,10 @@ fn test(ctx: &Ctx) -> Result<()> {
                 ])
                 .env("LENSCAST_DIST", &dist)
                 .env("LENSCAST_STATIC", ctx.root.join("static"))
+                .env(
+                    "LENSCAST_SERVER_BIN",
+                    ctx.target_dir().join("debug/lenscast-server"),
+                )
                 .env("CHROMEDRIVER", tools::chromedriver()),
         );
     }

@@ -36,6 +36,11 @@ impl Ctx {
         cmd
     }
 
+    /// Cargo's target folder (honours `CARGO_TARGET_DIR`).
+    pub fn target_dir(&self) -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| self.root.join("target"), PathBuf::from)
+    }
+
     pub fn cargo(&self) -> Command {
         self.cmd(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
     }
