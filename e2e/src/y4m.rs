@@ -1,0 +1,96 @@
+//! Test videos for Chromium's `--use-file-for-fake-video-capture`: uncompressed Y4M
+//! (4:2:0), here vertical colour bars whose colours and luma the tests know.
+
+use std::{io::Write, path::Path};
+
+use anyhow::{Context, Result};
+
+/// The bars, left to right. Chosen with well-separated luma and colours that survive the
+/// trip through limited-range YCbCr and back.
+pub const BARS: [[u8; 3]; 4] = [[200, 40, 40], [40, 180, 60], [50, 70, 210], [230, 230, 230]];
+
+/// Rec. 601 luma of an sRGB colour, 0..=255 (what a grayscale filter should produce).
+pub fn luma(rgb: [u8; 3]) -> f64 {
+    0.299 * f64::from(rgb[0]) + 0.587 * f64::from(rgb[1]) + 0.114 * f64::from(rgb[2])
+}
+
+/// Limited-range ("video range") Rec. 601 YCbCr, as Chromium expects from a Y4M file.
+fn ycbcr(rgb: [u8; 3]) -> [u8; 3] {
+    let [r, g, b] = rgb.map(f64::from);
+    let y = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0;
+    let cb = 128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0;
+    let cr = 128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0;
+    [y, cb, cr].map(|v| v.round().clamp(0.0, 255.0) as u8)
+}
+
+/// The bar index (0..4) that column `x` of a `width`-wide frame belongs to.
+pub fn bar_at(x: u32, width: u32) -> usize {
+    ((x * 4) / width).min(3) as usize
+}
+
+/// Writes `frames` frames of `width`×`height` colour bars ([`BARS`]) at 30 fps.
+/// `width` and `height` must be even (4:2:0 subsampling).
+pub fn write_bars(path: &Path, width: u32, height: u32, frames: u32) -> Result<()> {
+    assert!(
+        width.is_multiple_of(2) && height.is_multiple_of(2),
+        "4:2:0 needs even dimensions"
+    );
+    let mut y_plane = Vec::with_capacity((width * height) as usize);
+    for _ in 0..height {
+        y_plane.extend((0..width).map(|x| ycbcr(BARS[bar_at(x, width)])[0]));
+    }
+    let (cw, ch) = (width / 2, height / 2);
+    let mut cb_plane = Vec::with_capacity((cw * ch) as usize);
+    let mut cr_plane = Vec::with_capacity((cw * ch) as usize);
+    for _ in 0..ch {
+        for cx in 0..cw {
+            let [_, cb, cr] = ycbcr(BARS[bar_at(cx * 2, width)]);
+            cb_plane.push(cb);
+            cr_plane.push(cr);
+        }
+    }
+    let mut out = Vec::new();
+    writeln!(out, "YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg")?;
+    for _ in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&y_plane);
+        out.extend_from_slice(&cb_plane);
+        out.extend_from_slice(&cr_plane);
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ycbcr_round_trips_known_colours() {
+        // Inverse of the limited-range Rec. 601 transform.
+        for rgb in BARS {
+            let [y, cb, cr] = ycbcr(rgb).map(f64::from);
+            let r = 1.164 * (y - 16.0) + 1.596 * (cr - 128.0);
+            let g = 1.164 * (y - 16.0) - 0.392 * (cb - 128.0) - 0.813 * (cr - 128.0);
+            let b = 1.164 * (y - 16.0) + 2.017 * (cb - 128.0);
+            for (got, want) in [r, g, b].into_iter().zip(rgb) {
+                assert!((got - f64::from(want)).abs() < 3.0, "{rgb:?} -> {got}");
+            }
+        }
+    }
+
+    #[test]
+    fn writes_header_and_frames() {
+        let dir = std::env::temp_dir().join(format!("lenscast-y4m-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bars.y4m");
+        write_bars(&path, 64, 32, 3).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = b"YUV4MPEG2 W64 H32 F30:1 Ip A1:1 C420jpeg\n";
+        assert!(bytes.starts_with(header));
+        let frame = 6 + 64 * 32 * 3 / 2;
+        assert_eq!(bytes.len(), header.len() + 3 * frame);
+        // First luma sample of the first frame is the first bar's Y.
+        assert_eq!(bytes[header.len() + 6], ycbcr(BARS[0])[0]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
