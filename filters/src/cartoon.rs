@@ -1,0 +1,39 @@
+//! Cartoon: box blur of radius `r`, then `n` posterize levels, with the pixels whose Sobel
+//! strength (of the blurred luma) exceeds `e` painted black.
+
+use crate::{
+    blur::box_blur,
+    color::Lut,
+    edges::{luma_plane, sobel_plane},
+    frame::Frame,
+    scratch::{Scratch, grow},
+};
+
+pub(crate) fn cartoon(
+    frame: &mut Frame<'_>,
+    r: u32,
+    levels: &Lut,
+    edge: u8,
+    scratch: &mut Scratch,
+) {
+    box_blur(frame, r, scratch);
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let plane = grow(&mut scratch.luma, w * h);
+    luma_plane(frame, plane);
+    let strength = grow(&mut scratch.luma2, w * h);
+    let sum = grow(&mut scratch.sum_row, w + 2);
+    let diff = grow(&mut scratch.diff_row, w + 2);
+    sobel_plane(plane, w, h, strength, sum, diff);
+    for (row, s) in frame.rows_mut().zip(strength.chunks_exact(w)) {
+        let (px, _) = row.as_chunks_mut::<4>();
+        for (p, &s) in px.iter_mut().zip(s) {
+            if s > edge {
+                p[..3].fill(0);
+            } else {
+                for c in &mut p[..3] {
+                    *c = levels[usize::from(*c)];
+                }
+            }
+        }
+    }
+}

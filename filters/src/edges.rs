@@ -1,0 +1,242 @@
+//! Edge filters on the luma plane: Sobel, Canny and emboss.
+//!
+//! Each one first writes the frame's luma into a byte plane, then walks it a row at a time
+//! with the rows above and below (replicating the border rows and columns), and writes a grey
+//! result back with the frame's alpha kept.
+
+use crate::{
+    color::luma,
+    frame::Frame,
+    scratch::{Scratch, grow},
+};
+
+/// Writes the luma of every pixel of `frame` into `plane` (tight, `width` bytes a row).
+pub(crate) fn luma_plane(frame: &Frame<'_>, plane: &mut [u8]) {
+    let w = frame.width() as usize;
+    for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(w)) {
+        let (px, _) = src.as_chunks::<4>();
+        for (d, p) in dst.iter_mut().zip(px) {
+            *d = luma(p[0], p[1], p[2]);
+        }
+    }
+}
+
+/// Sets R, G, B of every pixel of `row` to `grey[x]`.
+pub(crate) fn write_grey(row: &mut [u8], grey: &[u8]) {
+    let (px, _) = row.as_chunks_mut::<4>();
+    for (p, &g) in px.iter_mut().zip(grey) {
+        p[0] = g;
+        p[1] = g;
+        p[2] = g;
+    }
+}
+
+/// The rows above, at and below `y`, borders replicated.
+fn neighbours(plane: &[u8], w: usize, h: usize, y: usize) -> [&[u8]; 3] {
+    let row = |y: usize| &plane[y * w..(y + 1) * w];
+    [row(y.saturating_sub(1)), row(y), row((y + 1).min(h - 1))]
+}
+
+/// Sobel gradients of row `y`: `gx` and `gy` for each of the `w` pixels.
+/// `sum` and `diff` are `w + 2` long: the vertical smoothing and difference, padded.
+fn sobel_row(
+    [a, b, c]: [&[u8]; 3],
+    sum: &mut [i16],
+    diff: &mut [i16],
+    mut each: impl FnMut(usize, i16, i16),
+) {
+    let w = b.len();
+    for x in 0..w {
+        let (a, b, c) = (i16::from(a[x]), i16::from(b[x]), i16::from(c[x]));
+        sum[x + 1] = a + 2 * b + c;
+        diff[x + 1] = c - a;
+    }
+    sum[0] = sum[1];
+    diff[0] = diff[1];
+    sum[w + 1] = sum[w];
+    diff[w + 1] = diff[w];
+    for x in 0..w {
+        let gx = sum[x + 2] - sum[x];
+        let gy = diff[x] + 2 * diff[x + 1] + diff[x + 2];
+        each(x, gx, gy);
+    }
+}
+
+/// Sobel edge strength `min(255, (|gx| + |gy|) / 2)` as grey.
+pub(crate) fn sobel(frame: &mut Frame<'_>, scratch: &mut Scratch) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let plane = grow(&mut scratch.luma, w * h);
+    luma_plane(frame, plane);
+    let out = grow(&mut scratch.luma2, w);
+    let sum = grow(&mut scratch.sum_row, w + 2);
+    let diff = grow(&mut scratch.diff_row, w + 2);
+    for y in 0..h {
+        sobel_row(neighbours(plane, w, h, y), sum, diff, |x, gx, gy| {
+            out[x] = sobel_magnitude(gx, gy);
+        });
+        write_grey(frame.row_mut(y as u32), out);
+    }
+}
+
+#[inline]
+pub(crate) fn sobel_magnitude(gx: i16, gy: i16) -> u8 {
+    u16::midpoint(gx.unsigned_abs(), gy.unsigned_abs()).min(255) as u8
+}
+
+/// Sobel magnitudes `min(255, (|gx| + |gy|) / 2)` of a luma plane into `out`.
+pub(crate) fn sobel_plane(
+    plane: &[u8],
+    w: usize,
+    h: usize,
+    out: &mut [u8],
+    sum: &mut [i16],
+    diff: &mut [i16],
+) {
+    for (y, dst) in out.chunks_exact_mut(w).enumerate() {
+        sobel_row(neighbours(plane, w, h, y), sum, diff, |x, gx, gy| {
+            dst[x] = sobel_magnitude(gx, gy);
+        });
+    }
+}
+
+/// Emboss: `128 + (below-right three) - (above-left three)` of the luma, clamped.
+pub(crate) fn emboss(frame: &mut Frame<'_>, scratch: &mut Scratch) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let plane = grow(&mut scratch.luma, w * h);
+    luma_plane(frame, plane);
+    let out = grow(&mut scratch.luma2, w);
+    for y in 0..h {
+        let [a, b, c] = neighbours(plane, w, h, y);
+        for x in 0..w {
+            let (l, r) = (x.saturating_sub(1), (x + 1).min(w - 1));
+            let light = i32::from(c[r]) + i32::from(b[r]) + i32::from(c[x]);
+            let dark = i32::from(a[l]) + i32::from(b[l]) + i32::from(a[x]);
+            out[x] = (128 + light - dark).clamp(0, 255) as u8;
+        }
+        write_grey(frame.row_mut(y as u32), out);
+    }
+}
+
+/// Canny: 5×5 binomial blur of the luma, Sobel gradients, non-maximum suppression along the
+/// gradient direction (4 sectors), double threshold on `|gx| + |gy|`, and hysteresis
+/// (8-connected). Edges are white, the rest black; the outermost pixels are never edges.
+pub(crate) fn canny(frame: &mut Frame<'_>, lo: u16, hi: u16, scratch: &mut Scratch) {
+    let (lo, hi) = (lo.min(hi), hi.max(lo));
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let plane = grow(&mut scratch.luma, w * h);
+    luma_plane(frame, plane);
+    let smooth = grow(&mut scratch.luma2, w * h);
+    binomial5(plane, smooth, w, h);
+    let mag = grow(&mut scratch.mag, w * h);
+    let dir = grow(&mut scratch.dir, w * h);
+    let sum = grow(&mut scratch.sum_row, w + 2);
+    let diff = grow(&mut scratch.diff_row, w + 2);
+    for y in 0..h {
+        let (m_row, d_row) = (&mut mag[y * w..(y + 1) * w], &mut dir[y * w..(y + 1) * w]);
+        sobel_row(neighbours(smooth, w, h, y), sum, diff, |x, gx, gy| {
+            m_row[x] = gx.unsigned_abs() + gy.unsigned_abs();
+            d_row[x] = sector(gx, gy);
+        });
+    }
+    // `plane` is free again: it now holds the classes 0 (none), 1 (weak), 2 (edge).
+    let class = plane;
+    class.fill(0);
+    let stack = &mut scratch.stack;
+    stack.clear();
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w - 1 {
+            let i = y * w + x;
+            let m = mag[i];
+            if m < lo || m == 0 {
+                continue;
+            }
+            let (before, after) = match dir[i] {
+                0 => (i - 1, i + 1),
+                1 => (i - w - 1, i + w + 1),
+                2 => (i - w, i + w),
+                _ => (i - w + 1, i + w - 1),
+            };
+            if m > mag[before] && m >= mag[after] {
+                if m >= hi {
+                    class[i] = 2;
+                    stack.push(i as u32);
+                } else {
+                    class[i] = 1;
+                }
+            }
+        }
+    }
+    while let Some(i) = stack.pop() {
+        let i = i as usize;
+        for j in [
+            i - w - 1,
+            i - w,
+            i - w + 1,
+            i - 1,
+            i + 1,
+            i + w - 1,
+            i + w,
+            i + w + 1,
+        ] {
+            if class[j] == 1 {
+                class[j] = 2;
+                stack.push(j as u32);
+            }
+        }
+    }
+    for (y, row) in frame.rows_mut().enumerate() {
+        let (px, _) = row.as_chunks_mut::<4>();
+        for (p, &c) in px.iter_mut().zip(&class[y * w..(y + 1) * w]) {
+            let v = if c == 2 { 255 } else { 0 };
+            p[0] = v;
+            p[1] = v;
+            p[2] = v;
+        }
+    }
+}
+
+/// Direction sector of the gradient: 0 horizontal, 1 diagonal `\`, 2 vertical, 3 diagonal `/`
+/// (in image coordinates, y down). tan(22.5°) ≈ 106/256.
+#[inline]
+fn sector(gx: i16, gy: i16) -> u8 {
+    let (ax, ay) = (i32::from(gx.unsigned_abs()), i32::from(gy.unsigned_abs()));
+    if ay * 256 <= ax * 106 {
+        0
+    } else if ax * 256 <= ay * 106 {
+        2
+    } else if (gx > 0) == (gy > 0) {
+        1
+    } else {
+        3
+    }
+}
+
+/// Separable `[1 4 6 4 1] / 16` blur of a byte plane, rounding after each pass, borders
+/// replicated. The horizontal pass goes into `dst`, the vertical one back into `src`... then
+/// copied, so the result ends up in `dst`.
+fn binomial5(src: &mut [u8], dst: &mut [u8], w: usize, h: usize) {
+    for (s, d) in src.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
+        for x in 0..w {
+            let at = |k: isize| u32::from(s[(x as isize + k).clamp(0, w as isize - 1) as usize]);
+            let v = at(-2) + 4 * at(-1) + 6 * at(0) + 4 * at(1) + at(2);
+            d[x] = ((v + 8) >> 4) as u8;
+        }
+    }
+    for y in 0..h {
+        let row = |k: isize| {
+            let yy = (y as isize + k).clamp(0, h as isize - 1) as usize;
+            &dst[yy * w..(yy + 1) * w]
+        };
+        let (r0, r1, r2, r3, r4) = (row(-2), row(-1), row(0), row(1), row(2));
+        let out = &mut src[y * w..(y + 1) * w];
+        for x in 0..w {
+            let v = u32::from(r0[x])
+                + 4 * u32::from(r1[x])
+                + 6 * u32::from(r2[x])
+                + 4 * u32::from(r3[x])
+                + u32::from(r4[x]);
+            out[x] = ((v + 8) >> 4) as u8;
+        }
+    }
+    dst.copy_from_slice(src);
+}

@@ -1,0 +1,283 @@
+//! The pipeline: compiles a [`PipelineSpec`] into stages (fusing runs of colour filters),
+//! holds custom filters beside them, and applies everything in place to each frame.
+
+use crate::{
+    blur::{box_blur, gaussian, gaussian_weights, sharpen},
+    cartoon::cartoon,
+    catalog::Kind,
+    color::{ColorProgram, Lut, posterize_table},
+    edges::{canny, emboss, sobel},
+    frame::Frame,
+    mirror::mirror,
+    motion::MotionState,
+    pixelate::pixelate,
+    scratch::Scratch,
+    spec::{FilterSpec, PipelineSpec},
+    vignette::vignette,
+};
+
+/// A filter written outside this crate, run in a [`Pipeline`] beside the built-in ones.
+///
+/// `apply` changes the frame in place; `scratch` is working memory shared with the other
+/// stages (see [`Scratch::bytes`]), so a filter that needs a buffer allocates it only once.
+pub trait Filter {
+    /// The stage label reported by [`Pipeline::apply_observed`].
+    fn label(&self) -> &str;
+    fn apply(&mut self, frame: &mut Frame<'_>, scratch: &mut Scratch);
+}
+
+/// One compiled built-in stage.
+enum Op {
+    Color(ColorProgram),
+    Blur(u32),
+    Gaussian(Vec<u32>),
+    Sharpen { weights: Vec<u32>, amount_q8: i32 },
+    Pixelate(u32),
+    Sobel,
+    Canny { lo: u16, hi: u16 },
+    Emboss,
+    Cartoon { r: u32, levels: Box<Lut>, edge: u8 },
+    Vignette(f32),
+    Mirror,
+    Motion(u8, MotionState),
+}
+
+struct Stage {
+    label: String,
+    op: Op,
+}
+
+enum Step {
+    Builtin(usize),
+    Custom(usize),
+}
+
+/// An ordered list of filters with the memory they need. Reuse one pipeline for every frame.
+pub struct Pipeline {
+    spec: PipelineSpec,
+    stages: Vec<Stage>,
+    /// Custom filters and the spec position each runs before (`spec.filters.len()` = at the end).
+    custom: Vec<(usize, Box<dyn Filter>)>,
+    plan: Vec<Step>,
+    scratch: Scratch,
+}
+
+impl Pipeline {
+    pub fn new(spec: PipelineSpec) -> Self {
+        let mut pipeline = Self {
+            spec: PipelineSpec::default(),
+            stages: Vec::new(),
+            custom: Vec::new(),
+            plan: Vec::new(),
+            scratch: Scratch::new(),
+        };
+        pipeline.set_spec(spec);
+        pipeline
+    }
+
+    pub fn spec(&self) -> &PipelineSpec {
+        &self.spec
+    }
+
+    /// Replaces the spec. Stages are recompiled (tables and weights, microseconds); stateful
+    /// filters keep their state (the k-th motion filter inherits the old k-th one's), and the
+    /// scratch memory is kept, so changing a slider costs no per-frame allocation.
+    pub fn set_spec(&mut self, spec: PipelineSpec) {
+        if spec == self.spec && !self.plan.is_empty() {
+            return;
+        }
+        let mut states: Vec<MotionState> = self
+            .stages
+            .drain(..)
+            .filter_map(|stage| match stage.op {
+                Op::Motion(_, state) => Some(state),
+                _ => None,
+            })
+            .collect();
+        states.reverse();
+        self.spec = spec;
+        let len = self.spec.filters.len();
+        for (position, _) in &mut self.custom {
+            *position = (*position).min(len);
+        }
+        self.rebuild(&mut states);
+    }
+
+    /// Inserts `filter` so that it runs just before spec filter `position` (0 = first;
+    /// `spec().filters.len()` or more = after the last). Custom filters at the same position
+    /// run in insertion order. After a `set_spec`, positions past the end move to the end.
+    pub fn insert_filter(&mut self, position: usize, filter: Box<dyn Filter>) {
+        let position = position.min(self.spec.filters.len());
+        let at = self.custom.partition_point(|(p, _)| *p <= position);
+        self.custom.insert(at, (position, filter));
+        let mut states = self.take_states();
+        self.rebuild(&mut states);
+    }
+
+    /// Appends `filter` after every current filter.
+    pub fn push_filter(&mut self, filter: Box<dyn Filter>) {
+        self.insert_filter(usize::MAX, filter);
+    }
+
+    /// Removes every custom filter.
+    pub fn clear_custom(&mut self) -> Vec<Box<dyn Filter>> {
+        let removed = self.custom.drain(..).map(|(_, f)| f).collect();
+        let mut states = self.take_states();
+        self.rebuild(&mut states);
+        removed
+    }
+
+    /// Stage labels in run order: built-in names, fused colour runs as `a+b`, custom labels.
+    pub fn stage_labels(&self) -> impl Iterator<Item = &str> + '_ {
+        self.plan.iter().map(|step| match step {
+            Step::Builtin(i) => self.stages[*i].label.as_str(),
+            Step::Custom(i) => self.custom[*i].1.label(),
+        })
+    }
+
+    pub fn apply(&mut self, frame: &mut Frame<'_>) {
+        self.apply_observed(frame, &mut |_| {});
+    }
+
+    /// Applies every stage in order, calling `on_stage(label)` right after each finishes.
+    pub fn apply_observed(&mut self, frame: &mut Frame<'_>, on_stage: &mut dyn FnMut(&str)) {
+        for step in &self.plan {
+            match *step {
+                Step::Builtin(i) => {
+                    let stage = &mut self.stages[i];
+                    run(&mut stage.op, frame, &mut self.scratch);
+                    on_stage(&stage.label);
+                }
+                Step::Custom(i) => {
+                    let filter = &mut self.custom[i].1;
+                    filter.apply(frame, &mut self.scratch);
+                    on_stage(filter.label());
+                }
+            }
+        }
+    }
+
+    fn take_states(&mut self) -> Vec<MotionState> {
+        let mut states: Vec<MotionState> = self
+            .stages
+            .iter_mut()
+            .filter_map(|stage| match &mut stage.op {
+                Op::Motion(_, state) => Some(std::mem::take(state)),
+                _ => None,
+            })
+            .collect();
+        states.reverse();
+        states
+    }
+
+    /// Compiles the spec into stages and interleaves the custom filters; `states` (reversed)
+    /// hands old motion state to the new motion stages in order.
+    fn rebuild(&mut self, states: &mut Vec<MotionState>) {
+        self.stages.clear();
+        self.plan.clear();
+        let filters = &self.spec.filters;
+        let mut custom = 0;
+        let mut i = 0;
+        while i <= filters.len() {
+            while custom < self.custom.len() && self.custom[custom].0 == i {
+                self.plan.push(Step::Custom(custom));
+                custom += 1;
+            }
+            if i == filters.len() {
+                break;
+            }
+            let kind = filters[i].kind();
+            let (stage, next) = if kind.is_color() {
+                // A colour run ends at a non-colour filter or where a custom filter sits.
+                let stop = self.custom.get(custom).map_or(filters.len(), |(p, _)| *p);
+                let end = (i..filters.len().min(stop))
+                    .find(|&j| !filters[j].kind().is_color())
+                    .unwrap_or(filters.len().min(stop));
+                let run = &filters[i..end];
+                let label = run
+                    .iter()
+                    .map(FilterSpec::name)
+                    .collect::<Vec<_>>()
+                    .join("+");
+                let op = Op::Color(ColorProgram::new(run));
+                (Stage { label, op }, end)
+            } else {
+                let op = compile(&filters[i], states);
+                let label = filters[i].name().to_owned();
+                (Stage { label, op }, i + 1)
+            };
+            self.plan.push(Step::Builtin(self.stages.len()));
+            self.stages.push(stage);
+            i = next;
+        }
+    }
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Self::new(PipelineSpec::default())
+    }
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("spec", &self.spec.to_string())
+            .field("stages", &self.stage_labels().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the op of one non-colour filter from its (validated) parameters.
+fn compile(spec: &FilterSpec, states: &mut Vec<MotionState>) -> Op {
+    let v = |i| spec.value(i);
+    match spec.kind() {
+        Kind::Blur => Op::Blur(v(0) as u32),
+        Kind::Gaussian => Op::Gaussian(gaussian_weights(v(0))),
+        Kind::Sharpen => Op::Sharpen {
+            weights: gaussian_weights(v(1)),
+            amount_q8: (v(0) * 256.0).round() as i32,
+        },
+        Kind::Pixelate => Op::Pixelate(v(0) as u32),
+        Kind::Sobel => Op::Sobel,
+        Kind::Canny => Op::Canny {
+            lo: v(0) as u16,
+            hi: v(1) as u16,
+        },
+        Kind::Emboss => Op::Emboss,
+        Kind::Cartoon => Op::Cartoon {
+            r: v(0) as u32,
+            levels: posterize_table(v(1) as u32),
+            edge: v(2) as u8,
+        },
+        Kind::Vignette => Op::Vignette(v(0)),
+        Kind::Mirror => Op::Mirror,
+        Kind::Motion => Op::Motion(v(0) as u8, states.pop().unwrap_or_default()),
+        colour => unreachable!("colour filter {colour:?} is compiled into a ColorProgram"),
+    }
+}
+
+fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch) {
+    match op {
+        Op::Color(program) => {
+            if let Some(all) = frame.tight_mut() {
+                program.apply_row(all);
+            } else {
+                for row in frame.rows_mut() {
+                    program.apply_row(row);
+                }
+            }
+        }
+        Op::Blur(r) => box_blur(frame, *r, scratch),
+        Op::Gaussian(weights) => gaussian(frame, weights, scratch),
+        Op::Sharpen { weights, amount_q8 } => sharpen(frame, weights, *amount_q8, scratch),
+        Op::Pixelate(size) => pixelate(frame, *size, scratch),
+        Op::Sobel => sobel(frame, scratch),
+        Op::Canny { lo, hi } => canny(frame, *lo, *hi, scratch),
+        Op::Emboss => emboss(frame, scratch),
+        Op::Cartoon { r, levels, edge } => cartoon(frame, *r, levels, *edge, scratch),
+        Op::Vignette(strength) => vignette(frame, *strength, scratch),
+        Op::Mirror => mirror(frame),
+        Op::Motion(threshold, state) => state.apply(frame, *threshold, scratch),
+    }
+}

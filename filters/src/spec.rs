@@ -1,0 +1,365 @@
+//! Pipeline specifications: validated filter parameters, the URL-safe text form
+//! (`grayscale|blur:r=3|canny:lo=40,hi=90`) and serde support.
+//!
+//! Every way into a [`FilterSpec`] (constructor, `set_param`, text, serde) goes through the same
+//! range checks, so a `Pipeline` never sees an invalid parameter.
+
+use std::{collections::BTreeMap, fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, catalog};
+
+/// Most filters one pipeline may hold.
+pub const MAX_FILTERS: usize = 32;
+/// Longest accepted pipeline text, in bytes.
+pub const MAX_SPEC_LEN: usize = 2048;
+
+/// A filter name or parameter that is not valid.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum SpecError {
+    #[error("unknown filter `{name}` (known: {known})", known = known_names())]
+    UnknownFilter { name: String },
+    #[error("{filter}: unknown parameter `{param}` ({allowed})")]
+    UnknownParam {
+        filter: &'static str,
+        param: String,
+        allowed: String,
+    },
+    #[error("{filter}: {param}={value} is out of range {min}..={max}")]
+    OutOfRange {
+        filter: &'static str,
+        param: &'static str,
+        value: f32,
+        min: f32,
+        max: f32,
+    },
+    #[error("{filter}: {param}={value} must be a whole number in {min}..={max}")]
+    NotWhole {
+        filter: &'static str,
+        param: &'static str,
+        value: f32,
+        min: f32,
+        max: f32,
+    },
+}
+
+/// Pipeline text that cannot be parsed.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error("filter {position} has an empty name")]
+    EmptyName { position: usize },
+    #[error("{filter}: `{text}` is not of the form name=value")]
+    NotAssignment { filter: &'static str, text: String },
+    #[error("{filter}: {param}=`{text}` is not a number (range {min}..={max})")]
+    NotANumber {
+        filter: &'static str,
+        param: &'static str,
+        text: String,
+        min: f32,
+        max: f32,
+    },
+    #[error("{filter}: parameter {param} is given twice")]
+    Duplicate {
+        filter: &'static str,
+        param: &'static str,
+    },
+    #[error("pipeline has {count} filters, at most {max} allowed", max = MAX_FILTERS)]
+    TooManyFilters { count: usize },
+    #[error("pipeline text is {len} bytes long, at most {max} allowed", max = MAX_SPEC_LEN)]
+    TooLong { len: usize },
+}
+
+fn known_names() -> String {
+    catalog()
+        .iter()
+        .map(|info| info.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn allowed_params(info: &FilterInfo) -> String {
+    if info.params.is_empty() {
+        return "it takes none".to_owned();
+    }
+    let names: Vec<String> = info
+        .params
+        .iter()
+        .map(|p| format!("{} in {}..={}", p.name, p.min, p.max))
+        .collect();
+    format!("allowed: {}", names.join(", "))
+}
+
+/// One built-in filter with validated parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawFilter", into = "RawFilter")]
+pub struct FilterSpec {
+    kind: Kind,
+    values: [f32; MAX_PARAMS],
+}
+
+impl FilterSpec {
+    /// The filter `name` with every parameter at its default.
+    pub fn new(name: &str) -> Result<Self, SpecError> {
+        let kind = Kind::from_name(name).ok_or_else(|| SpecError::UnknownFilter {
+            name: name.chars().take(64).collect(),
+        })?;
+        let mut values = [0.0; MAX_PARAMS];
+        for (value, param) in values.iter_mut().zip(kind.info().params) {
+            *value = param.default;
+        }
+        Ok(Self { kind, values })
+    }
+
+    pub fn name(&self) -> &str {
+        self.info().name
+    }
+
+    /// The catalog entry of this filter.
+    pub fn info(&self) -> &'static FilterInfo {
+        self.kind.info()
+    }
+
+    pub fn param(&self, name: &str) -> Option<f32> {
+        self.index_of(name).map(|i| self.values[i])
+    }
+
+    /// Sets a parameter after checking it exists and is in range (and whole, for whole-step ones).
+    pub fn set_param(&mut self, name: &str, value: f32) -> Result<(), SpecError> {
+        let info = self.info();
+        let index = self.index_of(name).ok_or_else(|| SpecError::UnknownParam {
+            filter: info.name,
+            param: name.chars().take(64).collect(),
+            allowed: allowed_params(info),
+        })?;
+        let param = &info.params[index];
+        self.values[index] = check_value(info, param, value)?;
+        Ok(())
+    }
+
+    /// `(name, value)` of every parameter, in catalog order.
+    pub fn params(&self) -> impl Iterator<Item = (&str, f32)> + '_ {
+        self.info()
+            .params
+            .iter()
+            .zip(self.values)
+            .map(|(p, v)| (p.name, v))
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Parameter `index` (catalog order); the kernels read their values through this.
+    pub(crate) fn value(&self, index: usize) -> f32 {
+        self.values[index]
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.info().params.iter().position(|p| p.name == name)
+    }
+}
+
+fn check_value(info: &FilterInfo, param: &ParamInfo, value: f32) -> Result<f32, SpecError> {
+    // NaN fails both comparisons, so it is reported as out of range.
+    if !(value >= param.min && value <= param.max) {
+        return Err(SpecError::OutOfRange {
+            filter: info.name,
+            param: param.name,
+            value,
+            min: param.min,
+            max: param.max,
+        });
+    }
+    if param.whole() && value.fract() != 0.0 {
+        return Err(SpecError::NotWhole {
+            filter: info.name,
+            param: param.name,
+            value,
+            min: param.min,
+            max: param.max,
+        });
+    }
+    // -0.0 and 0.0 are the same setting; keep one so Display and equality agree.
+    Ok(if value == 0.0 { 0.0 } else { value })
+}
+
+/// Writes `name` or `name:p=v,q=w`, listing only parameters that differ from their default.
+impl fmt::Display for FilterSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        let mut separator = ':';
+        for (param, value) in self.info().params.iter().zip(self.values) {
+            if value.to_bits() != param.default.to_bits() {
+                write!(f, "{separator}{}={value}", param.name)?;
+                separator = ',';
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for FilterSpec {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        parse_filter(text, 0)
+    }
+}
+
+fn parse_filter(text: &str, position: usize) -> Result<FilterSpec, ParseError> {
+    let (name, args) = match text.split_once(':') {
+        Some((name, args)) => (name.trim(), Some(args)),
+        None => (text.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(ParseError::EmptyName { position });
+    }
+    let mut spec = FilterSpec::new(name)?;
+    let info = spec.info();
+    let Some(args) = args else {
+        return Ok(spec);
+    };
+    let mut seen = [false; MAX_PARAMS];
+    for arg in args.split(',') {
+        let arg = arg.trim();
+        if arg.is_empty() {
+            // Tolerate `blur:` and trailing commas: nothing to set.
+            continue;
+        }
+        let Some((key, value)) = arg.split_once('=') else {
+            return Err(ParseError::NotAssignment {
+                filter: info.name,
+                text: arg.chars().take(64).collect(),
+            });
+        };
+        let key = key.trim();
+        let index = spec.index_of(key).ok_or_else(|| SpecError::UnknownParam {
+            filter: info.name,
+            param: key.chars().take(64).collect(),
+            allowed: allowed_params(info),
+        })?;
+        let param = &info.params[index];
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(ParseError::Duplicate {
+                filter: info.name,
+                param: param.name,
+            });
+        }
+        let value = value.trim();
+        let number = value
+            .parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| ParseError::NotANumber {
+                filter: info.name,
+                param: param.name,
+                text: value.chars().take(64).collect(),
+                min: param.min,
+                max: param.max,
+            })?;
+        spec.values[index] = check_value(info, param, number)?;
+    }
+    Ok(spec)
+}
+
+/// An ordered list of filters; the text form is the filters joined by `|`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "RawPipeline")]
+pub struct PipelineSpec {
+    pub filters: Vec<FilterSpec>,
+}
+
+impl PipelineSpec {
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+}
+
+impl fmt::Display for PipelineSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, filter) in self.filters.iter().enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            write!(f, "{filter}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for PipelineSpec {
+    type Err = ParseError;
+
+    /// `""` (or only spaces) is the empty pipeline; empty segments (`a||b`) are errors.
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        if text.len() > MAX_SPEC_LEN {
+            return Err(ParseError::TooLong { len: text.len() });
+        }
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let count = text.split('|').count();
+        if count > MAX_FILTERS {
+            return Err(ParseError::TooManyFilters { count });
+        }
+        let filters = text
+            .split('|')
+            .enumerate()
+            .map(|(i, part)| parse_filter(part, i + 1))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { filters })
+    }
+}
+
+/// The serde shape of a filter: `{"name": "blur", "params": {"r": 3}}`.
+#[derive(Serialize, Deserialize)]
+struct RawFilter {
+    name: String,
+    #[serde(default)]
+    params: BTreeMap<String, f32>,
+}
+
+impl TryFrom<RawFilter> for FilterSpec {
+    type Error = SpecError;
+
+    fn try_from(raw: RawFilter) -> Result<Self, SpecError> {
+        let mut spec = FilterSpec::new(&raw.name)?;
+        for (name, value) in raw.params {
+            spec.set_param(&name, value)?;
+        }
+        Ok(spec)
+    }
+}
+
+impl From<FilterSpec> for RawFilter {
+    fn from(spec: FilterSpec) -> Self {
+        RawFilter {
+            name: spec.name().to_owned(),
+            params: spec.params().map(|(n, v)| (n.to_owned(), v)).collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPipeline {
+    filters: Vec<FilterSpec>,
+}
+
+impl TryFrom<RawPipeline> for PipelineSpec {
+    type Error = ParseError;
+
+    fn try_from(raw: RawPipeline) -> Result<Self, ParseError> {
+        if raw.filters.len() > MAX_FILTERS {
+            return Err(ParseError::TooManyFilters {
+                count: raw.filters.len(),
+            });
+        }
+        Ok(Self {
+            filters: raw.filters,
+        })
+    }
+}
