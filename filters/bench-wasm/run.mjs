@@ -1,0 +1,93 @@
+// The filters benchmark under Node (V8, as in Chrome): times each case of cases.txt on a
+// 1280x720 frame in the wasm32+simd128 build, reads criterion's native medians, prints the
+// table and writes the wasm medians as JSON.
+//
+// node run.mjs WASM CASES CRITERION_DIR OUT_JSON
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const [wasmPath, casesPath, criterionDir, outPath] = process.argv.slice(2);
+const WIDTH = 1280, HEIGHT = 720;
+const RUNS = 60, WARMUP = 8, MAX_MS = 3000;
+
+// Target (ms) per case id, from the issue; absent = no target.
+const TARGETS = {
+  grayscale: 0.7, invert: 0.7, threshold: 0.7, 'chain-bcs': 0.7, 'chain-gcg': 0.7,
+  sepia: 0.7, posterize: 0.7, sobel: 2.0, 'blur-r1': 4, 'blur-r5': 4, 'blur-r50': 4,
+  'gaussian-1.5': 5, canny: 7, cartoon: 12,
+};
+
+const cases = readFileSync(casesPath, 'utf8').split('\n')
+  .filter((l) => l.trim() && !l.startsWith('#'))
+  .map((l) => { const [id, spec] = l.split('\t'); return { id, spec }; });
+
+const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
+const wasm = instance.exports;
+
+// Camera-like content: smooth gradients, a few edges, sensor noise (fixed seed).
+const source = new Uint8Array(WIDTH * HEIGHT * 4);
+let seed = 0x2545f491;
+const noise = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % 17 - 8; };
+for (let y = 0; y < HEIGHT; y++) {
+  for (let x = 0; x < WIDTH; x++) {
+    const i = (y * WIDTH + x) * 4;
+    const disc = ((x - 640) ** 2 + (y - 360) ** 2) < 200 ** 2 ? 90 : 0;
+    const stripes = (x >> 6) % 2 ? 40 : 0;
+    source[i] = Math.min(255, Math.max(0, (x * 255) / WIDTH + disc + noise()));
+    source[i + 1] = Math.min(255, Math.max(0, (y * 255) / HEIGHT + stripes + noise()));
+    source[i + 2] = Math.min(255, Math.max(0, 128 + disc - stripes + noise()));
+    source[i + 3] = 255;
+  }
+}
+
+const framePtr = wasm.frame(WIDTH, HEIGHT);
+const encoder = new TextEncoder();
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+function timeCase(spec) {
+  const bytes = encoder.encode(spec);
+  new Uint8Array(wasm.memory.buffer, wasm.text(bytes.length), bytes.length).set(bytes);
+  if (!wasm.set_spec()) throw new Error(`bad spec ${spec}`);
+  const times = [];
+  const started = performance.now();
+  for (let run = 0; run < WARMUP + RUNS; run++) {
+    new Uint8Array(wasm.memory.buffer, framePtr, source.length).set(source);
+    const t0 = performance.now();
+    wasm.apply();
+    const dt = performance.now() - t0;
+    if (run >= WARMUP) times.push(dt);
+    if (run >= WARMUP + 10 && performance.now() - started > MAX_MS) break;
+  }
+  return median(times);
+}
+
+function nativeMs(id) {
+  const file = join(criterionDir, 'filters', id, 'new', 'estimates.json');
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, 'utf8')).median.point_estimate / 1e6;
+}
+
+const results = [];
+const rows = [];
+for (const { id, spec } of cases) {
+  const ms = timeCase(spec);
+  results.push({ filter: id, width: WIDTH, height: HEIGHT, ms: Number(ms.toFixed(4)) });
+  const native = nativeMs(id);
+  const target = TARGETS[id];
+  let verdict = '';
+  if (target !== undefined) {
+    verdict = ms <= target ? `≤ ${target} ✓` : `≤ ${target} ✗ (${(ms / target).toFixed(2)}×, +${(ms - target).toFixed(2)} ms)`;
+  }
+  rows.push([id, spec, native === null ? '–' : native.toFixed(3), ms.toFixed(3), verdict]);
+}
+
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
+
+const header = ['filter', 'pipeline', 'native ms', 'wasm ms (median)', 'wasm target'];
+console.log(`\nfilters at ${WIDTH}x${HEIGHT}, one core (native: criterion median; wasm32+simd128 under Node ${process.version}: median of ${RUNS} runs)\n`);
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map(() => '---').join('|')}|`);
+for (const row of rows) console.log(`| ${row.map((c, i) => (i === 1 ? '`' + c + '`' : c)).join(' | ')} |`);
+console.log(`\nwasm results written to ${outPath}`);
