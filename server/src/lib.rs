@@ -1,26 +1,229 @@
-//! lenscast server (work in progress).
+//! lenscast server: rooms, WebSocket ingest of JPEG frames, MJPEG fan-out to many viewers.
+//!
+//! Modules and data flow:
+//! - [`api`]: the HTTP handlers of the public contract (see `shared/DESIGN.md`).
+//! - [`publish`]: a publisher's WebSocket. Each binary message is checked by [`jpeg`]
+//!   (markers and frame header, never pixels) and handed to its [`room`].
+//! - [`room`]: the rooms. A published JPEG is framed once by [`mjpeg::frame_part`] into a
+//!   ready multipart part (`bytes::Bytes`) and put into the room's `watch` channel.
+//! - [`mjpeg`]: each viewer's stream reads the newest part whenever its connection can take
+//!   one, so a slow viewer skips frames and never holds more than the latest.
+//! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.
+//! - [`config`]: every limit with its default.
+//!
+//! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
+//! sweep runs beside them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-use std::path::PathBuf;
+pub mod api;
+pub mod assets;
+pub mod config;
+pub mod jpeg;
+pub mod metrics;
+pub mod mjpeg;
+pub mod publish;
+pub mod room;
+pub mod tls;
 
-use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
-/// Serves the built frontend with an SPA fallback.
-pub fn app(dist: PathBuf) -> Router {
-    let index = dist.join("index.html");
-    Router::new()
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+use axum::{
+    Router,
+    extract::Request,
+    http::{HeaderValue, Method, StatusCode, header},
+    routing::{any, get, post},
+};
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower_http::{
+    cors::{AllowOrigin, Any, CorsLayer},
+    trace::TraceLayer,
+};
+
+pub use config::Config;
+
+use crate::{metrics::Metrics, room::Rooms};
+
+/// How long streams and sockets get to finish after shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub config: Config,
+    pub rooms: Rooms,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
+    pub shutdown: CancellationToken,
+    /// Publisher sockets, which live outside the HTTP connection's own bookkeeping.
+    pub tasks: TaskTracker,
+    pub dist: PathBuf,
+    pub static_dir: PathBuf,
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+impl AppState {
+    pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        Arc::new(Self {
+            config,
+            rooms: Rooms::new(Arc::clone(&metrics)),
+            metrics,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            dist,
+            static_dir,
+        })
+    }
+}
+
+/// The whole HTTP surface.
+pub fn app(state: Arc<AppState>) -> Router {
+    let cors = cors(&state.config.cors_origins);
+    let router = Router::new()
+        .route("/api/rooms", post(api::create_room))
+        .route("/api/rooms/{room}", get(api::room_state))
+        .route("/api/rooms/{room}/stream.mjpg", get(api::stream))
+        .route("/api/rooms/{room}/snapshot.jpg", get(api::snapshot))
+        .route("/ws/rooms/{room}/publish", get(api::publish))
+        .route("/watch/{room}", get(api::watch_page))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        // Unknown API paths are errors, not the frontend's index page.
+        .route("/api/{*rest}", any(not_found))
+        .route("/ws/{*rest}", any(not_found))
+        .nest_service("/static", assets::static_files(&state.static_dir))
+        .fallback_service(assets::dist(&state.dist))
+        .layer(
+            // The span shows the path only: the query may hold a publish token.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "not found")
+}
+
+/// Same-origin only (no CORS headers) unless origins are configured; `*` allows any.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::from(Any)
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE]),
+    )
+}
+
+/// Removes idle rooms every so often until shutdown.
+pub fn spawn_sweeper(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    let state = Arc::clone(state);
+    let idle = state.config.room_idle;
+    let every = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = state.shutdown.cancelled() => break,
+                _ = tick.tick() => { state.rooms.sweep(idle); }
+            }
+        }
+    })
+}
+
+/// Serves `app(state)` over plain HTTP on `listener` until `shutdown` resolves, then ends
+/// every stream and socket cleanly (waiting at most a few seconds for them).
 pub async fn run(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let sweeper = spawn_sweeper(&state);
+    let token = state.shutdown.clone();
+    let listener = axum::serve::ListenerExt::tap_io(listener, tune_socket);
+    let serve = axum::serve(listener, app(Arc::clone(&state)))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            token.cancel();
+        })
+        .into_future();
+    let result = tokio::select! {
+        result = serve => result,
+        // A viewer that stopped reading cannot finish its response: don't wait for it forever.
+        () = async {
+            state.shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    };
+    finish(&state, sweeper).await;
+    result
+}
+
+/// As [`run`], over TLS (HTTP/2 or HTTP/1.1 by ALPN).
+pub async fn run_tls(
+    listener: std::net::TcpListener,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = spawn_sweeper(&state);
+    let handle = axum_server::Handle::new();
+    let token = state.shutdown.clone();
+    let signal = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        token.cancel();
+        signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    listener.set_nonblocking(true)?;
+    let result = axum_server::from_tcp_rustls(listener, tls)?
+        .handle(handle)
+        .serve(app(Arc::clone(&state)).into_make_service())
+        .await;
+    finish(&state, sweeper).await;
+    result
+}
+
+/// Unsent bytes a viewer's socket may hold before the server stops writing to it.
+const NOTSENT_LOWAT: u32 = 128 * 1024;
+
+/// Frames must leave at once (no Nagle delay on a frame's last segment), and a slow
+/// viewer's backlog must stay in the kernel only briefly: with `TCP_NOTSENT_LOWAT` the
+/// socket reports writable only when little is unsent, so the newest frame waits in the
+/// room's `watch` instead of megabytes of stale ones in the send buffer.
+fn tune_socket(tcp: &mut tokio::net::TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(err) = socket2::SockRef::from(&*tcp).set_tcp_notsent_lowat(NOTSENT_LOWAT) {
+        tracing::debug!(error = %err, "cannot set TCP_NOTSENT_LOWAT");
+    }
+}
+
+async fn finish(state: &AppState, sweeper: tokio::task::JoinHandle<()>) {
+    state.shutdown.cancel();
+    sweeper.abort();
+    state.tasks.close();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await;
 }

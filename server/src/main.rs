@@ -1,29 +1,142 @@
+//! `lenscast-server`: flags and environment into a [`server::Config`], then serve.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{ArgAction, Parser, builder::FalseyValueParser};
+use server::{AppState, Config, tls::TlsSource};
+use tokio::net::TcpSocket;
 
+/// lenscast server: rooms, WebSocket ingest of JPEG frames, MJPEG fan-out to viewers.
 #[derive(Parser)]
 #[command(name = "lenscast-server", version, about)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "LENSCAST_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Folder of the built frontend.
+    /// Folder of the built frontend, served at `/`.
     #[arg(long, env = "LENSCAST_DIST", default_value = "dist")]
     dist: PathBuf,
+    /// Folder of the viewer page and its files, served at `/static/`.
+    #[arg(long = "static", env = "LENSCAST_STATIC", default_value = "static")]
+    static_dir: PathBuf,
+    /// Largest accepted JPEG frame in bytes.
+    #[arg(long, env = "LENSCAST_MAX_FRAME_BYTES", default_value_t = Config::default().max_frame_bytes)]
+    max_frame_bytes: usize,
+    /// Largest accepted frame width and height in pixels.
+    #[arg(long, env = "LENSCAST_MAX_FRAME_DIM", default_value_t = Config::default().max_frame_dim)]
+    max_frame_dim: u32,
+    /// Rooms that may exist at once.
+    #[arg(long, env = "LENSCAST_MAX_ROOMS", default_value_t = Config::default().max_rooms)]
+    max_rooms: usize,
+    /// Viewers (open MJPEG streams) per room.
+    #[arg(long, env = "LENSCAST_MAX_VIEWERS_PER_ROOM", default_value_t = Config::default().max_viewers_per_room)]
+    max_viewers_per_room: usize,
+    /// Seconds a room without publisher and viewers is kept.
+    #[arg(long, env = "LENSCAST_ROOM_IDLE_SECS", default_value_t = Config::default().room_idle.as_secs())]
+    room_idle_secs: u64,
+    /// Origins allowed to call the API from other sites (comma-separated, `*` for any);
+    /// none means same-origin only.
+    #[arg(
+        long = "cors-origin",
+        env = "LENSCAST_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// PEM certificate chain for https (with --tls-key).
+    #[arg(long, env = "LENSCAST_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for https (with --tls-cert).
+    #[arg(long, env = "LENSCAST_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve https with a certificate made at start for this machine's names.
+    #[arg(long, env = "LENSCAST_TLS_SELF_SIGNED", action = ArgAction::SetTrue,
+          value_parser = FalseyValueParser::new(), conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt::init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let args = Args::parse();
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    println!("lenscast listening on http://{}", listener.local_addr()?);
-    server::run(listener, server::app(args.dist), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    // Every viewer is a socket: the default soft limit (often 1024) is far too low.
+    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %err, "cannot raise the open-file limit");
+    }
+    let config = Config {
+        max_frame_bytes: args.max_frame_bytes,
+        max_frame_dim: args.max_frame_dim,
+        max_rooms: args.max_rooms,
+        max_viewers_per_room: args.max_viewers_per_room,
+        room_idle: Duration::from_secs(args.room_idle_secs),
+        cors_origins: args.cors_origins,
+    };
+    let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
+        (Some(cert), Some(key), _) => Some(TlsSource::Files { cert, key }),
+        (_, _, true) => Some(TlsSource::SelfSigned),
+        _ => None,
+    };
+    let listener = bind(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config, args.dist, args.static_dir);
+    match tls {
+        None => {
+            announce("http", addr);
+            server::run(listener, state, shutdown_signal()).await?;
+        }
+        Some(source) => {
+            let tls = server::tls::config(&source, addr).await?;
+            announce("https", addr);
+            server::run_tls(listener.into_std()?, tls, state, shutdown_signal()).await?;
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// A listener that can rebind at once after a restart (`SO_REUSEADDR`), with a backlog
+/// deep enough for a crowd of viewers arriving together.
+fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+fn announce(scheme: &str, addr: SocketAddr) {
+    // Scripts and tests wait for this exact line on stdout.
+    println!("listening on {scheme}://{addr}");
+    tracing::info!("listening on {scheme}://{addr}");
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

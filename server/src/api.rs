@@ -1,0 +1,236 @@
+//! HTTP handlers: rooms, stream, snapshot, viewer page, publish upgrade, health, metrics.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{
+        Path, Query, State,
+        ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    AppState,
+    metrics::Rejection,
+    mjpeg, publish,
+    room::{Room, RoomError, is_well_formed_id},
+};
+
+type Shared = State<Arc<AppState>>;
+
+/// A JSON error body `{"error": message}` with `status`.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn unknown_room(state: &AppState) -> Response {
+    state.metrics.reject(Rejection::UnknownRoom);
+    error(StatusCode::NOT_FOUND, "no such room")
+}
+
+fn find(state: &AppState, id: &str) -> Result<Arc<Room>, Box<Response>> {
+    if !is_well_formed_id(id) {
+        return Err(Box::new(unknown_room(state)));
+    }
+    state
+        .rooms
+        .get(id)
+        .ok_or_else(|| Box::new(unknown_room(state)))
+}
+
+pub async fn create_room(State(state): Shared) -> Response {
+    match state.rooms.create(state.config.max_rooms) {
+        Ok((room, token)) => {
+            tracing::info!(room = %room.id, "room created");
+            let id = &room.id;
+            (
+                StatusCode::CREATED,
+                Json(json!({
+                    "room": id,
+                    "publish_token": token,
+                    "watch_url": format!("/watch/{id}"),
+                    "stream_url": format!("/api/rooms/{id}/stream.mjpg"),
+                    "snapshot_url": format!("/api/rooms/{id}/snapshot.jpg"),
+                })),
+            )
+                .into_response()
+        }
+        Err(err @ RoomError::TooManyRooms(_)) => {
+            state.metrics.reject(Rejection::RoomLimit);
+            error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+        }
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+pub async fn room_state(State(state): Shared, Path(id): Path<String>) -> Response {
+    let room = match find(&state, &id) {
+        Ok(room) => room,
+        Err(res) => return *res,
+    };
+    let s = room.snapshot();
+    let (width, height) = s.dims.map_or((0, 0), |d| (d.width, d.height));
+    let mut res = Json(json!({
+        "room": room.id,
+        "live": s.live,
+        "viewers": s.viewers,
+        "frames": s.frames,
+        "fps": (s.fps * 10.0).round() / 10.0,
+        "width": width,
+        "height": height,
+    }))
+    .into_response();
+    no_store(&mut res);
+    res
+}
+
+fn no_store(res: &mut Response) {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+#[derive(Deserialize)]
+pub struct StreamParams {
+    fps: Option<f64>,
+}
+
+pub async fn stream(
+    State(state): Shared,
+    Path(id): Path<String>,
+    Query(params): Query<StreamParams>,
+) -> Response {
+    let fps = match params.fps {
+        Some(f) if !(f.is_finite() && f > 0.0) => {
+            return error(StatusCode::BAD_REQUEST, "fps must be a positive number");
+        }
+        // Below one frame a minute is no stream; above 1000 the cap means nothing.
+        f => f.map(|f| f.clamp(1.0 / 60.0, 1000.0)),
+    };
+    if !is_well_formed_id(&id) {
+        return unknown_room(&state);
+    }
+    let guard = match state
+        .rooms
+        .join_viewer(&id, state.config.max_viewers_per_room)
+    {
+        Ok(guard) => guard,
+        Err(RoomError::Unknown) => return unknown_room(&state),
+        Err(err) => {
+            state.metrics.reject(Rejection::ViewerLimit);
+            return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string());
+        }
+    };
+    let body = mjpeg::viewer_body(
+        guard,
+        fps,
+        state.shutdown.clone(),
+        Arc::clone(&state.metrics),
+    );
+    (
+        [
+            (header::CONTENT_TYPE, mjpeg::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Response {
+    let room = match find(&state, &id) {
+        Ok(room) => room,
+        Err(res) => return *res,
+    };
+    let Some(frame) = room.latest() else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "no frame yet");
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        frame.jpeg.clone(),
+    )
+        .into_response()
+}
+
+/// The viewer page; the same page with 404 for an unknown room, so it can say so itself.
+pub async fn watch_page(State(state): Shared, Path(id): Path<String>) -> Response {
+    let status = if is_well_formed_id(&id) && state.rooms.get(&id).is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    match tokio::fs::read_to_string(state.static_dir.join("watch.html")).await {
+        Ok(page) => {
+            let mut res = (status, Html(page)).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(err) => {
+            tracing::error!(error = %err, dir = %state.static_dir.display(), "viewer page missing");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "viewer page missing")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PublishParams {
+    token: Option<String>,
+}
+
+/// Checks room and token before upgrading, so a bad token never gets a socket.
+pub async fn publish(
+    State(state): Shared,
+    Path(id): Path<String>,
+    Query(params): Query<PublishParams>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let room = match find(&state, &id) {
+        Ok(room) => room,
+        Err(res) => return *res,
+    };
+    let Some(token) = params.token.filter(|t| !t.is_empty()) else {
+        state.metrics.reject(Rejection::MissingToken);
+        return error(StatusCode::UNAUTHORIZED, "publish token missing");
+    };
+    if !room.token_matches(&token) {
+        state.metrics.reject(Rejection::WrongToken);
+        tracing::warn!(room = %room.id, "publish with a wrong token");
+        return error(StatusCode::FORBIDDEN, "wrong publish token");
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let limit = state.config.max_frame_bytes;
+    let task = state.tasks.token();
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| async move {
+            publish::serve(socket, room, state).await;
+            drop(task);
+        })
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn metrics(State(state): Shared) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,2 @@
+//! Load generator (placeholder until written).
+fn main() {}

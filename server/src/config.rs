@@ -1,0 +1,33 @@
+//! Every limit the server enforces, with its default.
+
+use std::time::Duration;
+
+/// Limits and options of one server. The binary fills it from flags and `LENSCAST_*` variables.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Largest accepted JPEG, in bytes (a bigger WebSocket message closes the publisher with 1009).
+    pub max_frame_bytes: usize,
+    /// Largest accepted width and height of a JPEG, in pixels.
+    pub max_frame_dim: u32,
+    /// Rooms that may exist at once; `POST /api/rooms` answers 503 past it.
+    pub max_rooms: usize,
+    /// Open MJPEG streams per room; more answer 503.
+    pub max_viewers_per_room: usize,
+    /// A room with no publisher and no viewer for this long is removed.
+    pub room_idle: Duration,
+    /// Origins allowed to call the HTTP API from other sites; empty means same-origin only.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 2 * 1024 * 1024,
+            max_frame_dim: 4096,
+            max_rooms: 1000,
+            max_viewers_per_room: 5000,
+            room_idle: Duration::from_mins(10),
+            cors_origins: Vec::new(),
+        }
+    }
+}

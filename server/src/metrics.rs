@@ -1,0 +1,121 @@
+//! Prometheus metrics (`GET /metrics`), kept in `prometheus-client` atomics.
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, EncodeLabelValue, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
+
+/// The kind of input the server turned away, one counter each.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+pub enum Rejection {
+    /// A binary message that is not one JPEG (closed with 1003).
+    NotJpeg,
+    /// A frame over the byte or dimension limit (closed with 1009 or 1003).
+    TooLarge,
+    /// A text message that is not JSON or not an object with a `type`.
+    BadText,
+    /// Publish without a token (401).
+    MissingToken,
+    /// Publish with a wrong token (403).
+    WrongToken,
+    /// A path with an unknown or malformed room id (404).
+    UnknownRoom,
+    /// `POST /api/rooms` past the room limit (503).
+    RoomLimit,
+    /// A viewer past the per-room limit (503).
+    ViewerLimit,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectionLabels {
+    kind: Rejection,
+}
+
+/// All counters and gauges, cheap to update from any task.
+pub struct Metrics {
+    registry: Registry,
+    pub rooms: Gauge,
+    pub publishers: Gauge,
+    pub viewers: Gauge,
+    pub frames_in: Counter,
+    pub bytes_in: Counter,
+    pub frames_out: Counter,
+    pub bytes_out: Counter,
+    pub frames_dropped: Counter,
+    rejected: Family<RejectionLabels, Counter>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("lenscast");
+        let rooms = Gauge::default();
+        let publishers = Gauge::default();
+        let viewers = Gauge::default();
+        let frames_in = Counter::default();
+        let bytes_in = Counter::default();
+        let frames_out = Counter::default();
+        let bytes_out = Counter::default();
+        let frames_dropped = Counter::default();
+        let rejected = Family::<RejectionLabels, Counter>::default();
+        registry.register("rooms", "Rooms that exist", rooms.clone());
+        registry.register("publishers", "Connected publishers", publishers.clone());
+        registry.register("viewers", "Open MJPEG streams", viewers.clone());
+        registry.register(
+            "frames_in",
+            "JPEG frames accepted from publishers",
+            frames_in.clone(),
+        );
+        registry.register(
+            "bytes_in",
+            "JPEG bytes accepted from publishers",
+            bytes_in.clone(),
+        );
+        registry.register(
+            "frames_out",
+            "Frames written to MJPEG viewers",
+            frames_out.clone(),
+        );
+        registry.register(
+            "bytes_out",
+            "Multipart bytes written to MJPEG viewers",
+            bytes_out.clone(),
+        );
+        registry.register(
+            "frames_dropped",
+            "Frames a slow viewer skipped because a newer one replaced them",
+            frames_dropped.clone(),
+        );
+        registry.register("rejected", "Inputs turned away, by kind", rejected.clone());
+        Self {
+            registry,
+            rooms,
+            publishers,
+            viewers,
+            frames_in,
+            bytes_in,
+            frames_out,
+            bytes_out,
+            frames_dropped,
+            rejected,
+        }
+    }
+
+    pub fn reject(&self, kind: Rejection) {
+        self.rejected.get_or_create(&RejectionLabels { kind }).inc();
+    }
+
+    /// The `OpenMetrics` text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        encode(&mut out, &self.registry).expect("formatting into a String never fails");
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

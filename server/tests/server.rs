@@ -1,0 +1,559 @@
+//! End-to-end tests of the server over real loopback sockets.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use server::Config;
+use support::{Said, TestServer, jpeg, within};
+
+#[tokio::test]
+async fn frames_arrive_byte_identical_and_in_order() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    assert_eq!(room.watch_url, format!("/watch/{}", room.room));
+    assert_eq!(
+        room.stream_url,
+        format!("/api/rooms/{}/stream.mjpg", room.room)
+    );
+    assert_eq!(
+        room.snapshot_url,
+        format!("/api/rooms/{}/snapshot.jpg", room.room)
+    );
+    let mut publisher = server.publisher(&room).await;
+    publisher.wait_viewers(0).await;
+    let mut viewer = server.viewer(&room.room, "").await;
+    publisher.wait_viewers(1).await;
+
+    // Lock-step: every frame must arrive, unchanged.
+    let frames: Vec<Vec<u8>> = (0..12).map(|i| jpeg(320, 240, i, i % 2 == 0)).collect();
+    for frame in &frames {
+        publisher.send_jpeg(frame).await;
+        assert_eq!(&viewer.frame().await, frame);
+    }
+
+    // A burst: the viewer may skip frames, but never reorders or repeats one, and it ends
+    // on the newest.
+    for frame in &frames {
+        publisher.send_jpeg(frame).await;
+    }
+    let mut seen = Vec::new();
+    loop {
+        let got = viewer.frame().await;
+        let i = frames.iter().position(|f| *f == got).expect("a sent frame");
+        if let Some(&last) = seen.last() {
+            assert!(i > last, "frame {i} after {last}");
+        }
+        seen.push(i);
+        if i == frames.len() - 1 {
+            break;
+        }
+    }
+    let state = server.room_state(&room.room).await;
+    assert!(state.live);
+    assert_eq!(state.viewers, 1);
+    assert_eq!(state.frames, 24);
+    assert_eq!((state.width, state.height), (320, 240));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_viewers_all_receive_the_stream() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    let mut viewers = Vec::new();
+    for _ in 0..50 {
+        viewers.push(server.viewer(&room.room, "").await);
+    }
+    publisher.wait_viewers(50).await;
+    let frames: Vec<Vec<u8>> = (0..5).map(|i| jpeg(160, 120, i, false)).collect();
+    for frame in &frames {
+        publisher.send_jpeg(frame).await;
+        // Everyone gets each frame before the next goes out.
+        for viewer in &mut viewers {
+            assert_eq!(&viewer.frame().await, frame);
+        }
+    }
+    assert_eq!(server.room_state(&room.room).await.viewers, 50);
+    drop(viewers);
+    publisher.wait_viewers(0).await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_viewer_slows_nobody_and_only_gets_the_newest_frame() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    let mut stalled = server.viewer(&room.room, "").await;
+    let mut active = server.viewer(&room.room, "").await;
+    publisher.wait_viewers(2).await;
+
+    // About 40 MB in total, far more than socket buffers hold: a server that queued frames
+    // for the stalled viewer would have to keep them all.
+    let frames: Vec<Vec<u8>> = (0..8).map(|i| jpeg(640, 360, i, true)).collect();
+    let size = frames[0].len();
+    let total = 40_000_000 / size;
+    for i in 0..total {
+        let frame = &frames[i % frames.len()];
+        publisher.send_jpeg(frame).await;
+        assert_eq!(&active.frame().await, frame, "active viewer, frame {i}");
+    }
+    let last = jpeg(320, 240, 99, true);
+    publisher.send_jpeg(&last).await;
+    assert_eq!(active.frame().await, last);
+
+    // Now the stalled viewer reads: what was in flight, then straight to the newest frame.
+    let mut got = 0;
+    loop {
+        let frame = stalled.frame().await;
+        got += 1;
+        if frame == last {
+            break;
+        }
+    }
+    // What socket buffers on both sides held (the client's grows on its own) and no more.
+    assert!(
+        got * size < 10_000_000,
+        "stalled viewer got {got} of {total} frames of {size} bytes"
+    );
+    let metrics = server.metrics().await;
+    let dropped = metric(&metrics, "lenscast_frames_dropped_total");
+    assert!(dropped >= (total / 2) as f64, "dropped {dropped}");
+    server.shutdown().await;
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing in\n{text}"))
+        .parse()
+        .expect("number")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fps_parameter_caps_one_viewer() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    let mut capped = server.viewer(&room.room, "?fps=4").await;
+    let mut free = server.viewer(&room.room, "").await;
+    publisher.wait_viewers(2).await;
+    let frames: Vec<Vec<u8>> = (0..4).map(|i| jpeg(64, 48, i, false)).collect();
+
+    let counting = |mut v: support::Viewer| {
+        tokio::spawn(async move {
+            let mut n = 0u32;
+            while tokio::time::timeout(Duration::from_millis(800), v.next_frame())
+                .await
+                .is_ok_and(|f| f.is_some())
+            {
+                n += 1;
+            }
+            n
+        })
+    };
+    let capped_n = counting(std::mem::replace(
+        &mut capped,
+        server.viewer(&room.room, "?fps=4").await,
+    ));
+    let free_n = counting(std::mem::replace(
+        &mut free,
+        server.viewer(&room.room, "").await,
+    ));
+    // 2 s at 50 fps.
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for i in 0..100 {
+        tick.tick().await;
+        publisher.send_jpeg(&frames[i % 4]).await;
+    }
+    let capped_n = capped_n.await.expect("capped task");
+    let free_n = free_n.await.expect("free task");
+    // At most one frame at once plus one per 250 ms of the ~2.8 s the viewer was watched.
+    assert!((4..=13).contains(&capped_n), "capped viewer got {capped_n}");
+    assert!(free_n >= 50, "uncapped viewer got {free_n}");
+
+    let bad = server
+        .http
+        .get(server.url(&format!("/api/rooms/{}/stream.mjpg?fps=0", room.room)))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(bad.status(), 400);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn snapshot_is_the_latest_frame() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let url = server.url(&room.snapshot_url);
+    let res = server.http.get(&url).send().await.expect("GET snapshot");
+    assert_eq!(res.status(), 503);
+
+    let mut publisher = server.publisher(&room).await;
+    let (a, b) = (jpeg(200, 100, 1, false), jpeg(200, 100, 2, false));
+    publisher.send_jpeg(&a).await;
+    publisher.send_jpeg(&b).await;
+    within("two frames", async {
+        while server.room_state(&room.room).await.frames < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let res = server.http.get(&url).send().await.expect("GET snapshot");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.bytes().await.expect("body").to_vec(), b);
+
+    // The last frame stays available after the publisher leaves.
+    drop(publisher);
+    let res = server.http.get(&url).send().await.expect("GET snapshot");
+    assert_eq!(res.status(), 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn viewer_count_reaches_the_publisher_and_polling_does_not_count() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    publisher.wait_viewers(0).await;
+    let v1 = server.viewer(&room.room, "").await;
+    publisher.wait_viewers(1).await;
+    let v2 = server.viewer(&room.room, "?fps=1").await;
+    publisher.wait_viewers(2).await;
+    for _ in 0..3 {
+        assert_eq!(server.room_state(&room.room).await.viewers, 2);
+    }
+    drop(v1);
+    publisher.wait_viewers(1).await;
+    drop(v2);
+    publisher.wait_viewers(0).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_new_publisher_replaces_the_old_one_and_viewers_stay() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut first = server.publisher(&room).await;
+    first.wait_viewers(0).await;
+    let mut viewer = server.viewer(&room.room, "").await;
+    let a = jpeg(100, 100, 1, false);
+    first.send_jpeg(&a).await;
+    assert_eq!(viewer.frame().await, a);
+
+    let mut second = server.publisher(&room).await;
+    match first.next().await {
+        Said::Json(_) => match first.next().await {
+            Said::Closed(code, reason) => assert_eq!(
+                (code, reason.as_str()),
+                (4000, "replaced by a new publisher")
+            ),
+            other => panic!("{other:?}"),
+        },
+        Said::Closed(code, _) => assert_eq!(code, 4000),
+        Said::Ended => panic!("closed without a close frame"),
+    }
+    second.wait_viewers(1).await;
+    assert!(server.room_state(&room.room).await.live);
+    let b = jpeg(100, 100, 2, false);
+    second.send_jpeg(&b).await;
+    assert_eq!(viewer.frame().await, b);
+
+    // Publisher away: the viewer stays connected and resumes when one returns.
+    drop(second);
+    within("offline", async {
+        while server.room_state(&room.room).await.live {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let mut third = server.publisher(&room).await;
+    third.wait_viewers(1).await;
+    let c = jpeg(100, 100, 3, false);
+    third.send_jpeg(&c).await;
+    assert_eq!(viewer.frame().await, c);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
+    let server = TestServer::with(Config {
+        max_frame_bytes: 100_000,
+        max_frame_dim: 1000,
+        ..Config::default()
+    })
+    .await;
+    // A healthy room streaming all along.
+    let good = server.create_room().await;
+    let mut good_pub = server.publisher(&good).await;
+    let mut good_viewer = server.viewer(&good.room, "").await;
+    good_pub.wait_viewers(1).await;
+    let mut n = 0;
+    let mut check_good = async || {
+        n += 1;
+        let f = jpeg(64, 64, n, false);
+        good_pub.send_jpeg(&f).await;
+        assert_eq!(good_viewer.frame().await, f);
+    };
+    check_good().await;
+
+    let room = server.create_room().await;
+    let expect_close = async |payload: Vec<u8>, code: u16| {
+        let mut p = server.publisher(&room).await;
+        p.wait_viewers(0).await;
+        p.ws.send(tokio_tungstenite::tungstenite::Message::Binary(
+            payload.into(),
+        ))
+        .await
+        .ok();
+        match p.next().await {
+            Said::Closed(got, reason) => {
+                assert_eq!(got, code, "{reason}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("expected close {code}, got {other:?}"),
+        }
+    };
+    expect_close(b"not a jpeg at all".to_vec(), 1003).await;
+    check_good().await;
+    let mut cut = jpeg(64, 64, 5, false);
+    cut.truncate(cut.len() / 2);
+    expect_close(cut, 1003).await;
+    expect_close(vec![0xFF, 0xD8, 0xFF, 0xD9], 1003).await;
+    expect_close(jpeg(1200, 100, 1, false), 1009).await;
+    // Just over the limit (our own check) and far over it (the WebSocket layer's limit).
+    let mut big = jpeg(64, 64, 1, false);
+    big.splice(2..2, {
+        let mut com = vec![0xFF, 0xFE, 0xFF, 0xFF];
+        com.resize(65_537, 0);
+        let mut two = com.clone();
+        two.extend(com);
+        two
+    });
+    assert!(big.len() > 100_000 && big.len() < 140_000);
+    expect_close(big, 1009).await;
+    expect_close(vec![0u8; 3_000_000], 1009).await;
+    check_good().await;
+
+    // Text: errors, not closes.
+    let mut p = server.publisher(&room).await;
+    p.wait_viewers(0).await;
+    p.send_text("{not json").await;
+    match p.next().await {
+        Said::Json(v) => assert_eq!(v["type"], "error"),
+        other => panic!("{other:?}"),
+    }
+    p.send_text(r#"{"type":"hello"}"#).await;
+    match p.next().await {
+        Said::Json(v) => {
+            assert_eq!(v["type"], "welcome");
+            assert_eq!(v["max_frame_bytes"], 100_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    p.send_text(r#"{"type":"something-new","x":1}"#).await;
+    match p.next().await {
+        Said::Json(v) => assert_eq!(v["type"], "error"),
+        other => panic!("{other:?}"),
+    }
+    p.send_text("[1,2]").await;
+    match p.next().await {
+        Said::Json(v) => assert_eq!(v["type"], "error"),
+        other => panic!("{other:?}"),
+    }
+    // Still a working publisher.
+    p.send_jpeg(&jpeg(64, 64, 1, false)).await;
+    within("frame counted", async {
+        while server.room_state(&room.room).await.frames < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    check_good().await;
+
+    // Tokens: checked before the upgrade.
+    let status = |r: Result<support::Publisher, tokio_tungstenite::tungstenite::Error>| match r {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("upgrade must be refused"),
+    };
+    let no_token = format!("ws://{}/ws/rooms/{}/publish", server.addr, room.room);
+    assert_eq!(
+        status(
+            tokio_tungstenite::connect_async(no_token)
+                .await
+                .map(|(ws, _)| support::Publisher { ws })
+        ),
+        401
+    );
+    assert_eq!(
+        status(server.publisher_with_token(&room.room, "").await),
+        401
+    );
+    assert_eq!(
+        status(
+            server
+                .publisher_with_token(&room.room, &good.publish_token)
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            server
+                .publisher_with_token(&"0".repeat(32), &room.publish_token)
+                .await
+        ),
+        404
+    );
+
+    // Unknown and malformed rooms on every route.
+    for id in ["0".repeat(32), "nope".to_owned(), "ZZ%2F..".to_owned()] {
+        for path in [
+            format!("/api/rooms/{id}"),
+            format!("/api/rooms/{id}/stream.mjpg"),
+            format!("/api/rooms/{id}/snapshot.jpg"),
+            format!("/watch/{id}"),
+            format!("/ws/rooms/{id}/publish?token=x"),
+        ] {
+            let res = server
+                .http
+                .get(server.url(&path))
+                .send()
+                .await
+                .expect("GET");
+            assert!(
+                [400, 404].contains(&res.status().as_u16()),
+                "{path}: {}",
+                res.status()
+            );
+        }
+    }
+    check_good().await;
+
+    let metrics = server.metrics().await;
+    for kind in [
+        "NotJpeg",
+        "TooLarge",
+        "BadText",
+        "MissingToken",
+        "WrongToken",
+        "UnknownRoom",
+    ] {
+        let line = format!("lenscast_rejected_total{{kind=\"{kind}\"}}");
+        assert!(metric(&metrics, &line) >= 1.0, "{kind}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn limits_on_rooms_and_viewers() {
+    let server = TestServer::with(Config {
+        max_rooms: 2,
+        max_viewers_per_room: 1,
+        ..Config::default()
+    })
+    .await;
+    let room = server.create_room().await;
+    server.create_room().await;
+    let res = server
+        .http
+        .post(server.url("/api/rooms"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 503);
+    let _viewer = server.viewer(&room.room, "").await;
+    let res = server
+        .http
+        .get(server.url(&room.stream_url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 503);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_ends_streams_and_sockets_cleanly() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    let mut viewer = server.viewer(&room.room, "").await;
+    publisher.wait_viewers(1).await;
+    let f = jpeg(64, 64, 1, false);
+    publisher.send_jpeg(&f).await;
+    assert_eq!(viewer.frame().await, f);
+
+    let stopping = tokio::spawn(server.shutdown());
+    // The stream ends between parts (the parser asserts on a cut part).
+    assert_eq!(within("end of stream", viewer.next_frame()).await, None);
+    match publisher.next().await {
+        Said::Closed(code, reason) => {
+            assert_eq!(code, 1001);
+            assert_eq!(reason, "server shutting down");
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(publisher);
+    within("run() returns", stopping)
+        .await
+        .expect("shutdown task");
+}
+
+#[tokio::test]
+async fn pages_health_metrics_and_frontend() {
+    let server = TestServer::start().await;
+    let get = async |path: &str| server.http.get(server.url(path)).send().await.expect("GET");
+    assert_eq!(get("/healthz").await.status(), 200);
+
+    let room = server.create_room().await;
+    let page = get(&room.watch_url).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("<html"));
+    assert_eq!(
+        get(&format!("/watch/{}", "f".repeat(32))).await.status(),
+        404
+    );
+    assert_eq!(get("/static/watch.js").await.status(), 200);
+
+    // SPA fallback, and caching by name.
+    let index = get("/some/client/route").await;
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert!(index.text().await.expect("html").contains("spa"));
+    let asset = get("/app-0123456789abcdef.js").await;
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(get("/api/nothing-here").await.status(), 404);
+    // Same-origin by default: no CORS grant for another site.
+    let res = server
+        .http
+        .get(server.url("/healthz"))
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .expect("GET");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    let metrics = server.metrics().await;
+    for name in [
+        "lenscast_rooms 1",
+        "lenscast_publishers 0",
+        "lenscast_viewers 0",
+        "lenscast_frames_in_total 0",
+        "lenscast_frames_out_total 0",
+        "lenscast_bytes_out_total 0",
+        "lenscast_frames_dropped_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == name), "{name} in\n{metrics}");
+    }
+    server.shutdown().await;
+}
