@@ -56,7 +56,7 @@ enum Step {
 pub struct Pipeline {
     spec: PipelineSpec,
     stages: Vec<Stage>,
-    /// Custom filters and the spec position each runs before (`spec.filters.len()` = at the end).
+    /// Custom filters, sorted by the spec position each runs before (past the end = at the end).
     custom: Vec<(usize, Box<dyn Filter>)>,
     plan: Vec<Step>,
     scratch: Scratch,
@@ -96,27 +96,28 @@ impl Pipeline {
             .collect();
         states.reverse();
         self.spec = spec;
-        let len = self.spec.filters.len();
-        for (position, _) in &mut self.custom {
-            *position = (*position).min(len);
-        }
         self.rebuild(&mut states);
     }
 
     /// Inserts `filter` so that it runs just before spec filter `position` (0 = first;
-    /// `spec().filters.len()` or more = after the last). Custom filters at the same position
-    /// run in insertion order. After a `set_spec`, positions past the end move to the end.
+    /// `spec().filters.len()` = after the last). Custom filters at the same position run in
+    /// insertion order. The position is kept across `set_spec`; where a later spec is shorter,
+    /// the filter runs at the end.
     pub fn insert_filter(&mut self, position: usize, filter: Box<dyn Filter>) {
         let position = position.min(self.spec.filters.len());
+        self.insert_at(position, filter);
+    }
+
+    /// Appends `filter` after every filter, now and after any later `set_spec`.
+    pub fn push_filter(&mut self, filter: Box<dyn Filter>) {
+        self.insert_at(usize::MAX, filter);
+    }
+
+    fn insert_at(&mut self, position: usize, filter: Box<dyn Filter>) {
         let at = self.custom.partition_point(|(p, _)| *p <= position);
         self.custom.insert(at, (position, filter));
         let mut states = self.take_states();
         self.rebuild(&mut states);
-    }
-
-    /// Appends `filter` after every current filter.
-    pub fn push_filter(&mut self, filter: Box<dyn Filter>) {
-        self.insert_filter(usize::MAX, filter);
     }
 
     /// Removes every custom filter.
@@ -179,7 +180,7 @@ impl Pipeline {
         let mut custom = 0;
         let mut i = 0;
         while i <= filters.len() {
-            while custom < self.custom.len() && self.custom[custom].0 == i {
+            while custom < self.custom.len() && (self.custom[custom].0 == i || i == filters.len()) {
                 self.plan.push(Step::Custom(custom));
                 custom += 1;
             }

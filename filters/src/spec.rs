@@ -187,16 +187,15 @@ fn check_value(info: &FilterInfo, param: &ParamInfo, value: f32) -> Result<f32, 
     Ok(if value == 0.0 { 0.0 } else { value })
 }
 
-/// Writes `name` or `name:p=v,q=w`, listing only parameters that differ from their default.
+/// Writes `name` or `name:p=v,q=w` with every parameter in catalog order, so a saved link
+/// keeps its meaning even if a default changes later.
 impl fmt::Display for FilterSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         let mut separator = ':';
         for (param, value) in self.info().params.iter().zip(self.values) {
-            if value.to_bits() != param.default.to_bits() {
-                write!(f, "{separator}{}={value}", param.name)?;
-                separator = ',';
-            }
+            write!(f, "{separator}{}={value}", param.name)?;
+            separator = ',';
         }
         Ok(())
     }
