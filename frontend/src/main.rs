@@ -1,10 +1,5 @@
-use yew::prelude::*;
-
-#[function_component]
-fn App() -> Html {
-    html! { <main><h1>{ "lenscast" }</h1></main> }
-}
+//! Entry point of the wasm binary that trunk builds; everything lives in the library.
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    frontend::run();
 }

@@ -1,0 +1,36 @@
+//! The source error, explained, with buttons for the ways forward.
+
+use yew::prelude::*;
+
+use crate::error::{ErrorAction, SourceError};
+
+#[derive(PartialEq, Properties)]
+pub struct ErrorBannerProps {
+    pub error: SourceError,
+    pub on_action: Callback<ErrorAction>,
+    pub on_dismiss: Callback<()>,
+}
+
+#[function_component]
+pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
+    let error = &props.error;
+    html! {
+        <div class="banner error" role="alert" id="error">
+            <div class="banner-icon" aria-hidden="true">{ "!" }</div>
+            <div class="banner-body">
+                <strong>{ error.to_string() }</strong>
+                <p>{ error.detail() }</p>
+                <div class="banner-actions">
+                    { for error.actions().iter().enumerate().map(|(i, action)| {
+                        let action = *action;
+                        let onclick = props.on_action.reform(move |_| action);
+                        let class = if i == 0 { "btn primary" } else { "btn" };
+                        html! { <button {class} {onclick}>{ action.label() }</button> }
+                    }) }
+                </div>
+            </div>
+            <button class="btn icon ghost" title="Dismiss" aria-label="Dismiss"
+                onclick={props.on_dismiss.reform(|_| ())}>{ "×" }</button>
+        </div>
+    }
+}

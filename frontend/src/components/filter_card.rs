@@ -1,0 +1,166 @@
+//! One filter in the pipeline editor: enable switch, order buttons, drag handle, remove,
+//! and a control per parameter (slider, or a checkbox for on/off parameters).
+
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::state::{Entry, PipelineAction};
+
+#[derive(PartialEq, Properties)]
+pub struct FilterCardProps {
+    pub entry: Entry,
+    pub index: usize,
+    pub count: usize,
+    pub dispatch: Callback<PipelineAction>,
+    /// Drag and drop: this card started dragging / something was dropped on it.
+    pub on_drag_start: Callback<u32>,
+    pub on_drop: Callback<usize>,
+    pub dragging: bool,
+}
+
+fn input_of(event: &Event) -> Option<HtmlInputElement> {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<HtmlInputElement>().ok())
+}
+
+/// Shows a value with as many decimals as its step needs.
+fn format_value(value: f32, step: f32) -> String {
+    if step.fract() == 0.0 {
+        format!("{value:.0}")
+    } else if (step * 10.0).fract() == 0.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+#[function_component]
+pub fn FilterCard(props: &FilterCardProps) -> Html {
+    let entry = &props.entry;
+    let id = entry.id;
+    let info = entry.spec.info();
+    let dispatch = &props.dispatch;
+    let drag_over = use_state(|| false);
+
+    let params = info.params.iter().map(|param| {
+        let value = entry.spec.param(param.name).unwrap_or(param.default);
+        let name = param.name.to_owned();
+        let input_id = format!("f{id}-{}", param.name);
+        // Toggles are declared as 0..=1 in whole steps.
+        let toggle = param.min.to_bits() == 0.0_f32.to_bits()
+            && param.max.to_bits() == 1.0_f32.to_bits()
+            && param.step.to_bits() == 1.0_f32.to_bits();
+        if toggle {
+            let onchange = dispatch.reform(move |event: Event| PipelineAction::SetParam {
+                id,
+                param: name.clone(),
+                value: if input_of(&event).is_some_and(|input| input.checked()) {
+                    1.0
+                } else {
+                    0.0
+                },
+            });
+            html! {
+                <label class="param toggle" for={input_id.clone()}>
+                    <input id={input_id} type="checkbox" checked={value >= 0.5} {onchange} />
+                    <span>{ param.label }</span>
+                </label>
+            }
+        } else {
+            let oninput = dispatch.reform(move |event: InputEvent| PipelineAction::SetParam {
+                id,
+                param: name.clone(),
+                value: input_of(&event)
+                    .and_then(|input| input.value().parse().ok())
+                    .unwrap_or(value),
+            });
+            html! {
+                <label class="param" for={input_id.clone()}>
+                    <span class="param-name">{ param.label }</span>
+                    <output>{ format_value(value, param.step) }</output>
+                    <input id={input_id} type="range"
+                        min={param.min.to_string()} max={param.max.to_string()}
+                        step={param.step.to_string()} value={value.to_string()} {oninput} />
+                </label>
+            }
+        }
+    });
+
+    let on_enabled = dispatch.reform(move |event: Event| PipelineAction::SetEnabled {
+        id,
+        enabled: input_of(&event).is_some_and(|input| input.checked()),
+    });
+    let ondragstart = {
+        let start = props.on_drag_start.clone();
+        Callback::from(move |event: DragEvent| {
+            if let Some(data) = event.data_transfer() {
+                data.set_effect_allowed("move");
+                let _ = data.set_data("text/plain", &id.to_string());
+            }
+            start.emit(id);
+        })
+    };
+    let ondragover = {
+        let drag_over = drag_over.clone();
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            if !*drag_over {
+                drag_over.set(true);
+            }
+        })
+    };
+    let ondragleave = {
+        let drag_over = drag_over.clone();
+        Callback::from(move |_| drag_over.set(false))
+    };
+    let ondrop = {
+        let drop = props.on_drop.clone();
+        let index = props.index;
+        let drag_over = drag_over.clone();
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            drag_over.set(false);
+            drop.emit(index);
+        })
+    };
+
+    let class = classes!(
+        "filter",
+        (!entry.enabled).then_some("off"),
+        props.dragging.then_some("dragging"),
+        (*drag_over).then_some("drag-over"),
+    );
+    html! {
+        <li {class} draggable="true" {ondragstart} {ondragover} {ondragleave} {ondrop}
+            data-filter={info.name}>
+            <div class="filter-head">
+                <span class="grip" title="Drag to reorder" aria-hidden="true">{ "⋮⋮" }</span>
+                <label class="switch" title={if entry.enabled { "Disable" } else { "Enable" }}>
+                    <input type="checkbox" checked={entry.enabled} onchange={on_enabled}
+                        aria-label={format!("Enable {}", info.label)} />
+                    <span class="knob"></span>
+                </label>
+                <span class="filter-name" title={info.description}>{ info.label }</span>
+                <div class="filter-tools">
+                    <button class="btn icon ghost" title="Move up" aria-label="Move up"
+                        disabled={props.index == 0}
+                        onclick={dispatch.reform(move |_| PipelineAction::MoveUp(id))}>{ "↑" }</button>
+                    <button class="btn icon ghost" title="Move down" aria-label="Move down"
+                        disabled={props.index + 1 >= props.count}
+                        onclick={dispatch.reform(move |_| PipelineAction::MoveDown(id))}>{ "↓" }</button>
+                    if !info.params.is_empty() {
+                        <button class="btn icon ghost" title="Reset parameters" aria-label="Reset parameters"
+                            onclick={dispatch.reform(move |_| PipelineAction::ResetParams(id))}>{ "↺" }</button>
+                    }
+                    <button class="btn icon ghost remove" title="Remove" aria-label="Remove"
+                        onclick={dispatch.reform(move |_| PipelineAction::Remove(id))}>{ "×" }</button>
+                </div>
+            </div>
+            if !info.params.is_empty() {
+                <div class="params">{ for params }</div>
+            }
+        </li>
+    }
+}

@@ -1,0 +1,10 @@
+//! The page's components, one per file.
+
+pub mod broadcast_panel;
+pub mod error_banner;
+pub mod filter_card;
+pub mod notices;
+pub mod pipeline_editor;
+pub mod preview;
+pub mod source_panel;
+pub mod stats_overlay;

@@ -1,0 +1,59 @@
+//! `#stats`: live frame loop numbers over the preview. Its text always contains the
+//! processed rate as `NN.N fps` (tests and people read it).
+
+use yew::prelude::*;
+
+use crate::frame_loop::StatsSnapshot;
+
+#[derive(PartialEq, Properties)]
+pub struct StatsOverlayProps {
+    pub stats: StatsSnapshot,
+}
+
+/// One `label value` line; `class` marks pipeline stages and the total's budget colour.
+fn row(label: &str, ms: f64, class: Option<&'static str>) -> Html {
+    html! {
+        <div class={classes!("stats-row", class)}>
+            <span>{ format!("{label} ") }</span>
+            <span>{ format!("{ms:.1} ms") }<span class="sep">{ "; " }</span></span>
+        </div>
+    }
+}
+
+#[function_component]
+pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
+    let s = &props.stats;
+    let fps = format!("{:.1} fps", s.fps);
+    let budget = if s.total_ms() <= 8.0 {
+        "good"
+    } else if s.total_ms() <= 33.0 {
+        "ok"
+    } else {
+        "slow"
+    };
+    html! {
+        <div id="stats" class="stats" data-fps={format!("{:.1}", s.fps)} data-dropped={s.dropped.to_string()}
+            aria-live="off">
+            <div class="stats-head">
+                <span class="stats-fps">{ fps }</span>{ " " }
+                <span class="stats-dim">{ format!("capture {:.1} fps", s.capture_fps) }</span>{ " " }
+                if s.width > 0 {
+                    <span class="stats-dim">{ format!("{}×{}", s.width, s.height) }</span>{ " " }
+                }
+            </div>
+            <div class="stats-rows">
+                { row("copy-in", s.copy_ms, None) }
+                { for s.stages.iter().map(|(label, value)| row(label, *value, Some("stage"))) }
+                { row("draw", s.draw_ms, None) }
+                { row("total", s.total_ms(), Some(budget)) }
+                <div class="stats-row">
+                    <span>{ "dropped " }</span><span>{ s.dropped.to_string() }</span>
+                </div>
+            </div>
+            <div class="stats-path" title="How frames reach wasm memory">{ s.path.label() }</div>
+            if let Some(error) = &s.last_error {
+                <div class="stats-error">{ error.clone() }</div>
+            }
+        </div>
+    }
+}

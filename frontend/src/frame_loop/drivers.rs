@@ -1,0 +1,298 @@
+//! Drivers pull frames from a source into the [`Engine`]. Each owns everything it started
+//! (tracks, reader, callbacks, timers) and releases it on drop.
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
+
+use gloo::timers::callback::Interval;
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{MediaStream, MediaStreamTrack, ReadableStreamDefaultReader};
+
+use super::{Engine, FramePath, process_video_frame};
+use crate::{
+    glue::{
+        bindings::{TrackProcessor, VideoElementExt, VideoFrame},
+        get_f64, now_ms, object,
+    },
+    media::{camera, test_pattern::TestPattern, video::HiddenVideo},
+};
+
+/// A running source. Dropping it stops the source.
+pub enum Driver {
+    Processor(ProcessorDriver),
+    Video(VideoDriver),
+    Pattern(PatternDriver),
+}
+
+/// `MediaStreamTrackProcessor`: frames are read as `VideoFrame`s.
+pub struct ProcessorDriver {
+    cancelled: Rc<Cell<bool>>,
+    reader: ReadableStreamDefaultReader,
+    stream: MediaStream,
+}
+
+/// The self-rescheduling frame callback, shared with itself.
+type SharedCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64, JsValue)>>>>;
+
+/// A frame waiting for the engine, with its capture time and number.
+type Waiting = Rc<RefCell<Option<(VideoFrame, f64, u64)>>>;
+
+impl ProcessorDriver {
+    pub fn start(
+        engine: Rc<RefCell<Engine>>,
+        stream: MediaStream,
+        track: &MediaStreamTrack,
+    ) -> Result<Self, JsValue> {
+        // A small buffer: the reader drains it at once and does its own newest-only dropping,
+        // so frames are only lost uncounted if the main thread stalls for several frames.
+        let processor = TrackProcessor::new(&object(&[
+            ("track", track.into()),
+            ("maxBufferSize", 4.into()),
+        ]))?;
+        let reader: ReadableStreamDefaultReader =
+            processor.readable().get_reader().unchecked_into();
+        let cancelled = Rc::new(Cell::new(false));
+        spawn_local(read_frames(engine, reader.clone(), Rc::clone(&cancelled)));
+        Ok(Self {
+            cancelled,
+            reader,
+            stream,
+        })
+    }
+}
+
+async fn read_frames(
+    engine: Rc<RefCell<Engine>>,
+    reader: ReadableStreamDefaultReader,
+    cancelled: Rc<Cell<bool>>,
+) {
+    let waiting: Waiting = Rc::default();
+    let busy = Rc::new(Cell::new(false));
+    let mut number = 0;
+    while let Ok(result) = JsFuture::from(reader.read()).await {
+        let done = js_sys::Reflect::get(&result, &"done".into())
+            .ok()
+            .and_then(|done| done.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let Ok(frame) = js_sys::Reflect::get(&result, &"value".into()) else {
+            break;
+        };
+        let frame: VideoFrame = frame.unchecked_into();
+        if cancelled.get() {
+            frame.close();
+            break;
+        }
+        number += 1;
+        let captured = now_ms();
+        engine.borrow_mut().stats.captured += 1;
+        if busy.get() {
+            let replaced = waiting.borrow_mut().replace((frame, captured, number));
+            if let Some((old, ..)) = replaced {
+                old.close();
+                engine.borrow_mut().stats.dropped += 1;
+            }
+            continue;
+        }
+        busy.set(true);
+        spawn_local(process_frames(
+            Rc::clone(&engine),
+            (frame, captured, number),
+            Rc::clone(&waiting),
+            Rc::clone(&busy),
+            Rc::clone(&cancelled),
+        ));
+    }
+    if let Some((frame, ..)) = waiting.borrow_mut().take() {
+        frame.close();
+    }
+}
+
+/// Processes `first`, then whatever frame is waiting when it is done, until none is.
+async fn process_frames(
+    engine: Rc<RefCell<Engine>>,
+    first: (VideoFrame, f64, u64),
+    waiting: Waiting,
+    busy: Rc<Cell<bool>>,
+    cancelled: Rc<Cell<bool>>,
+) {
+    let mut next = Some(first);
+    while let Some((frame, captured, number)) = next {
+        if !cancelled.get() {
+            process_video_frame(&engine, &frame, captured, number).await;
+        }
+        frame.close();
+        next = waiting.borrow_mut().take();
+    }
+    busy.set(false);
+}
+
+impl Drop for ProcessorDriver {
+    fn drop(&mut self) {
+        self.cancelled.set(true);
+        // Ends the pending read (it resolves as done) and releases the track's frames.
+        let _ = self.reader.cancel();
+        camera::stop(&self.stream);
+    }
+}
+
+/// A `<video>` element read on each new frame (`requestVideoFrameCallback`, or
+/// `requestAnimationFrame` where that is missing).
+pub struct VideoDriver {
+    video: Rc<HiddenVideo>,
+    stream: Option<MediaStream>,
+    handle: Rc<Cell<Option<i32>>>,
+    callback: SharedCallback,
+    uses_video_callback: bool,
+}
+
+impl VideoDriver {
+    /// Starts reading `video` (already playing). `stream` is stopped on drop, if given.
+    pub fn start(
+        engine: Rc<RefCell<Engine>>,
+        video: HiddenVideo,
+        stream: Option<MediaStream>,
+    ) -> Self {
+        let uses_video_callback = crate::glue::bindings::has_video_frame_callback();
+        engine.borrow_mut().stats.path = if uses_video_callback {
+            FramePath::VideoCallback
+        } else {
+            FramePath::AnimationFrame
+        };
+        let video = Rc::new(video);
+        let handle: Rc<Cell<Option<i32>>> = Rc::default();
+        let callback: SharedCallback = Rc::default();
+        let mut last_presented: Option<u64> = None;
+        let mut last_time = -1.0;
+        let mut number = 0_u64;
+        let closure = {
+            let video = Rc::clone(&video);
+            let handle = Rc::clone(&handle);
+            let callback = Rc::clone(&callback);
+            Closure::<dyn FnMut(f64, JsValue)>::new(move |_now: f64, metadata: JsValue| {
+                let element = video.element();
+                let mut engine = engine.borrow_mut();
+                if uses_video_callback {
+                    // presentedFrames counts every frame shown; gaps are frames we missed.
+                    let presented = get_f64(&metadata, "presentedFrames").unwrap_or(0.0) as u64;
+                    if let Some(last) = last_presented {
+                        let missed = presented.saturating_sub(last).saturating_sub(1);
+                        engine.stats.dropped += missed;
+                        engine.stats.captured += missed;
+                    }
+                    last_presented = Some(presented);
+                    number = presented;
+                    engine.stats.captured += 1;
+                    engine.process_video(element, now_ms(), number);
+                } else {
+                    let time = element.current_time();
+                    if (time - last_time).abs() > f64::EPSILON {
+                        last_time = time;
+                        number += 1;
+                        engine.stats.captured += 1;
+                        engine.process_video(element, now_ms(), number);
+                    }
+                }
+                drop(engine);
+                if let Some(callback) = callback.borrow().as_ref() {
+                    handle.set(Some(schedule(element, callback, uses_video_callback)));
+                }
+            })
+        };
+        handle.set(Some(schedule(
+            video.element(),
+            &closure,
+            uses_video_callback,
+        )));
+        *callback.borrow_mut() = Some(closure);
+        Self {
+            video,
+            stream,
+            handle,
+            callback,
+            uses_video_callback,
+        }
+    }
+}
+
+fn schedule(
+    video: &web_sys::HtmlVideoElement,
+    callback: &Closure<dyn FnMut(f64, JsValue)>,
+    uses_video_callback: bool,
+) -> i32 {
+    if uses_video_callback {
+        video
+            .unchecked_ref::<VideoElementExt>()
+            .request_video_frame_callback(callback.as_ref().unchecked_ref()) as i32
+    } else {
+        web_sys::window()
+            .and_then(|window| {
+                window
+                    .request_animation_frame(callback.as_ref().unchecked_ref())
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for VideoDriver {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            if self.uses_video_callback {
+                self.video
+                    .element()
+                    .unchecked_ref::<VideoElementExt>()
+                    .cancel_video_frame_callback(handle as u32);
+            } else if let Some(window) = web_sys::window() {
+                let _ = window.cancel_animation_frame(handle);
+            }
+        }
+        // Breaks the closure's reference cycle (it holds `callback` itself).
+        self.callback.borrow_mut().take();
+        if let Some(stream) = &self.stream {
+            camera::stop(stream);
+        }
+    }
+}
+
+/// The synthetic test pattern, painted at the chosen frame rate.
+pub struct PatternDriver {
+    _timer: Interval,
+}
+
+impl PatternDriver {
+    pub fn start(engine: Rc<RefCell<Engine>>, pattern: TestPattern, fps: u32) -> Self {
+        engine.borrow_mut().stats.path = FramePath::Pattern;
+        let fps = f64::from(fps.max(1));
+        let start = now_ms();
+        let mut produced = 0_u64;
+        // Tick twice per frame period and paint when a frame is due, so the rate holds even
+        // though timers are not exact; frames that fell due while the page was busy are
+        // skipped (and counted as dropped), never painted late in a burst.
+        let period = ((500.0 / fps) as u32).max(4);
+        let timer = Interval::new(period, move || {
+            let now = now_ms();
+            let due = ((now - start) * fps / 1000.0) as u64 + 1;
+            if due <= produced {
+                return;
+            }
+            let mut engine = engine.borrow_mut();
+            let missed = due - produced - 1;
+            engine.stats.captured += missed + 1;
+            engine.stats.dropped += missed;
+            produced = due;
+            pattern.paint(due, now - start);
+            let copy_start = now_ms();
+            match pattern.image_data() {
+                Ok(image) => engine.process_image_data(&image, now, due, copy_start),
+                Err(err) => engine.stats.last_error = Some(crate::glue::js_error_message(&err)),
+            }
+        });
+        Self { _timer: timer }
+    }
+}

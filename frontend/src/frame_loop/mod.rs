@@ -1,0 +1,289 @@
+//! The frame loop: source frame → wasm buffer → filters → `#preview` → [`FrameTap`].
+//!
+//! A [`drivers::Driver`] pulls frames from the source (track processor, video frame
+//! callback or the test pattern) and hands each to the [`Engine`], which owns the one
+//! [`FrameBuffer`], the [`filters::Pipeline`] and the output canvases. Only the newest frame
+//! is processed: a frame that arrives while another is in flight replaces the waiting one
+//! and counts as dropped. The UI changes the pipeline through [`Controls`], read once per
+//! frame, so edits apply on the next frame without restarting anything.
+
+pub mod drivers;
+pub mod stats;
+
+use std::{cell::RefCell, rc::Rc};
+
+use filters::{Pipeline, PipelineSpec};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement, ImageData};
+
+pub use stats::{FramePath, Stats, StatsSnapshot};
+
+use crate::{
+    frame_tap::{FrameTap, ProcessedFrame},
+    glue::{
+        FrameBuffer,
+        bindings::{Canvas2dExt, VideoFrame},
+        epoch_ms,
+        frame_buffer::CopyError,
+        now_ms, object,
+    },
+};
+
+/// What the UI controls while the loop runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Controls {
+    pub spec: PipelineSpec,
+    /// Also draw the unfiltered frame on the `original` canvas.
+    pub compare: bool,
+    /// Bumped on every change, so the engine notices without comparing specs per frame.
+    pub version: u64,
+}
+
+/// A 2D canvas and its context.
+pub struct Surface {
+    pub canvas: HtmlCanvasElement,
+    pub ctx: CanvasRenderingContext2d,
+}
+
+impl Surface {
+    /// Wraps `canvas`; `read_back` asks for a CPU-side canvas (for `getImageData`).
+    pub fn new(canvas: HtmlCanvasElement, read_back: bool) -> Result<Self, JsValue> {
+        let options = object(&[
+            ("willReadFrequently", read_back.into()),
+            ("alpha", false.into()),
+        ]);
+        let ctx = canvas
+            .get_context_with_context_options("2d", &options)?
+            .ok_or_else(|| JsValue::from_str("canvas has no 2d context"))?
+            .unchecked_into();
+        Ok(Self { canvas, ctx })
+    }
+
+    /// A detached canvas for reading frames back.
+    pub fn detached() -> Result<Self, JsValue> {
+        let document = web_sys::window()
+            .and_then(|window| window.document())
+            .ok_or_else(|| JsValue::from_str("no document"))?;
+        Self::new(document.create_element("canvas")?.unchecked_into(), true)
+    }
+
+    /// Makes the canvas `width`×`height` (which clears it) if it is not already.
+    fn fit(&self, width: u32, height: u32) {
+        if self.canvas.width() != width || self.canvas.height() != height {
+            self.canvas.set_width(width);
+            self.canvas.set_height(height);
+        }
+    }
+
+    /// Pixels of the whole canvas.
+    fn read(&self) -> Result<ImageData, JsValue> {
+        self.ctx.get_image_data(
+            0.0,
+            0.0,
+            f64::from(self.canvas.width()),
+            f64::from(self.canvas.height()),
+        )
+    }
+}
+
+pub struct Engine {
+    /// `None` while an asynchronous copy owns it.
+    buffer: Option<FrameBuffer>,
+    pipeline: Pipeline,
+    applied_version: Option<u64>,
+    controls: Rc<RefCell<Controls>>,
+    preview: Surface,
+    original: Surface,
+    /// Where video frames are drawn for read-back when they cannot be copied directly.
+    readback: Option<Surface>,
+    tap: FrameTap,
+    pub stats: Stats,
+}
+
+impl Engine {
+    pub fn new(
+        controls: Rc<RefCell<Controls>>,
+        preview: HtmlCanvasElement,
+        original: HtmlCanvasElement,
+        tap: FrameTap,
+        path: FramePath,
+    ) -> Result<Self, JsValue> {
+        let mut stats = Stats::default();
+        stats.path = path;
+        Ok(Self {
+            buffer: Some(FrameBuffer::new()),
+            pipeline: Pipeline::new(PipelineSpec::default()),
+            applied_version: None,
+            controls,
+            preview: Surface::new(preview, false)?,
+            original: Surface::new(original, false)?,
+            readback: None,
+            tap,
+            stats,
+        })
+    }
+
+    fn readback(&mut self) -> Result<&Surface, JsValue> {
+        if self.readback.is_none() {
+            self.readback = Some(Surface::detached()?);
+        }
+        Ok(self.readback.as_ref().expect("set just above"))
+    }
+
+    /// Processes a frame already copied into `buffer`.
+    fn finish(
+        &mut self,
+        buffer: &mut FrameBuffer,
+        captured_ms: f64,
+        frame_number: u64,
+        copy_ms: f64,
+    ) {
+        let compare = {
+            let controls = self.controls.borrow();
+            if self.applied_version != Some(controls.version) {
+                self.pipeline.set_spec(controls.spec.clone());
+                self.stats.truncate_stages(0);
+                self.applied_version = Some(controls.version);
+            }
+            controls.compare
+        };
+        let (width, height) = (buffer.width(), buffer.height());
+        self.stats.width = width;
+        self.stats.height = height;
+        if compare {
+            self.original.fit(width, height);
+            if let Err(err) = buffer.draw_to(&self.original.ctx) {
+                self.stats.last_error = Some(crate::glue::js_error_message(&err));
+            }
+        }
+
+        let filter_start = now_ms();
+        let mut mark = filter_start;
+        let mut index = 0;
+        let Self {
+            pipeline, stats, ..
+        } = self;
+        pipeline.apply_observed(&mut buffer.frame(), &mut |label| {
+            let now = now_ms();
+            stats.record_stage(index, label, now - mark);
+            index += 1;
+            mark = now;
+        });
+        self.stats.truncate_stages(index);
+        let draw_start = now_ms();
+        self.preview.fit(width, height);
+        if let Err(err) = buffer.draw_to(&self.preview.ctx) {
+            self.stats.last_error = Some(crate::glue::js_error_message(&err));
+        }
+        let done = now_ms();
+        self.stats
+            .record_frame(copy_ms, draw_start - filter_start, done - draw_start);
+
+        self.tap.emit(&ProcessedFrame {
+            rgba: buffer.pixels(),
+            width,
+            height,
+            canvas: &self.preview.canvas,
+            captured_at_ms: epoch_ms(captured_ms),
+            frame_number,
+        });
+    }
+
+    /// Copies `image` in and processes it.
+    pub fn process_image_data(
+        &mut self,
+        image: &ImageData,
+        captured_ms: f64,
+        frame_number: u64,
+        copy_start: f64,
+    ) {
+        let Some(mut buffer) = self.buffer.take() else {
+            // An asynchronous copy is in flight: this frame is dropped.
+            self.stats.dropped += 1;
+            return;
+        };
+        match buffer.copy_from_image_data(image) {
+            Ok(()) => {
+                let copy_ms = now_ms() - copy_start;
+                self.finish(&mut buffer, captured_ms, frame_number, copy_ms);
+            }
+            Err(err) => self.stats.last_error = Some(err.to_string()),
+        }
+        self.buffer = Some(buffer);
+    }
+
+    /// Draws the current picture of `video` for read-back and processes it.
+    pub fn process_video(&mut self, video: &HtmlVideoElement, captured_ms: f64, frame_number: u64) {
+        let copy_start = now_ms();
+        let (width, height) = (video.video_width(), video.video_height());
+        if width == 0 || height == 0 {
+            return;
+        }
+        let image = self.readback().and_then(|surface| {
+            surface.fit(width, height);
+            surface
+                .ctx
+                .draw_image_with_html_video_element(video, 0.0, 0.0)?;
+            surface.read()
+        });
+        match image {
+            Ok(image) => self.process_image_data(&image, captured_ms, frame_number, copy_start),
+            Err(err) => self.stats.last_error = Some(crate::glue::js_error_message(&err)),
+        }
+    }
+
+    /// Draws `frame` for read-back (browsers whose `copyTo` cannot convert to RGBA).
+    fn read_video_frame(&mut self, frame: &VideoFrame) -> Result<ImageData, JsValue> {
+        let (width, height) = (frame.display_width(), frame.display_height());
+        let surface = self.readback()?;
+        surface.fit(width, height);
+        surface
+            .ctx
+            .unchecked_ref::<Canvas2dExt>()
+            .draw_video_frame(frame, 0.0, 0.0)?;
+        surface.read()
+    }
+}
+
+/// Copies `frame` into the engine's buffer (directly where the browser can) and processes
+/// it. Does not close `frame`.
+pub async fn process_video_frame(
+    engine: &Rc<RefCell<Engine>>,
+    frame: &VideoFrame,
+    captured_ms: f64,
+    frame_number: u64,
+) {
+    let copy_start = now_ms();
+    let direct = engine.borrow().stats.path == FramePath::CopyTo;
+    if direct {
+        let Some(mut buffer) = engine.borrow_mut().buffer.take() else {
+            engine.borrow_mut().stats.dropped += 1;
+            return;
+        };
+        let copied = buffer.copy_from_video_frame(frame).await;
+        let mut engine = engine.borrow_mut();
+        match copied {
+            Ok(()) => {
+                let copy_ms = now_ms() - copy_start;
+                engine.finish(&mut buffer, captured_ms, frame_number, copy_ms);
+                engine.buffer = Some(buffer);
+                return;
+            }
+            Err(CopyError::Unsupported(reason) | CopyError::Browser(reason)) => {
+                // Fall back to the canvas for this and every later frame.
+                engine.stats.last_error = Some(format!("copyTo: {reason}; using a canvas"));
+                engine.stats.path = FramePath::FrameCanvas;
+            }
+            Err(err) => engine.stats.last_error = Some(err.to_string()),
+        }
+        engine.buffer = Some(buffer);
+        if engine.stats.path == FramePath::CopyTo {
+            return;
+        }
+    }
+    let mut engine = engine.borrow_mut();
+    match engine.read_video_frame(frame) {
+        Ok(image) => engine.process_image_data(&image, captured_ms, frame_number, copy_start),
+        Err(err) => engine.stats.last_error = Some(crate::glue::js_error_message(&err)),
+    }
+}

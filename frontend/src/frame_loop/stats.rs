@@ -1,0 +1,241 @@
+//! Frame loop measurements: counters and cumulative times (exact, for benchmarks) plus
+//! smoothed per-frame times (for people), published twice a second to the UI and to
+//! `window.__lenscast_stats`.
+
+use wasm_bindgen::JsValue;
+
+use crate::glue::object;
+
+/// Exponential moving average; the first sample is taken as is.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ema(Option<f64>);
+
+impl Ema {
+    const ALPHA: f64 = 0.1;
+
+    fn add(&mut self, sample: f64) {
+        self.0 = Some(match self.0 {
+            Some(mean) => mean + Self::ALPHA * (sample - mean),
+            None => sample,
+        });
+    }
+
+    fn get(self) -> f64 {
+        self.0.unwrap_or(0.0)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Stage {
+    label: String,
+    ms: Ema,
+}
+
+/// How frames reach wasm memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FramePath {
+    /// `MediaStreamTrackProcessor` + `VideoFrame.copyTo` into wasm memory.
+    #[default]
+    CopyTo,
+    /// `MediaStreamTrackProcessor`, frames drawn to a canvas and read back (no RGBA `copyTo`).
+    FrameCanvas,
+    /// `requestVideoFrameCallback` + canvas read-back.
+    VideoCallback,
+    /// `requestAnimationFrame` polling + canvas read-back (oldest browsers).
+    AnimationFrame,
+    /// The synthetic pattern, read back from its canvas.
+    Pattern,
+}
+
+impl FramePath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CopyTo => "copyTo",
+            Self::FrameCanvas => "frame-canvas",
+            Self::VideoCallback => "video-callback",
+            Self::AnimationFrame => "animation-frame",
+            Self::Pattern => "pattern",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CopyTo => "VideoFrame.copyTo → wasm",
+            Self::FrameCanvas => "VideoFrame → canvas → wasm",
+            Self::VideoCallback => "video frame callback → canvas → wasm",
+            Self::AnimationFrame => "animation frame → canvas → wasm",
+            Self::Pattern => "test pattern → wasm",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Frames the source delivered.
+    pub captured: u64,
+    /// Frames filtered and drawn.
+    pub processed: u64,
+    /// Frames skipped because the previous one was still being processed.
+    pub dropped: u64,
+    pub sum_copy_ms: f64,
+    pub sum_filter_ms: f64,
+    pub sum_draw_ms: f64,
+    pub width: u32,
+    pub height: u32,
+    pub path: FramePath,
+    pub last_error: Option<String>,
+    copy_ms: Ema,
+    filter_ms: Ema,
+    draw_ms: Ema,
+    stages: Vec<Stage>,
+    rate_mark: Option<RateMark>,
+    fps: f64,
+    capture_fps: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RateMark {
+    at_ms: f64,
+    processed: u64,
+    captured: u64,
+}
+
+impl Stats {
+    /// Records the time of stage `index` of the current frame.
+    pub fn record_stage(&mut self, index: usize, label: &str, ms: f64) {
+        if index >= self.stages.len() {
+            self.stages.push(Stage {
+                label: label.to_owned(),
+                ms: Ema::default(),
+            });
+        } else if self.stages[index].label != label {
+            self.stages[index] = Stage {
+                label: label.to_owned(),
+                ms: Ema::default(),
+            };
+        }
+        self.stages[index].ms.add(ms);
+    }
+
+    /// Forgets stage timings (the pipeline changed); `count` stages remain.
+    pub fn truncate_stages(&mut self, count: usize) {
+        self.stages.truncate(count);
+    }
+
+    pub fn record_frame(&mut self, copy_ms: f64, filter_ms: f64, draw_ms: f64) {
+        self.processed += 1;
+        self.sum_copy_ms += copy_ms;
+        self.sum_filter_ms += filter_ms;
+        self.sum_draw_ms += draw_ms;
+        self.copy_ms.add(copy_ms);
+        self.filter_ms.add(filter_ms);
+        self.draw_ms.add(draw_ms);
+    }
+
+    /// Rates since the previous snapshot, and the smoothed times.
+    pub fn snapshot(&mut self, now_ms: f64, running: bool) -> StatsSnapshot {
+        if let Some(mark) = self.rate_mark {
+            let seconds = (now_ms - mark.at_ms) / 1000.0;
+            if seconds > 0.0 {
+                self.fps = (self.processed - mark.processed) as f64 / seconds;
+                self.capture_fps = (self.captured - mark.captured) as f64 / seconds;
+            }
+        }
+        self.rate_mark = Some(RateMark {
+            at_ms: now_ms,
+            processed: self.processed,
+            captured: self.captured,
+        });
+        StatsSnapshot {
+            running,
+            fps: self.fps,
+            capture_fps: self.capture_fps,
+            copy_ms: self.copy_ms.get(),
+            filter_ms: self.filter_ms.get(),
+            draw_ms: self.draw_ms.get(),
+            stages: self
+                .stages
+                .iter()
+                .map(|stage| (stage.label.clone(), stage.ms.get()))
+                .collect(),
+            captured: self.captured,
+            processed: self.processed,
+            dropped: self.dropped,
+            sum_copy_ms: self.sum_copy_ms,
+            sum_filter_ms: self.sum_filter_ms,
+            sum_draw_ms: self.sum_draw_ms,
+            width: self.width,
+            height: self.height,
+            path: self.path,
+            last_error: self.last_error.clone(),
+        }
+    }
+}
+
+/// What the stats overlay shows and the benchmark reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatsSnapshot {
+    pub running: bool,
+    /// Processed frames per second.
+    pub fps: f64,
+    /// Frames per second the source delivered.
+    pub capture_fps: f64,
+    pub copy_ms: f64,
+    pub filter_ms: f64,
+    pub draw_ms: f64,
+    /// `(label, ms)` of each pipeline stage.
+    pub stages: Vec<(String, f64)>,
+    pub captured: u64,
+    pub processed: u64,
+    pub dropped: u64,
+    pub sum_copy_ms: f64,
+    pub sum_filter_ms: f64,
+    pub sum_draw_ms: f64,
+    pub width: u32,
+    pub height: u32,
+    pub path: FramePath,
+    pub last_error: Option<String>,
+}
+
+impl StatsSnapshot {
+    /// Copy-in + filters + draw, smoothed.
+    pub fn total_ms(&self) -> f64 {
+        self.copy_ms + self.filter_ms + self.draw_ms
+    }
+
+    /// Sets `window.__lenscast_stats` (a stable shape for tests and benchmarks):
+    /// `{running, fps, captureFps, frames, captured, dropped, copyMs, filterMs, drawMs, totalMs,
+    /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path}`.
+    pub fn publish(&self) {
+        let stages: js_sys::Array = self
+            .stages
+            .iter()
+            .map(|(label, ms)| {
+                JsValue::from(object(&[
+                    ("label", JsValue::from_str(label)),
+                    ("ms", JsValue::from_f64(*ms)),
+                ]))
+            })
+            .collect();
+        let value = object(&[
+            ("running", self.running.into()),
+            ("fps", self.fps.into()),
+            ("captureFps", self.capture_fps.into()),
+            ("frames", (self.processed as f64).into()),
+            ("captured", (self.captured as f64).into()),
+            ("dropped", (self.dropped as f64).into()),
+            ("copyMs", self.copy_ms.into()),
+            ("filterMs", self.filter_ms.into()),
+            ("drawMs", self.draw_ms.into()),
+            ("totalMs", self.total_ms().into()),
+            ("sumCopyMs", self.sum_copy_ms.into()),
+            ("sumFilterMs", self.sum_filter_ms.into()),
+            ("sumDrawMs", self.sum_draw_ms.into()),
+            ("stages", stages.into()),
+            ("width", self.width.into()),
+            ("height", self.height.into()),
+            ("path", self.path.as_str().into()),
+        ]);
+        let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
+    }
+}
