@@ -341,6 +341,39 @@ impl Drop for TempDir {
     }
 }
 
+/// Kills every process whose command line names `profile` as its `--user-data-dir`:
+/// Chromium and its helpers. Chromium outlives chromedriver when a session is not closed
+/// (a failing test returns early), and each [`Browser`] has its own profile folder, so this
+/// only ever hits that browser's processes.
+fn kill_profile_processes(profile: &Path) {
+    let needle = format!("--user-data-dir={}", profile.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if cmdline
+            .split(|&b| b == 0)
+            .any(|arg| arg == needle.as_bytes())
+        {
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// An RGBA8 image read back from the page.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -404,7 +437,7 @@ impl Image {
 }
 
 /// chromedriver plus one Chromium session. Call [`Browser::close`] at the end of a test;
-/// dropping it kills chromedriver (and with it the browser) anyway.
+/// dropping it (e.g. when a test fails early) kills chromedriver and Chromium anyway.
 pub struct Browser {
     client: Client,
     _chromedriver: Child,
