@@ -660,8 +660,15 @@ impl Browser {
     /// Ends the `WebDriver` session (closing Chromium); chromedriver ends on drop.
     pub async fn close(self) -> Result<()> {
         self.client
+            .clone()
             .close()
             .await
             .context("cannot close the browser session")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        kill_profile_processes(&self._profile.0);
     }
 }
