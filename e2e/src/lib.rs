@@ -441,7 +441,7 @@ impl Image {
 pub struct Browser {
     client: Client,
     _chromedriver: Child,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 impl Browser {
@@ -486,7 +486,7 @@ impl Browser {
         Ok(Self {
             client,
             _chromedriver: chromedriver,
-            _profile: profile,
+            profile,
         })
     }
 
@@ -669,6 +669,6 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        kill_profile_processes(&self._profile.0);
+        kill_profile_processes(&self.profile.0);
     }
 }
