@@ -7,6 +7,7 @@
 //! - [`Browser`] starts chromedriver and one headless Chromium session with a fake camera
 //!   ([`BrowserOptions`]); helpers wait for page conditions, read the `#preview` canvas
 //!   ([`Browser::preview_image`]) and save screenshots to `target/e2e/` ([`Browser::screenshot`]).
+//! - [`mjpeg`] reads a room's `stream.mjpg` as an independent viewer.
 //! - [`y4m`] writes test videos: vertical colour bars of [`y4m::BARS`] with known luma.
 //!
 //! Everything is found through environment variables with fallbacks that work from a plain
@@ -14,6 +15,7 @@
 //! `LENSCAST_STATIC`, `CHROMEDRIVER`, `CHROMIUM`. Tests using the harness are `#[ignore]`d
 //! (they need the built frontend and Chromium) and run by `cargo xtask test`.
 
+pub mod mjpeg;
 pub mod y4m;
 
 use std::{

@@ -13,7 +13,11 @@ pub const MAX_MS: f64 = 5_000.0;
 pub fn delay_ms(attempt: u32, jitter: f64) -> f64 {
     // 2^20 * BASE_MS is far above MAX_MS: cap the exponent so the power stays finite.
     let cap = (BASE_MS * f64::from(1u32 << attempt.min(20))).min(MAX_MS);
-    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.5 };
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
     cap / 2.0 + jitter * cap / 2.0
 }
 

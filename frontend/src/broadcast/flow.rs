@@ -63,7 +63,12 @@ pub fn decide(input: &FlowInput) -> Result<(), Skip> {
 }
 
 fn interval_ms(max_fps: f64) -> f64 {
-    1000.0 / if max_fps.is_finite() { max_fps.clamp(0.1, 240.0) } else { 30.0 }
+    1000.0
+        / if max_fps.is_finite() {
+            max_fps.clamp(0.1, 240.0)
+        } else {
+            30.0
+        }
 }
 
 /// The due time after a frame was accepted at `now_ms`: one interval after the previous
@@ -102,11 +107,41 @@ mod tests {
     #[wasm_bindgen_test]
     fn each_condition_skips() {
         let cases = [
-            (FlowInput { open: false, ..ready() }, Skip::NotConnected),
-            (FlowInput { viewers: 0, ..ready() }, Skip::NoViewers),
-            (FlowInput { encoding: true, ..ready() }, Skip::Encoding),
-            (FlowInput { buffered: MAX_BUFFERED_BYTES + 1, ..ready() }, Skip::Backpressure),
-            (FlowInput { next_due_ms: Some(1020.0), ..ready() }, Skip::RateLimit),
+            (
+                FlowInput {
+                    open: false,
+                    ..ready()
+                },
+                Skip::NotConnected,
+            ),
+            (
+                FlowInput {
+                    viewers: 0,
+                    ..ready()
+                },
+                Skip::NoViewers,
+            ),
+            (
+                FlowInput {
+                    encoding: true,
+                    ..ready()
+                },
+                Skip::Encoding,
+            ),
+            (
+                FlowInput {
+                    buffered: MAX_BUFFERED_BYTES + 1,
+                    ..ready()
+                },
+                Skip::Backpressure,
+            ),
+            (
+                FlowInput {
+                    next_due_ms: Some(1020.0),
+                    ..ready()
+                },
+                Skip::RateLimit,
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(decide(&input), Err(want), "{input:?}");
@@ -118,7 +153,12 @@ mod tests {
         let mut due = None;
         let mut sent = 0;
         for now in times {
-            let input = FlowInput { now_ms: now, next_due_ms: due, max_fps, ..ready() };
+            let input = FlowInput {
+                now_ms: now,
+                next_due_ms: due,
+                max_fps,
+                ..ready()
+            };
             if decide(&input).is_ok() {
                 due = Some(next_due(due, now, max_fps));
                 sent += 1;
@@ -156,6 +196,12 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn small_buffer_is_fine() {
-        assert_eq!(decide(&FlowInput { buffered: MAX_BUFFERED_BYTES, ..ready() }), Ok(()));
+        assert_eq!(
+            decide(&FlowInput {
+                buffered: MAX_BUFFERED_BYTES,
+                ..ready()
+            }),
+            Ok(())
+        );
     }
 }

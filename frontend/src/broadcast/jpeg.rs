@@ -16,7 +16,11 @@ pub enum EncodeError {
 
 /// JPEG quality 1..=100 from the panel's 0.0..=1.0 slider.
 pub fn quality_percent(quality: f64) -> u8 {
-    if quality.is_finite() { (quality.clamp(0.01, 1.0) * 100.0).round() as u8 } else { 80 }
+    if quality.is_finite() {
+        (quality.clamp(0.01, 1.0) * 100.0).round() as u8
+    } else {
+        80
+    }
 }
 
 /// Whether every pixel has `r == g == b` (stops at the first one that does not).
@@ -60,7 +64,11 @@ mod tests {
         for y in 0..h {
             for x in 0..w {
                 let v = ((x + y) * 255 / (w + h)) as u8;
-                rgba.extend_from_slice(&if gray { [v, v, v, 255] } else { [v, 255 - v, 40, 255] });
+                rgba.extend_from_slice(&if gray {
+                    [v, v, v, 255]
+                } else {
+                    [v, 255 - v, 40, 255]
+                });
             }
         }
         rgba

@@ -61,7 +61,13 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { quality: 0.8, max_fps: 30.0, max_width: 1280, encoder: EncoderKind::default(), stamp: false }
+        Self {
+            quality: 0.8,
+            max_fps: 30.0,
+            max_width: 1280,
+            encoder: EncoderKind::default(),
+            stamp: false,
+        }
     }
 }
 
@@ -73,20 +79,34 @@ impl Settings {
         for pair in query.trim_start_matches('?').split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
-                "encoder" => settings.encoder = EncoderKind::parse(value).unwrap_or(settings.encoder),
+                "encoder" => {
+                    settings.encoder = EncoderKind::parse(value).unwrap_or(settings.encoder);
+                }
                 "stamp" => settings.stamp = value == "1",
                 "quality" => {
-                    if let Some(q) = value.parse::<f64>().ok().filter(|q| (0.05..=1.0).contains(q)) {
+                    if let Some(q) = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|q| (0.05..=1.0).contains(q))
+                    {
                         settings.quality = q;
                     }
                 }
                 "maxfps" => {
-                    if let Some(f) = value.parse::<f64>().ok().filter(|f| (1.0..=60.0).contains(f)) {
+                    if let Some(f) = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| (1.0..=60.0).contains(f))
+                    {
                         settings.max_fps = f;
                     }
                 }
                 "maxwidth" => {
-                    if let Some(w) = value.parse::<u32>().ok().filter(|w| (160..=3840).contains(w)) {
+                    if let Some(w) = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|w| (160..=3840).contains(w))
+                    {
                         settings.max_width = w;
                     }
                 }
@@ -107,7 +127,9 @@ mod tests {
     #[wasm_bindgen_test]
     fn query_settings() {
         assert_eq!(Settings::from_query(""), Settings::default());
-        let s = Settings::from_query("?source=camera&encoder=wasm&stamp=1&quality=0.5&maxfps=15&maxwidth=640");
+        let s = Settings::from_query(
+            "?source=camera&encoder=wasm&stamp=1&quality=0.5&maxfps=15&maxwidth=640",
+        );
         assert_eq!(s.encoder, EncoderKind::Wasm);
         assert!(s.stamp);
         assert!((s.quality - 0.5).abs() < 1e-9);

@@ -4,7 +4,9 @@
 
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{HtmlCanvasElement, ImageEncodeOptions, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
+use web_sys::{
+    HtmlCanvasElement, ImageEncodeOptions, OffscreenCanvas, OffscreenCanvasRenderingContext2d,
+};
 
 use super::stamp;
 
@@ -53,13 +55,72 @@ impl NativeEncoder {
             )?;
         if let Some(value) = stamp_ms {
             for (x, side, white) in stamp::blocks(value, dst_w) {
-                self.ctx.set_fill_style_str(if white { "#fff" } else { "#000" });
-                self.ctx.fill_rect(f64::from(x), 0.0, f64::from(side), f64::from(side));
+                self.ctx
+                    .set_fill_style_str(if white { "#fff" } else { "#000" });
+                self.ctx
+                    .fill_rect(f64::from(x), 0.0, f64::from(side), f64::from(side));
             }
         }
         let options = ImageEncodeOptions::new();
         options.set_type("image/jpeg");
         options.set_quality(quality.clamp(0.01, 1.0));
         self.canvas.convert_to_blob_with_options(&options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use web_sys::{Blob, CanvasRenderingContext2d};
+
+    #[wasm_bindgen_test]
+    async fn encodes_a_scaled_stamped_canvas_to_jpeg() {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .expect("a browser page");
+        let canvas: HtmlCanvasElement = document
+            .create_element("canvas")
+            .expect("canvas")
+            .dyn_into()
+            .expect("a canvas element");
+        canvas.set_width(1280);
+        canvas.set_height(720);
+        let ctx: CanvasRenderingContext2d = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .expect("2d")
+            .dyn_into()
+            .expect("2d context");
+        ctx.set_fill_style_str("#808080");
+        ctx.fill_rect(0.0, 0.0, 1280.0, 720.0);
+
+        let encoder = NativeEncoder::new().expect("OffscreenCanvas in Chromium");
+        let t = 1_795_000_123_456;
+        let promise = encoder
+            .begin(&canvas, (1280, 720), (640, 360), Some(t), 0.8)
+            .expect("encode starts");
+        let blob: Blob = JsFuture::from(promise)
+            .await
+            .expect("encode finishes")
+            .dyn_into()
+            .expect("a Blob");
+        assert_eq!(blob.type_(), "image/jpeg");
+        let bytes =
+            js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.expect("bytes"))
+                .to_vec();
+        assert_eq!(bytes[..2], [0xFF, 0xD8]);
+
+        // The stamp was painted at the output size: read it back from the offscreen canvas.
+        let image = encoder
+            .ctx
+            .get_image_data(0.0, 0.0, 640.0, 360.0)
+            .expect("pixels")
+            .data()
+            .0;
+        let luma: Vec<u8> = image.chunks_exact(4).map(|p| p[0]).collect();
+        assert_eq!(stamp::read_luma(&luma, 640, 360), Some(t));
     }
 }

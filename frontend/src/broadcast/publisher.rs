@@ -7,11 +7,7 @@
 //! late callback finds nothing to act on. A generation number marks each socket so a
 //! completion that belongs to a closed one is dropped instead of sent on the next.
 
-use std::{
-    cell::RefCell,
-    collections::VecDeque,
-    rc::Rc,
-};
+use std::{cell::RefCell, collections::VecDeque, rc::Rc};
 
 use gloo::timers::callback::{Interval, Timeout};
 use wasm_bindgen::{JsCast, prelude::Closure};
@@ -60,6 +56,11 @@ pub struct Status {
     /// Time the frame loop's own callback spends on broadcasting (copy, scale, draw).
     pub tap_ms: f64,
     pub encoder: EncoderKind,
+    /// Running totals for benchmarks (mean over any window = difference of two readings):
+    /// hand-off-to-JPEG time, main-thread time (tap plus, for wasm, the encode itself), bytes.
+    pub encode_ms_sum: f64,
+    pub main_ms_sum: f64,
+    pub bytes_sum: u64,
 }
 
 /// Messages that change the panel beyond the status.
@@ -114,11 +115,17 @@ struct Inner {
 }
 
 fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 fn ema(old: f64, new: f64) -> f64 {
-    if old == 0.0 { new } else { old * 0.9 + new * 0.1 }
+    if old == 0.0 {
+        new
+    } else {
+        old * 0.9 + new * 0.1
+    }
 }
 
 #[derive(Clone)]
@@ -132,7 +139,12 @@ impl PartialEq for Publisher {
 
 impl Publisher {
     /// Starts publishing to `room` (connects at once).
-    pub fn start(room: Room, origin: String, settings: Rc<RefCell<Settings>>, hooks: Hooks) -> Self {
+    pub fn start(
+        room: Room,
+        origin: String,
+        settings: Rc<RefCell<Settings>>,
+        hooks: Hooks,
+    ) -> Self {
         let encoder = settings.borrow().encoder;
         let inner = Rc::new(RefCell::new(Inner {
             room,
@@ -153,7 +165,10 @@ impl Publisher {
             scaled: Vec::new(),
             jpeg: Vec::new(),
             luma: Vec::new(),
-            status: Status { encoder, ..Status::default() },
+            status: Status {
+                encoder,
+                ..Status::default()
+            },
             window: VecDeque::new(),
             last_notify_ms: 0.0,
         }));
@@ -219,16 +234,28 @@ impl Publisher {
                     inner.native = NativeEncoder::new().ok();
                 }
                 let started = inner.native.as_ref().map(|enc| {
-                    enc.begin(frame.canvas, (frame.width, frame.height), (w, h), stamp_ms, settings.quality)
+                    enc.begin(
+                        frame.canvas,
+                        (frame.width, frame.height),
+                        (w, h),
+                        stamp_ms,
+                        settings.quality,
+                    )
                 });
                 let Some(Ok(promise)) = started else {
                     inner.encoding = false;
-                    inner.status.state = LinkState::Failed("this browser cannot encode JPEG from a canvas".into());
+                    inner.status.state =
+                        LinkState::Failed("this browser cannot encode JPEG from a canvas".into());
                     return;
                 };
-                inner.status.tap_ms = ema(inner.status.tap_ms, now_ms() - t0);
+                let tap = now_ms() - t0;
+                inner.status.tap_ms = ema(inner.status.tap_ms, tap);
+                inner.status.main_ms_sum += tap;
                 spawn_local(async move {
-                    let blob = JsFuture::from(promise).await.ok().and_then(|b| b.dyn_into::<Blob>().ok());
+                    let blob = JsFuture::from(promise)
+                        .await
+                        .ok()
+                        .and_then(|b| b.dyn_into::<Blob>().ok());
                     if let Some(inner) = weak.upgrade() {
                         finish(&inner, generation, t0, blob.as_ref().map(Payload::Blob));
                     }
@@ -245,7 +272,9 @@ impl Publisher {
                 if let Some(value) = stamp_ms {
                     stamp::paint_rgba(&mut scaled, w, h, value);
                 }
-                inner.status.tap_ms = ema(inner.status.tap_ms, now_ms() - t0);
+                let tap = now_ms() - t0;
+                inner.status.tap_ms = ema(inner.status.tap_ms, tap);
+                inner.status.main_ms_sum += tap;
                 // A new task, not a microtask: the browser paints the preview before the
                 // encoder takes the main thread.
                 inner.pending_encode = Some(Timeout::new(0, move || {
@@ -254,7 +283,9 @@ impl Publisher {
                         let mut i = inner.borrow_mut();
                         (std::mem::take(&mut i.jpeg), std::mem::take(&mut i.luma))
                     };
-                    let ok = jpeg::encode_rgba(&scaled, w, h, settings.quality, &mut out, &mut luma).is_ok();
+                    let ok =
+                        jpeg::encode_rgba(&scaled, w, h, settings.quality, &mut out, &mut luma)
+                            .is_ok();
                     finish(&inner, generation, t0, ok.then_some(Payload::Bytes(&out)));
                     let mut i = inner.borrow_mut();
                     (i.scaled, i.jpeg, i.luma) = (scaled, out, luma);
@@ -275,7 +306,9 @@ fn finish(this: &Rc<RefCell<Inner>>, generation: u64, t0: f64, payload: Option<P
         let mut guard = this.borrow_mut();
         let inner = &mut *guard;
         inner.encoding = false;
-        if generation != inner.generation || !inner.open {
+        // The last viewer may have left while this frame was encoded: then it is dropped
+        // too, so nothing at all is sent to an empty room.
+        if generation != inner.generation || !inner.open || inner.status.viewers == 0 {
             return;
         }
         let (Some(payload), Some(socket)) = (payload, inner.socket.as_ref()) else {
@@ -290,6 +323,8 @@ fn finish(this: &Rc<RefCell<Inner>>, generation: u64, t0: f64, payload: Option<P
         }
         let now = now_ms();
         inner.status.encode_ms = ema(inner.status.encode_ms, now - t0);
+        inner.status.encode_ms_sum += now - t0;
+        inner.status.bytes_sum += len as u64;
         inner.status.frames_sent += 1;
         inner.window.push_back((now, len));
     }
@@ -328,7 +363,11 @@ fn set_state(this: &Rc<RefCell<Inner>>, state: LinkState) {
 }
 
 fn live_state(viewers: u32) -> LinkState {
-    if viewers > 0 { LinkState::Live } else { LinkState::Paused }
+    if viewers > 0 {
+        LinkState::Live
+    } else {
+        LinkState::Paused
+    }
 }
 
 fn connect(this: &Rc<RefCell<Inner>>) {
@@ -365,7 +404,9 @@ fn connect(this: &Rc<RefCell<Inner>>) {
         let weak = weak.clone();
         move |event: MessageEvent| {
             let Some(inner) = weak.upgrade() else { return };
-            let Some(text) = event.data().as_string() else { return };
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
             if let Some(count) = viewer_count(&text) {
                 let open = {
                     let mut i = inner.borrow_mut();
@@ -393,7 +434,10 @@ fn connect(this: &Rc<RefCell<Inner>>) {
         let code = event.code();
         let reason = event.reason();
         if reason.to_ascii_lowercase().contains("replac") {
-            set_state(&inner, LinkState::Failed("another tab or device took over this room".into()));
+            set_state(
+                &inner,
+                LinkState::Failed("another tab or device took over this room".into()),
+            );
             return;
         }
         let why = match (code, was_open) {
@@ -407,7 +451,12 @@ fn connect(this: &Rc<RefCell<Inner>>) {
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    this.borrow_mut().socket = Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close });
+    this.borrow_mut().socket = Some(Socket {
+        ws,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    });
 }
 
 /// `{"type":"viewers","count":N}` → `N`; anything else → `None`.
@@ -451,7 +500,13 @@ fn retry(this: &Rc<RefCell<Inner>>, reason: String) {
         }));
         delay
     };
-    set_state(this, LinkState::Reconnecting { reason, retry_in_ms: delay as u32 });
+    set_state(
+        this,
+        LinkState::Reconnecting {
+            reason,
+            retry_in_ms: delay as u32,
+        },
+    );
 }
 
 #[cfg(test)]
@@ -462,10 +517,16 @@ mod tests {
     #[wasm_bindgen_test]
     fn parses_viewer_messages_only() {
         assert_eq!(viewer_count(r#"{"type":"viewers","count":2}"#), Some(2));
-        assert_eq!(viewer_count(r#"{"count":2,"type":"viewers","extra":1}"#), Some(2));
+        assert_eq!(
+            viewer_count(r#"{"count":2,"type":"viewers","extra":1}"#),
+            Some(2)
+        );
         assert_eq!(viewer_count(r#"{"type":"error","message":"x"}"#), None);
         assert_eq!(viewer_count(r#"{"type":"viewers","count":-1}"#), None);
-        assert_eq!(viewer_count(r#"{"type":"viewers","count":99999999999}"#), None);
+        assert_eq!(
+            viewer_count(r#"{"type":"viewers","count":99999999999}"#),
+            None
+        );
         assert_eq!(viewer_count("not json"), None);
     }
 }

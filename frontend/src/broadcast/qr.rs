@@ -20,7 +20,11 @@ pub fn svg(text: &str) -> Option<String> {
 pub fn modules(text: &str) -> Option<(usize, Vec<bool>)> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
     let width = code.width();
-    let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
     Some((width, dark))
 }
 
@@ -32,7 +36,7 @@ mod tests {
     const LINK: &str = "https://192.168.1.20:8443/watch/3q2xN0m9Qy6d7vB1kLhPzA";
 
     #[wasm_bindgen_test]
-    fn renders_an_svg_with_one_rect_per_dark_run() {
+    fn renders_an_svg_document() {
         let svg = svg(LINK).expect("a short link fits");
         assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"));
         assert!(svg.contains("<svg") && svg.ends_with("</svg>"));

@@ -29,7 +29,10 @@ pub enum RoomError {
 /// Whether a room id or token can be put into a path or query as it is
 /// (the server makes URL-safe ids; anything else in storage was tampered with).
 fn url_safe(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Room {
@@ -39,7 +42,9 @@ impl Room {
 
     /// The room remembered by this tab, if any.
     pub fn load() -> Option<Self> {
-        SessionStorage::get::<Self>(STORAGE_KEY).ok().filter(Self::valid)
+        SessionStorage::get::<Self>(STORAGE_KEY)
+            .ok()
+            .filter(Self::valid)
     }
 
     pub fn save(&self) {
@@ -60,7 +65,10 @@ impl Room {
         if response.status() != 201 {
             return Err(RoomError::Status(response.status()));
         }
-        let room: Self = response.json().await.map_err(|e| RoomError::Body(e.to_string()))?;
+        let room: Self = response
+            .json()
+            .await
+            .map_err(|e| RoomError::Body(e.to_string()))?;
         if !room.valid() {
             return Err(RoomError::Body("room id or token is not URL-safe".into()));
         }
@@ -89,7 +97,10 @@ impl Room {
         } else {
             origin.to_owned()
         };
-        format!("{ws_origin}/ws/rooms/{}/publish?token={}", self.room, self.publish_token)
+        format!(
+            "{ws_origin}/ws/rooms/{}/publish?token={}",
+            self.room, self.publish_token
+        )
     }
 }
 
@@ -111,7 +122,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn urls() {
         let r = room();
-        assert_eq!(r.share_link("http://127.0.0.1:8080/"), "http://127.0.0.1:8080/watch/AbC-12_x");
+        assert_eq!(
+            r.share_link("http://127.0.0.1:8080/"),
+            "http://127.0.0.1:8080/watch/AbC-12_x"
+        );
         assert_eq!(
             r.publish_url("https://cam.local:8443"),
             "wss://cam.local:8443/ws/rooms/AbC-12_x/publish?token=tok_EN-9"
@@ -129,9 +143,27 @@ mod tests {
         let parsed: Room = serde_json::from_str(json).expect("contract JSON");
         assert_eq!(parsed, room());
         assert!(parsed.valid());
-        assert!(!Room { room: "../x".into(), ..room() }.valid());
-        assert!(!Room { publish_token: "a&b=c".into(), ..room() }.valid());
-        assert!(!Room { watch_url: "https://evil".into(), ..room() }.valid());
+        assert!(
+            !Room {
+                room: "../x".into(),
+                ..room()
+            }
+            .valid()
+        );
+        assert!(
+            !Room {
+                publish_token: "a&b=c".into(),
+                ..room()
+            }
+            .valid()
+        );
+        assert!(
+            !Room {
+                watch_url: "https://evil".into(),
+                ..room()
+            }
+            .valid()
+        );
     }
 
     #[wasm_bindgen_test]

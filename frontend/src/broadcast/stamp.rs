@@ -23,7 +23,9 @@ pub fn blocks(value: u64, width: u32) -> impl Iterator<Item = (u32, u32, bool)> 
 
 /// Paints the stamp into an RGBA8 frame of `width`×`height`; frames too small are left alone.
 pub fn paint_rgba(rgba: &mut [u8], width: u32, height: u32, value: u64) {
-    let Some(side) = block_size(width) else { return };
+    let Some(side) = block_size(width) else {
+        return;
+    };
     if height < side || rgba.len() < (width * height * 4) as usize {
         return;
     }

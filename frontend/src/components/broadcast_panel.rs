@@ -31,11 +31,15 @@ pub struct BroadcastPanelProps {
 }
 
 fn origin() -> String {
-    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 fn query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 const WIDTHS: [u32; 6] = [1920, 1280, 960, 640, 480, 320];
@@ -55,18 +59,23 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
 
     {
         let shared = shared.clone();
-        use_effect_with((*settings).clone(), move |s| *shared.borrow_mut() = s.clone());
+        use_effect_with((*settings).clone(), move |s| {
+            *shared.borrow_mut() = s.clone();
+        });
     }
 
     {
         let active = active.clone();
         let autostarted = autostarted.clone();
-        use_effect_with((props.autostart, props.source_running), move |&(auto, running)| {
-            if auto && running && !*autostarted.borrow() {
-                *autostarted.borrow_mut() = true;
-                active.set(true);
-            }
-        });
+        use_effect_with(
+            (props.autostart, props.source_running),
+            move |&(auto, running)| {
+                if auto && running && !*autostarted.borrow() {
+                    *autostarted.borrow_mut() = true;
+                    active.set(true);
+                }
+            },
+        );
     }
 
     // Broadcasting without a room: ask the server for one, retrying with backoff
@@ -100,7 +109,9 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                         on_status: Callback::from(move |s| status.set(s)),
                         on_room_lost: Callback::from(move |()| {
                             Room::forget();
-                            notice.set(Some("The server lost the room (restarted?): here is a new link.".into()));
+                            notice.set(Some(
+                                "The server lost the room (restarted?): here is a new link.".into(),
+                            ));
                             room_handle.set(None);
                         }),
                     };
@@ -143,7 +154,9 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 match Room::create().await {
                     Ok(new) => {
                         new.save();
-                        notice.set(Some("New link: the old one no longer shows this broadcast.".into()));
+                        notice.set(Some(
+                            "New link: the old one no longer shows this broadcast.".into(),
+                        ));
                         room.set(Some(new));
                     }
                     Err(e) => notice.set(Some(e.to_string())),
@@ -158,7 +171,9 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
         let copied = copied.clone();
         let link = link.clone().unwrap_or_default();
         Callback::from(move |_: MouseEvent| {
-            let Some(window) = web_sys::window() else { return };
+            let Some(window) = web_sys::window() else {
+                return;
+            };
             let promise = window.navigator().clipboard().write_text(&link);
             let copied = copied.clone();
             spawn_local(async move {
@@ -175,7 +190,10 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Ok(q) = input.value().parse::<f64>() {
-                settings.set(Settings { quality: q.clamp(0.05, 1.0), ..(*settings).clone() });
+                settings.set(Settings {
+                    quality: q.clamp(0.05, 1.0),
+                    ..(*settings).clone()
+                });
             }
         })
     };
@@ -195,7 +213,8 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
         }
     });
 
-    let (state_class, state_text, reason) = describe(*active, room.is_some(), &status.state, props.source_running);
+    let (state_class, state_text, reason) =
+        describe(*active, room.is_some(), &status.state, props.source_running);
     let s = &*status;
     let on = *active;
 
@@ -227,8 +246,11 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 data-encode-ms={format!("{:.2}", s.encode_ms)}
                 data-tap-ms={format!("{:.2}", s.tap_ms)}
                 data-bytes-per-frame={format!("{:.0}", s.bytes_per_frame)}
-                data-fps={format!("{:.1}", s.fps)}>
-                <div class="bc-metric bc-viewers">
+                data-fps={format!("{:.1}", s.fps)}
+                data-encode-ms-sum={format!("{:.3}", s.encode_ms_sum)}
+                data-main-ms-sum={format!("{:.3}", s.main_ms_sum)}
+                data-bytes-sum={s.bytes_sum.to_string()}>
+                <div class={classes!("bc-metric", "bc-viewers", (s.viewers > 0).then_some("has-viewers"))}>
                     <dt>{ "viewers" }</dt>
                     <dd id="viewer-count" data-count={s.viewers.to_string()}>{ s.viewers }</dd>
                 </div>
@@ -308,7 +330,10 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
     }
 }
 
-fn select_handler(settings: &UseStateHandle<Settings>, apply: fn(&mut Settings, &str)) -> Callback<Event> {
+fn select_handler(
+    settings: &UseStateHandle<Settings>,
+    apply: fn(&mut Settings, &str),
+) -> Callback<Event> {
     let settings = settings.clone();
     Callback::from(move |e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
@@ -349,7 +374,12 @@ fn create_room(
 }
 
 /// CSS class, badge text and an optional explanation for the current state.
-fn describe(active: bool, has_room: bool, state: &LinkState, source_running: bool) -> (&'static str, &'static str, Option<String>) {
+fn describe(
+    active: bool,
+    has_room: bool,
+    state: &LinkState,
+    source_running: bool,
+) -> (&'static str, &'static str, Option<String>) {
     if !active {
         return ("is-idle", "Off", None);
     }
@@ -360,11 +390,21 @@ fn describe(active: bool, has_room: bool, state: &LinkState, source_running: boo
     match state {
         LinkState::Connecting => ("is-connecting", "Connecting…", None),
         LinkState::Live => ("is-live", "Live", idle_source),
-        LinkState::Paused => ("is-paused", "Paused", Some("No viewers: nothing is sent until someone opens the link.".into())),
-        LinkState::Reconnecting { reason, retry_in_ms } => (
+        LinkState::Paused => (
+            "is-paused",
+            "Paused",
+            Some("No viewers: nothing is sent until someone opens the link.".into()),
+        ),
+        LinkState::Reconnecting {
+            reason,
+            retry_in_ms,
+        } => (
             "is-reconnecting",
             "Reconnecting…",
-            Some(format!("{reason}; retrying in {:.1} s", f64::from(*retry_in_ms) / 1000.0)),
+            Some(format!(
+                "{reason}; retrying in {:.1} s",
+                f64::from(*retry_in_ms) / 1000.0
+            )),
         ),
         LinkState::Failed(reason) => ("is-error", "Error", Some(reason.clone())),
     }

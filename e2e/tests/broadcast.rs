@@ -1,0 +1,304 @@
+//! Broadcast end to end: the app in headless Chromium films a Y4M of known colour bars
+//! through the fake camera, filters it to gray, and publishes it to the real server; an
+//! independent HTTP client and the server's viewer page watch it. Checks the frames'
+//! content, the viewer count reaching the publisher, that nothing is sent without viewers,
+//! and that the broadcast survives a server restart on its own.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use e2e::{Browser, BrowserOptions, Server, artifacts_dir, mjpeg::MjpegReader, y4m};
+use fantoccini::{Locator, wd::WindowHandle};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn start(name: &str) -> Result<(Server, Browser)> {
+    let video = artifacts_dir()?.join(format!("{name}.y4m"));
+    y4m::write_bars(&video, 640, 360, 30)?;
+    let server = Server::start().await?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    Ok((server, browser))
+}
+
+async fn attr(browser: &Browser, selector: &str, name: &str) -> Result<Option<String>> {
+    let value = browser
+        .eval(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+            vec![json!(selector), json!(name)],
+        )
+        .await?;
+    Ok(value.as_str().map(ToOwned::to_owned))
+}
+
+async fn frames_sent(browser: &Browser) -> Result<u64> {
+    let count = attr(browser, "#frames-sent", "data-count").await?;
+    count
+        .context("no #frames-sent")?
+        .parse()
+        .context("#frames-sent data-count is not a number")
+}
+
+async fn share_link(browser: &Browser) -> Result<String> {
+    let link = browser
+        .wait_for(
+            "the share link",
+            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
+            WAIT,
+        )
+        .await?;
+    Ok(link.as_str().unwrap_or_default().to_owned())
+}
+
+async fn wait_viewers(browser: &Browser, count: u32) -> Result<()> {
+    let script = format!(
+        "const e = document.querySelector('#viewer-count'); return !!e && e.textContent.trim() === '{count}';"
+    );
+    browser
+        .wait_for(&format!("#viewer-count = {count}"), &script, WAIT)
+        .await
+        .map(drop)
+}
+
+async fn wait_state(browser: &Browser, text: &str) -> Result<()> {
+    let script = format!(
+        "const e = document.querySelector('#broadcast-state'); return !!e && e.textContent.startsWith('{text}');"
+    );
+    browser
+        .wait_for(&format!("state {text}"), &script, WAIT)
+        .await
+        .map(drop)
+}
+
+/// `http://127.0.0.1:P/watch/ROOM` → the room's `stream.mjpg` URL on `server`.
+fn stream_url(server: &Server, link: &str) -> Result<String> {
+    let room = link
+        .rsplit_once("/watch/")
+        .map(|(_, room)| room)
+        .filter(|room| !room.is_empty())
+        .with_context(|| format!("{link} is not a /watch/ link"))?;
+    Ok(server.url(&format!("/api/rooms/{room}/stream.mjpg")))
+}
+
+/// Decodes `jpeg` and checks it shows the Y4M bars in gray: every bar's centre is gray
+/// and has the bar's expected luma (the camera's YCbCr round trip, the filter and JPEG
+/// each cost a little, hence the tolerance).
+fn assert_gray_bars(jpeg: &[u8]) -> Result<()> {
+    let image = image::load_from_memory(jpeg)
+        .context("the stream sent something that is not a JPEG")?
+        .to_rgb8();
+    let (w, h) = image.dimensions();
+    ensure!(w >= 320 && h >= 180, "frame is only {w}x{h}");
+    for (i, bar) in y4m::BARS.iter().enumerate() {
+        let (x0, x1) = (
+            (2 * i as u32 + 1) * w / 8 - w / 32,
+            (2 * i as u32 + 1) * w / 8 + w / 32,
+        );
+        let (y0, y1) = (h * 3 / 10, h * 7 / 10);
+        let mut sum = [0f64; 3];
+        let mut n = 0f64;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = image.get_pixel(x, y).0;
+                for c in 0..3 {
+                    sum[c] += f64::from(p[c]);
+                }
+                n += 1.0;
+            }
+        }
+        let [r, g, b] = sum.map(|s| s / n);
+        let spread = (r - g).abs().max((g - b).abs()).max((r - b).abs());
+        ensure!(spread <= 8.0, "bar {i} is not gray: {r:.0},{g:.0},{b:.0}");
+        let want = y4m::luma(*bar);
+        ensure!(
+            (g - want).abs() <= 16.0,
+            "bar {i}: luma {g:.0}, expected {want:.0}"
+        );
+    }
+    Ok(())
+}
+
+/// Reads `count` parts from a fresh viewer of `url` and checks each.
+async fn watch(url: &str, count: usize) -> Result<MjpegReader> {
+    let mut reader = MjpegReader::open(url).await?;
+    for i in 0..count {
+        let part = reader
+            .next_part(WAIT)
+            .await
+            .with_context(|| format!("frame {i}"))?;
+        assert_gray_bars(&part.jpeg).with_context(|| format!("frame {i}"))?;
+    }
+    Ok(reader)
+}
+
+/// Saves a PNG of the broadcast panel alone to `target/e2e/<name>.png` (to look at).
+async fn panel_screenshot(browser: &Browser, name: &str) -> Result<()> {
+    let panel = browser
+        .client()
+        .find(Locator::Css("section.broadcast"))
+        .await?;
+    browser
+        .eval(
+            "document.querySelector('section.broadcast').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await?;
+    let png = panel.screenshot().await?;
+    std::fs::write(artifacts_dir()?.join(format!("{name}.png")), png)?;
+    browser.screenshot(&format!("{name}-page")).await?;
+    Ok(())
+}
+
+async fn open_window(browser: &Browser, url: &str) -> Result<WindowHandle> {
+    let client = browser.client();
+    let main = client.window().await?;
+    let new = client.new_window(false).await?.handle;
+    client.switch_to_window(new.clone()).await?;
+    client.goto(url).await?;
+    client.switch_to_window(main).await?;
+    Ok(new)
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
+async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()> {
+    let (mut server, browser) = start("broadcast").await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1"))
+        .await?;
+
+    let link = share_link(&browser).await?;
+    ensure!(
+        link.starts_with(&server.url("/watch/")),
+        "share link {link} is not an absolute viewer link on {}",
+        server.url("/")
+    );
+    let qr = browser
+        .eval("return !!document.querySelector('.bc-qr svg');", vec![])
+        .await?;
+    ensure!(qr == json!(true), "no QR code next to the share link");
+
+    // Nobody watches yet: the publisher is connected but sends nothing.
+    wait_state(&browser, "Paused").await?;
+    browser.wait_for_frames(20, WAIT).await?;
+    ensure!(
+        frames_sent(&browser).await? == 0,
+        "frames sent without viewers"
+    );
+
+    // Viewer 1: an independent HTTP client.
+    let url = stream_url(&server, &link)?;
+    let mut viewer = watch(&url, 10).await?;
+    wait_viewers(&browser, 1).await?;
+    wait_state(&browser, "Live").await?;
+
+    // Viewer 2: the server's viewer page in a second browser window.
+    let page = open_window(&browser, &link).await?;
+    wait_viewers(&browser, 2).await?;
+    browser.client().switch_to_window(page.clone()).await?;
+    let shown = browser
+        .wait_for(
+            "the viewer page's image to show frames",
+            "const i = [...document.images].find(i => i.src.includes('stream.mjpg'));
+             return !!i && i.naturalWidth > 0;",
+            WAIT,
+        )
+        .await;
+    browser.screenshot("broadcast-viewer-page").await?;
+    shown?;
+    browser.client().close_window().await?;
+    let main = browser
+        .client()
+        .windows()
+        .await?
+        .into_iter()
+        .next()
+        .context("no window left")?;
+    browser.client().switch_to_window(main).await?;
+    // Still flowing to viewer 1.
+    let part = viewer.next_part(WAIT).await?;
+    assert_gray_bars(&part.jpeg)?;
+    wait_viewers(&browser, 1).await?;
+    panel_screenshot(&browser, "broadcast-panel-live").await?;
+
+    // Both viewers gone: the publisher pauses and the frame count stops growing.
+    drop(viewer);
+    wait_viewers(&browser, 0).await?;
+    wait_state(&browser, "Paused").await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = frames_sent(&browser).await?;
+    ensure!(before >= 11, "only {before} frames sent while watched");
+    browser.wait_for_frames(30, WAIT).await?;
+    let after = frames_sent(&browser).await?;
+    ensure!(
+        after == before,
+        "{} frames sent without viewers",
+        after - before
+    );
+
+    // A viewer arrives again: frames resume.
+    let viewer = watch(&url, 3).await?;
+    drop(viewer);
+
+    // The server goes away and comes back: the publisher reconnects by itself (to a new
+    // room if the restarted server forgot the old one) and the link shows frames again.
+    server.kill().await?;
+    wait_state(&browser, "Reconnecting").await?;
+    panel_screenshot(&browser, "broadcast-panel-reconnecting").await?;
+    server.restart().await?;
+    let deadline = Instant::now() + WAIT;
+    let link = loop {
+        let link = share_link(&browser).await?;
+        let state = browser
+            .text_of("#broadcast-state")
+            .await?
+            .unwrap_or_default();
+        if state.starts_with("Paused") || state.starts_with("Live") {
+            break link;
+        }
+        if Instant::now() > deadline {
+            bail!("no reconnect after the restart; state {state:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let viewer = watch(&stream_url(&server, &link)?, 5).await?;
+    wait_viewers(&browser, 1).await?;
+    drop(viewer);
+
+    browser.close().await
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
+async fn reload_keeps_the_link_and_new_link_replaces_it() -> Result<()> {
+    let (server, browser) = start("broadcast-reload").await?;
+    let page = server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1");
+    browser.goto(&page).await?;
+    let first = share_link(&browser).await?;
+    wait_state(&browser, "Paused").await?;
+
+    browser.client().refresh().await?;
+    wait_state(&browser, "Paused").await?;
+    let again = share_link(&browser).await?;
+    ensure!(
+        again == first,
+        "reload changed the link: {first} -> {again}"
+    );
+    // The resumed publisher is the room's publisher: a viewer gets frames.
+    watch(&stream_url(&server, &again)?, 2).await?;
+
+    browser.click("#new-link").await?;
+    let script = format!(
+        "const e = document.querySelector('#share-link'); return !!e && e.textContent.trim() !== '{first}';"
+    );
+    browser.wait_for("a new link", &script, WAIT).await?;
+    let fresh = share_link(&browser).await?;
+    ensure!(
+        fresh != first && fresh.starts_with(&server.url("/watch/")),
+        "bad new link {fresh}"
+    );
+    wait_state(&browser, "Paused").await?;
+    watch(&stream_url(&server, &fresh)?, 2).await?;
+
+    browser.close().await
+}
