@@ -1,9 +1,10 @@
-//! Separable blurs: box (running sums, constant cost for any radius), gaussian (Q14 weights)
+//! Separable blurs: box (prefix sums, constant cost for any radius), gaussian (Q8 weights)
 //! and the unsharp mask built on the gaussian.
 //!
 //! Both blurs run a horizontal pass from the frame into a byte plane, rounding to bytes, then a
 //! vertical pass back into the frame. Edges replicate the border pixels. All four channels
-//! (alpha too) are filtered alike.
+//! (alpha too) are blurred alike. The inner loops work on 16-byte blocks with `u16` sums so
+//! that the compiler maps them onto SIMD registers (simd128 on wasm32, SSE2 natively).
 
 use crate::{
     frame::Frame,
@@ -35,170 +36,216 @@ impl Divider {
 
 /// Box blur of radius `r`: the mean of the `(2r+1)²` square, as a horizontal mean rounded to
 /// bytes followed by a vertical mean rounded to bytes.
+///
+/// Sums are `u16` and wrap: a window's true sum is at most `255 * 101`, so differences of
+/// wrapped running sums are still exact.
 pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let row_len = w * 4;
     let divider = Divider::new(2 * r + 1);
     let r = r as usize;
     let plane = grow(&mut scratch.plane, row_len * h);
+    let prefix = grow(&mut scratch.sums, (w + 2 * r + 1) * 4);
     for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(row_len)) {
-        box_row(src, dst, r, divider);
+        box_row(src, dst, r, prefix, divider);
     }
-    let sums = grow(&mut scratch.acc, row_len);
+    let sums = grow(&mut scratch.column_sums, row_len);
     let row = |y: usize| &plane[y * row_len..(y + 1) * row_len];
     sums.fill(0);
     for k in 0..=2 * r {
         let src = row(k.saturating_sub(r).min(h - 1));
         for (s, &v) in sums.iter_mut().zip(src) {
-            *s += u32::from(v);
+            *s = s.wrapping_add(u16::from(v));
         }
     }
     for (y, out) in frame.rows_mut().enumerate() {
         for (o, &s) in out.iter_mut().zip(sums.iter()) {
-            *o = divider.div(s) as u8;
+            *o = divider.div(u32::from(s)) as u8;
         }
         let add = row((y + r + 1).min(h - 1));
         let sub = row(y.saturating_sub(r));
         for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
-            *s = *s + u32::from(a) - u32::from(b);
+            *s = s.wrapping_add(u16::from(a)).wrapping_sub(u16::from(b));
         }
     }
 }
 
-/// Horizontal box mean of one RGBA row.
-fn box_row(src: &[u8], dst: &mut [u8], r: usize, divider: Divider) {
+/// Horizontal box mean of one RGBA row, through running sums of the row padded by `r`
+/// replicated pixels each side: `out[x] = (P[x + 2r + 1] - P[x]) / (2r + 1)`.
+fn box_row(src: &[u8], dst: &mut [u8], r: usize, prefix: &mut [u16], divider: Divider) {
     let (px, _) = src.as_chunks::<4>();
-    let (out, _) = dst.as_chunks_mut::<4>();
-    let last = px.len() - 1;
-    let mut sum = [0u32; 4];
-    for k in 0..=2 * r {
-        let p = px[k.saturating_sub(r).min(last)];
+    let (first, last) = (px[0], px[px.len() - 1]);
+    let padded = std::iter::repeat_n(&first, r)
+        .chain(px)
+        .chain(std::iter::repeat_n(&last, r));
+    let (sums, _) = prefix.as_chunks_mut::<4>();
+    let mut acc = [0u16; 4];
+    sums[0] = acc;
+    for (s, p) in sums[1..].iter_mut().zip(padded) {
         for c in 0..4 {
-            sum[c] += u32::from(p[c]);
+            acc[c] = acc[c].wrapping_add(u16::from(p[c]));
         }
+        *s = acc;
     }
-    for (x, o) in out.iter_mut().enumerate() {
-        let add = px[(x + r + 1).min(last)];
-        let sub = px[x.saturating_sub(r)];
-        for c in 0..4 {
-            o[c] = divider.div(sum[c]) as u8;
-            sum[c] = sum[c] + u32::from(add[c]) - u32::from(sub[c]);
-        }
+    let span = (2 * r + 1) * 4;
+    for ((d, &hi), &lo) in dst.iter_mut().zip(&prefix[span..]).zip(prefix.iter()) {
+        *d = divider.div(u32::from(hi.wrapping_sub(lo))) as u8;
     }
 }
 
-/// Q14 gaussian weights for `sigma`, radius `ceil(3 sigma)`, summing to exactly 2^14
-/// (the rounding remainder goes to the centre tap).
-pub(crate) fn gaussian_weights(sigma: f32) -> Vec<u32> {
+/// Longest kernel: sigma 10 gives radius 30.
+pub(crate) const MAX_TAPS: usize = 61;
+
+/// Q8 gaussian weights for `sigma`, radius `ceil(3 sigma)` (at most 30), summing to exactly
+/// 256 (the rounding remainder goes to the centre tap).
+pub(crate) fn gaussian_weights(sigma: f32) -> Vec<u16> {
     let sigma = f64::from(sigma);
-    let radius = (3.0 * sigma).ceil().max(1.0) as i32;
+    let radius = ((3.0 * sigma).ceil().max(1.0) as i32).min(MAX_TAPS as i32 / 2);
     let raw: Vec<f64> = (-radius..=radius)
         .map(|k| (-f64::from(k * k) / (2.0 * sigma * sigma)).exp())
         .collect();
     let total: f64 = raw.iter().sum();
-    let mut weights: Vec<u32> = raw
+    let mut weights: Vec<u16> = raw
         .iter()
-        .map(|w| (w / total * 16384.0).round() as u32)
+        .map(|w| (w / total * 256.0).round() as u16)
         .collect();
-    let sum: u32 = weights.iter().sum();
+    let sum: u16 = weights.iter().sum();
     let centre = radius as usize;
-    weights[centre] = weights[centre] + 16384 - sum;
+    weights[centre] = weights[centre] + 256 - sum;
     weights
 }
 
-/// A gaussian blur: the horizontal pass into `scratch.plane`, then the vertical pass, whose
-/// Q14 sums for row `y` are handed to `emit(y, sums)`.
-fn gaussian_passes(
-    frame: &Frame<'_>,
-    weights: &[u32],
-    scratch: &mut Scratch,
-    mut emit: impl FnMut(usize, &[u32]),
-) {
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let row_len = w * 4;
-    let radius = weights.len() / 2;
-    let plane = grow(&mut scratch.plane, row_len * h);
-    let padded = grow(&mut scratch.padded, row_len + 8 * radius);
-    let acc = grow(&mut scratch.acc, row_len);
-    for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(row_len)) {
-        pad_row(src, padded, radius);
-        acc.fill(0);
-        for (k, &wk) in weights.iter().enumerate() {
-            let shifted = &padded[k * 4..k * 4 + row_len];
-            for (a, &v) in acc.iter_mut().zip(shifted) {
-                *a += wk * u32::from(v);
-            }
+/// A finite impulse response over rows of bytes:
+/// `out[i] = (Σ weights[k] · rows[k][i] + 2^(shift-1)) >> shift`.
+/// `Σ weights · 255 + 2^(shift-1)` must fit a `u16`, and every row is at least `out.len()` long.
+pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) {
+    assert!(
+        rows.iter().all(|row| row.len() >= out.len()),
+        "FIR rows shorter than the output"
+    );
+    assert!(rows.len() == weights.len(), "one weight per FIR row");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::fir(rows, weights, shift, out);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    fir_scalar(rows, weights, shift, out, done);
+}
+
+/// The portable FIR, from byte `start` on.
+fn fir_scalar(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8], start: usize) {
+    let round = 1u16 << (shift - 1);
+    for (j, d) in out.iter_mut().enumerate().skip(start) {
+        let mut acc = round;
+        for (row, &w) in rows.iter().zip(weights) {
+            acc = acc.wrapping_add(w.wrapping_mul(u16::from(row[j])));
         }
-        for (d, &a) in dst.iter_mut().zip(acc.iter()) {
-            *d = ((a + 8192) >> 14) as u8;
-        }
-    }
-    for y in 0..h {
-        acc.fill(0);
-        for (k, &wk) in weights.iter().enumerate() {
-            let sy = (y + k).saturating_sub(radius).min(h - 1);
-            let src = &plane[sy * row_len..(sy + 1) * row_len];
-            for (a, &v) in acc.iter_mut().zip(src) {
-                *a += wk * u32::from(v);
-            }
-        }
-        emit(y, acc);
+        *d = (acc >> shift) as u8;
     }
 }
 
-/// Copies `src` into `padded` with `radius` copies of the first and last pixel on either side.
-pub(crate) fn pad_row(src: &[u8], padded: &mut [u8], radius: usize) {
+/// Copies `src` into `padded` with `radius` copies of the first and last `bpp`-byte pixel on
+/// either side.
+pub(crate) fn pad_row(src: &[u8], padded: &mut [u8], radius: usize, bpp: usize) {
     let row_len = src.len();
-    let (first, last) = (&src[..4], &src[row_len - 4..]);
+    let (first, last) = (&src[..bpp], &src[row_len - bpp..]);
     for k in 0..radius {
-        padded[k * 4..k * 4 + 4].copy_from_slice(first);
-        let at = (radius + k) * 4 + row_len;
-        padded[at..at + 4].copy_from_slice(last);
+        padded[k * bpp..(k + 1) * bpp].copy_from_slice(first);
+        let at = (radius + k) * bpp + row_len;
+        padded[at..at + bpp].copy_from_slice(last);
     }
-    padded[radius * 4..radius * 4 + row_len].copy_from_slice(src);
+    padded[radius * bpp..radius * bpp + row_len].copy_from_slice(src);
 }
 
-pub(crate) fn gaussian(frame: &mut Frame<'_>, weights: &[u32], scratch: &mut Scratch) {
-    let mut out = std::mem::take(&mut scratch.luma2);
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let blurred = grow(&mut out, w * 4 * h);
-    gaussian_passes(frame, weights, scratch, |y, acc| {
-        let dst = &mut blurred[y * w * 4..(y + 1) * w * 4];
-        for (d, &a) in dst.iter_mut().zip(acc) {
-            *d = ((a + 8192) >> 14) as u8;
+/// Vertical pass of a separable FIR: row `y` of the result from the rows of `plane` around it
+/// (borders replicated), handed to `emit(y, row)`.
+pub(crate) fn fir_columns(
+    plane: &[u8],
+    row_len: usize,
+    weights: &[u16],
+    shift: u32,
+    out: &mut [u8],
+    mut emit: impl FnMut(usize, &[u8]),
+) {
+    let h = plane.len() / row_len;
+    let radius = weights.len() / 2;
+    let mut taps: [&[u8]; MAX_TAPS] = [&[]; MAX_TAPS];
+    for y in 0..h {
+        for (k, tap) in taps.iter_mut().enumerate().take(weights.len()) {
+            let sy = (y + k).saturating_sub(radius).min(h - 1);
+            *tap = &plane[sy * row_len..(sy + 1) * row_len];
         }
-    });
-    for (row, src) in frame.rows_mut().zip(blurred.chunks_exact(w * 4)) {
-        row.copy_from_slice(src);
+        fir(&taps[..weights.len()], weights, shift, out);
+        emit(y, out);
     }
-    scratch.luma2 = out;
+}
+
+/// Horizontal gaussian of every frame row into `scratch.plane`.
+fn gaussian_horizontal(frame: &Frame<'_>, weights: &[u16], scratch: &mut Scratch) {
+    let row_len = frame.width() as usize * 4;
+    let radius = weights.len() / 2;
+    let plane = grow(&mut scratch.plane, row_len * frame.height() as usize);
+    let padded = grow(&mut scratch.padded, row_len + 8 * radius);
+    let n = weights.len();
+    for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(row_len)) {
+        pad_row(src, padded, radius, 4);
+        let taps: [&[u8]; MAX_TAPS] = std::array::from_fn(|k| {
+            if k < n {
+                &padded[k * 4..k * 4 + row_len]
+            } else {
+                &[]
+            }
+        });
+        fir(&taps[..n], weights, 8, dst);
+    }
+}
+
+pub(crate) fn gaussian(frame: &mut Frame<'_>, weights: &[u16], scratch: &mut Scratch) {
+    gaussian_horizontal(frame, weights, scratch);
+    let row_len = frame.width() as usize * 4;
+    let plane = &scratch.plane[..row_len * frame.height() as usize];
+    let out = grow(&mut scratch.row, row_len);
+    fir_columns(plane, row_len, weights, 8, out, |y, soft| {
+        frame.row_mut(y as u32).copy_from_slice(soft);
+    });
 }
 
 /// Unsharp mask: `x + amount * (x - gaussian(x))`, amount in Q8, on R, G, B (alpha kept).
 pub(crate) fn sharpen(
     frame: &mut Frame<'_>,
-    weights: &[u32],
-    amount_q8: i32,
+    weights: &[u16],
+    amount_q8: i16,
     scratch: &mut Scratch,
 ) {
-    let mut out = std::mem::take(&mut scratch.luma2);
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let blurred = grow(&mut out, w * 4 * h);
-    gaussian_passes(frame, weights, scratch, |y, acc| {
-        let dst = &mut blurred[y * w * 4..(y + 1) * w * 4];
-        for (d, &a) in dst.iter_mut().zip(acc) {
-            *d = ((a + 8192) >> 14) as u8;
+    gaussian_horizontal(frame, weights, scratch);
+    let row_len = frame.width() as usize * 4;
+    let plane = &scratch.plane[..row_len * frame.height() as usize];
+    let out = grow(&mut scratch.row, row_len);
+    fir_columns(plane, row_len, weights, 8, out, |y, soft| {
+        let row = frame.row_mut(y as u32);
+        let (blocks, _) = row.as_chunks_mut::<16>();
+        let (soft_blocks, _) = soft.as_chunks::<16>();
+        for (x, g) in blocks.iter_mut().zip(soft_blocks) {
+            let alpha = [x[3], x[7], x[11], x[15]];
+            for j in 0..16 {
+                x[j] = unsharp(x[j], g[j], amount_q8);
+            }
+            for (k, a) in alpha.into_iter().enumerate() {
+                x[k * 4 + 3] = a;
+            }
+        }
+        let done = blocks.len() * 16;
+        for (i, (x, &g)) in row[done..].iter_mut().zip(&soft[done..]).enumerate() {
+            if i % 4 != 3 {
+                *x = unsharp(*x, g, amount_q8);
+            }
         }
     });
-    for (row, soft) in frame.rows_mut().zip(blurred.chunks_exact(w * 4)) {
-        for (i, (x, &g)) in row.iter_mut().zip(soft).enumerate() {
-            if i % 4 == 3 {
-                continue;
-            }
-            let v = i32::from(*x);
-            let detail = ((v - i32::from(g)) * amount_q8 + 128) >> 8;
-            *x = (v + detail).clamp(0, 255) as u8;
-        }
-    }
-    scratch.luma2 = out;
+}
+
+/// `clamp(x + floor(((x - g) * a + 128) / 256))`.
+#[inline]
+fn unsharp(x: u8, g: u8, amount_q8: i16) -> u8 {
+    let (x, g) = (i32::from(x), i32::from(g));
+    let detail = ((x - g) * i32::from(amount_q8) + 128) >> 8;
+    (x + detail).clamp(0, 255) as u8
 }

@@ -93,6 +93,10 @@ fn apply_matrix(m: &Matrix, r: u8, g: u8, b: u8) -> [u8; 3] {
 #[derive(Clone, Debug)]
 enum Op {
     Lut(Box<Lut>),
+    /// A table that is exactly `255 - c`: an XOR, vectorized.
+    Invert,
+    /// Luma, then a table that is exactly the step `c >= level`: a compare, vectorized.
+    Threshold(u32),
     Luma,
     /// Luma, then a table: threshold, or grayscale followed by per-channel filters.
     LumaLut(Box<Lut>),
@@ -142,34 +146,81 @@ impl ColorProgram {
                 }
             }
         }
+        for op in &mut ops {
+            *op = match op {
+                Op::Lut(lut)
+                    if lut
+                        .iter()
+                        .enumerate()
+                        .all(|(c, &v)| usize::from(v) == 255 - c) =>
+                {
+                    Op::Invert
+                }
+                Op::LumaLut(lut) if lut.iter().all(|&v| v == 0 || v == 255) && lut.is_sorted() => {
+                    Op::Threshold(lut.iter().position(|&v| v == 255).unwrap_or(256) as u32)
+                }
+                _ => continue,
+            };
+        }
         Self { ops }
     }
 
     pub(crate) fn apply_row(&self, row: &mut [u8]) {
         for chunk in row.chunks_mut(CHUNK_PX * 4) {
-            let (px, _) = chunk.as_chunks_mut::<4>();
             for op in &self.ops {
                 match op {
-                    Op::Lut(lut) => lut_pass(lut, px),
-                    Op::Luma => luma_pass(px),
-                    Op::LumaLut(lut) => luma_lut_pass(lut, px),
-                    Op::Matrix(m) => matrix_pass(m, px),
+                    Op::Lut(lut) => lut_pass(lut, chunk.as_chunks_mut::<4>().0),
+                    Op::Invert => invert_pass(chunk),
+                    Op::Threshold(level) => threshold_pass(*level, chunk),
+                    Op::Luma => luma_pass(chunk),
+                    Op::LumaLut(lut) => luma_lut_pass(lut, chunk.as_chunks_mut::<4>().0),
+                    Op::Matrix(m) => matrix_pass(m, chunk.as_chunks_mut::<4>().0),
                 }
             }
         }
     }
 }
 
+/// One word load and store per pixel rather than three byte ones.
 fn lut_pass(lut: &Lut, px: &mut [[u8; 4]]) {
     for p in px {
-        p[0] = lut[usize::from(p[0])];
-        p[1] = lut[usize::from(p[1])];
-        p[2] = lut[usize::from(p[2])];
+        let v = u32::from_le_bytes(*p);
+        let at = |shift: u32| u32::from(lut[((v >> shift) & 0xFF) as usize]) << shift;
+        *p = (at(0) | at(8) | at(16) | (v & 0xFF00_0000)).to_le_bytes();
     }
 }
 
-fn luma_pass(px: &mut [[u8; 4]]) {
-    for p in px {
+fn invert_pass(bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::invert(bytes);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
+        *p = (u32::from_le_bytes(*p) ^ 0x00FF_FFFF).to_le_bytes();
+    }
+}
+
+fn threshold_pass(level: u32, bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::threshold(bytes, level);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
+        let on = if u32::from(luma(p[0], p[1], p[2])) >= level {
+            255
+        } else {
+            0
+        };
+        p[..3].fill(on);
+    }
+}
+
+fn luma_pass(bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::grayscale(bytes);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
         let y = luma(p[0], p[1], p[2]);
         p[0] = y;
         p[1] = y;

@@ -5,6 +5,7 @@
 //! result back with the frame's alpha kept.
 
 use crate::{
+    blur::{fir, fir_columns, pad_row},
     color::luma,
     frame::Frame,
     scratch::{Scratch, grow},
@@ -14,8 +15,12 @@ use crate::{
 pub(crate) fn luma_plane(frame: &Frame<'_>, plane: &mut [u8]) {
     let w = frame.width() as usize;
     for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(w)) {
-        let (px, _) = src.as_chunks::<4>();
-        for (d, p) in dst.iter_mut().zip(px) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let done = crate::simd::luma_row(src, dst);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let done = 0;
+        let (px, _) = src[done * 4..].as_chunks::<4>();
+        for (d, p) in dst[done..].iter_mut().zip(px) {
             *d = luma(p[0], p[1], p[2]);
         }
     }
@@ -126,7 +131,7 @@ pub(crate) fn canny(frame: &mut Frame<'_>, lo: u16, hi: u16, scratch: &mut Scrat
     let plane = grow(&mut scratch.luma, w * h);
     luma_plane(frame, plane);
     let smooth = grow(&mut scratch.luma2, w * h);
-    binomial5(plane, smooth, w, h);
+    binomial5(plane, smooth, w, &mut scratch.padded, &mut scratch.row);
     let mag = grow(&mut scratch.mag, w * h);
     let dir = grow(&mut scratch.dir, w * h);
     let sum = grow(&mut scratch.sum_row, w + 2);
@@ -212,31 +217,18 @@ fn sector(gx: i16, gy: i16) -> u8 {
 }
 
 /// Separable `[1 4 6 4 1] / 16` blur of a byte plane, rounding after each pass, borders
-/// replicated. The horizontal pass goes into `dst`, the vertical one back into `src`... then
-/// copied, so the result ends up in `dst`.
-fn binomial5(src: &mut [u8], dst: &mut [u8], w: usize, h: usize) {
-    for (s, d) in src.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
-        for x in 0..w {
-            let at = |k: isize| u32::from(s[(x as isize + k).clamp(0, w as isize - 1) as usize]);
-            let v = at(-2) + 4 * at(-1) + 6 * at(0) + 4 * at(1) + at(2);
-            d[x] = ((v + 8) >> 4) as u8;
-        }
+/// replicated; `src` is left holding the horizontal pass.
+fn binomial5(src: &mut [u8], dst: &mut [u8], w: usize, padded: &mut Vec<u8>, row: &mut Vec<u8>) {
+    const WEIGHTS: [u16; 5] = [1, 4, 6, 4, 1];
+    let padded = grow(padded, w + 4);
+    for row in src.chunks_exact_mut(w) {
+        pad_row(row, padded, 2, 1);
+        let taps: [&[u8]; 5] = std::array::from_fn(|k| &padded[k..k + w]);
+        // The taps read `padded`, so the row can take the result.
+        fir(&taps, &WEIGHTS, 4, row);
     }
-    for y in 0..h {
-        let row = |k: isize| {
-            let yy = (y as isize + k).clamp(0, h as isize - 1) as usize;
-            &dst[yy * w..(yy + 1) * w]
-        };
-        let (r0, r1, r2, r3, r4) = (row(-2), row(-1), row(0), row(1), row(2));
-        let out = &mut src[y * w..(y + 1) * w];
-        for x in 0..w {
-            let v = u32::from(r0[x])
-                + 4 * u32::from(r1[x])
-                + 6 * u32::from(r2[x])
-                + 4 * u32::from(r3[x])
-                + u32::from(r4[x]);
-            out[x] = ((v + 8) >> 4) as u8;
-        }
-    }
-    dst.copy_from_slice(src);
+    let row = grow(row, w);
+    fir_columns(src, w, &WEIGHTS, 4, row, |y, blurred| {
+        dst[y * w..(y + 1) * w].copy_from_slice(blurred);
+    });
 }

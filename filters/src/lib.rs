@@ -13,7 +13,8 @@
 //! - `scratch`: the reusable buffers ([`Scratch`]).
 //! - Kernels: `color` (fused per-pixel colour filters: tables, luma, matrices), `blur` (box,
 //!   gaussian, sharpen), `edges` (Sobel, Canny, emboss), `cartoon`, `pixelate`, `vignette`,
-//!   `mirror`, `motion`.
+//!   `mirror`, `motion`; `simd` holds the explicit wasm32 simd128 paths of the hottest loops,
+//!   each beside a portable loop that the tests hold to the same reference.
 
 pub mod catalog;
 pub mod frame;
@@ -28,6 +29,8 @@ mod mirror;
 mod motion;
 mod pixelate;
 mod scratch;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd;
 mod vignette;
 
 pub use catalog::{FilterInfo, ParamInfo, catalog};

@@ -30,8 +30,8 @@ pub trait Filter {
 enum Op {
     Color(ColorProgram),
     Blur(u32),
-    Gaussian(Vec<u32>),
-    Sharpen { weights: Vec<u32>, amount_q8: i32 },
+    Gaussian(Vec<u16>),
+    Sharpen { weights: Vec<u16>, amount_q8: i16 },
     Pixelate(u32),
     Sobel,
     Canny { lo: u16, hi: u16 },
@@ -237,7 +237,7 @@ fn compile(spec: &FilterSpec, states: &mut Vec<MotionState>) -> Op {
         Kind::Gaussian => Op::Gaussian(gaussian_weights(v(0))),
         Kind::Sharpen => Op::Sharpen {
             weights: gaussian_weights(v(1)),
-            amount_q8: (v(0) * 256.0).round() as i32,
+            amount_q8: (v(0) * 256.0).round() as i16,
         },
         Kind::Pixelate => Op::Pixelate(v(0) as u32),
         Kind::Sobel => Op::Sobel,

@@ -12,6 +12,11 @@ pub struct Scratch {
     pub(crate) luma2: Vec<u8>,
     /// Row accumulators.
     pub(crate) acc: Vec<u32>,
+    /// Running sums of the box blur: along a row, and down the columns.
+    pub(crate) sums: Vec<u16>,
+    pub(crate) column_sums: Vec<u16>,
+    /// One output row.
+    pub(crate) row: Vec<u8>,
     /// A row with replicated border pixels.
     pub(crate) padded: Vec<u8>,
     /// Sobel intermediates of one row.

@@ -87,7 +87,7 @@ tests! {
 
     fn gaussian_matches_reference() {
         check("gaussian", 0, SIZES, |i| r::gaussian(i, 1.5));
-        for sigma in [0.5f32, 0.8, 2.3, 6.0] {
+        for sigma in [0.5f32, 0.8, 2.3, 6.0, 10.0] {
             let s = f64::from(sigma);
             check(&format!("gaussian:sigma={sigma}"), 0, small_sizes(), |i| r::gaussian(i, s));
         }

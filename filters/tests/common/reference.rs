@@ -150,26 +150,27 @@ pub fn box_blur(img: Img, r: usize) -> Img {
     pass(&h, &weights, total, false)
 }
 
-/// exp(-k²/2σ²) for k in -⌈3σ⌉..=⌈3σ⌉, scaled to sum 16384, remainder on the centre tap.
+/// exp(-k²/2σ²) for k in -⌈3σ⌉..=⌈3σ⌉ (at most 30), scaled to sum 256, remainder on the
+/// centre tap.
 pub fn gaussian_weights(sigma: f64) -> Vec<u64> {
-    let r = (3.0 * sigma).ceil().max(1.0) as i64;
+    let r = ((3.0 * sigma).ceil().max(1.0) as i64).min(30);
     let raw: Vec<f64> = (-r..=r)
         .map(|k| (-(k * k) as f64 / (2.0 * sigma * sigma)).exp())
         .collect();
     let total: f64 = raw.iter().sum();
     let mut w: Vec<u64> = raw
         .iter()
-        .map(|v| (v / total * 16384.0).round() as u64)
+        .map(|v| (v / total * 256.0).round() as u64)
         .collect();
     let sum: u64 = w.iter().sum();
-    w[r as usize] = w[r as usize] + 16384 - sum;
+    w[r as usize] = w[r as usize] + 256 - sum;
     w
 }
 
 pub fn gaussian(img: Img, sigma: f64) -> Img {
     let w = gaussian_weights(sigma);
-    let h = pass(&img, &w, 16384, true);
-    pass(&h, &w, 16384, false)
+    let h = pass(&img, &w, 256, true);
+    pass(&h, &w, 256, false)
 }
 
 pub fn sharpen(img: Img, amount: f64, sigma: f64) -> Img {

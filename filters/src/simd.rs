@@ -1,0 +1,129 @@
+//! Explicit wasm32 `simd128` kernels for the hottest per-pixel loops, where the compiler does
+//! not find a good vectorization of interleaved RGBA by itself. Each returns how many leading
+//! bytes (or pixels) it handled; the caller's portable loop does the rest, and on other
+//! targets does everything. Both paths compute the same integer formulas, which the tests
+//! check on wasm32 and natively against one reference.
+
+use core::arch::wasm32::{
+    i16x8, i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_mul, u8x16_narrow_i16x8,
+    u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat,
+    u32x4_ge, u32x4_shr, u32x4_splat, v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
+};
+
+const ALPHA: u32 = 0xFF00_0000;
+
+/// Q8 BT.601 luma of the 4 pixels in `v`, one per `u32` lane:
+/// `(77 r + 150 g + 29 b + 128) >> 8`, via two `i16` dot products (R,B even bytes; G,A odd).
+#[inline]
+fn luma4(v: v128) -> v128 {
+    let even = v128_and(v, u16x8_splat(0x00FF));
+    let odd = u16x8_shr(v, 8);
+    let rb = i32x4_dot_i16x8(even, i16x8(77, 29, 77, 29, 77, 29, 77, 29));
+    let g = i32x4_dot_i16x8(odd, i16x8(150, 0, 150, 0, 150, 0, 150, 0));
+    u32x4_shr(i32x4_add(i32x4_add(rb, g), u32x4_splat(128)), 8)
+}
+
+/// Loads 16 bytes at `at`. SAFETY: the caller keeps `at + 16 <= bytes.len()`.
+#[inline]
+unsafe fn load(bytes: &[u8], at: usize) -> v128 {
+    debug_assert!(at + 16 <= bytes.len());
+    // SAFETY: in bounds by the caller's promise; wasm loads need no alignment.
+    unsafe { v128_load(bytes.as_ptr().add(at).cast()) }
+}
+
+/// Stores 16 bytes at `at`. SAFETY: the caller keeps `at + 16 <= bytes.len()`.
+#[inline]
+unsafe fn store(bytes: &mut [u8], at: usize, v: v128) {
+    debug_assert!(at + 16 <= bytes.len());
+    // SAFETY: as for `load`.
+    unsafe { v128_store(bytes.as_mut_ptr().add(at).cast(), v) }
+}
+
+/// Luma of RGBA `src` into `dst`, 16 pixels a step; returns the pixels done.
+pub(crate) fn luma_row(src: &[u8], dst: &mut [u8]) -> usize {
+    let blocks = (src.len() / 64).min(dst.len() / 16);
+    for b in 0..blocks {
+        // SAFETY: block `b` covers src[64b..64b+64] and dst[16b..16b+16], both in bounds.
+        unsafe {
+            let y: [v128; 4] = core::array::from_fn(|k| luma4(load(src, b * 64 + k * 16)));
+            let lo = i16x8_narrow_i32x4(y[0], y[1]);
+            let hi = i16x8_narrow_i32x4(y[2], y[3]);
+            store(dst, b * 16, u8x16_narrow_i16x8(lo, hi));
+        }
+    }
+    blocks * 16
+}
+
+/// Grayscale in place; returns the bytes done.
+pub(crate) fn grayscale(bytes: &mut [u8]) -> usize {
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            let grey = i32x4_mul(luma4(v), u32x4_splat(0x0001_0101));
+            store(
+                bytes,
+                b * 16,
+                v128_or(grey, v128_and(v, u32x4_splat(ALPHA))),
+            );
+        }
+    }
+    blocks * 16
+}
+
+/// White where luma ≥ `level`, black elsewhere, alpha kept; returns the bytes done.
+pub(crate) fn threshold(bytes: &mut [u8], level: u32) -> usize {
+    let blocks = bytes.len() / 16;
+    let level = u32x4_splat(level);
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            let on = u32x4_ge(luma4(v), level);
+            let alpha = v128_and(v, u32x4_splat(ALPHA));
+            store(
+                bytes,
+                b * 16,
+                v128_or(alpha, v128_and(on, u32x4_splat(!ALPHA))),
+            );
+        }
+    }
+    blocks * 16
+}
+
+/// Inverts R, G, B; returns the bytes done.
+pub(crate) fn invert(bytes: &mut [u8]) -> usize {
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            store(bytes, b * 16, v128_xor(v, u32x4_splat(!ALPHA)));
+        }
+    }
+    blocks * 16
+}
+
+/// The FIR of `blur::fir`, 16 bytes at a time in two `u16x8` sums; returns the bytes done.
+/// The caller checked every row holds at least `out.len()` bytes.
+pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
+    let round = u16x8_splat(1 << (shift - 1));
+    let blocks = out.len() / 16;
+    for b in 0..blocks {
+        let i = b * 16;
+        let (mut lo, mut hi) = (round, round);
+        for (row, &w) in rows.iter().zip(weights) {
+            // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
+            let v = unsafe { load(row, i) };
+            let w = u16x8_splat(w);
+            lo = u16x8_add(lo, u16x8_mul(u16x8_extend_low_u8x16(v), w));
+            hi = u16x8_add(hi, u16x8_mul(u16x8_extend_high_u8x16(v), w));
+        }
+        // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
+        let bytes = u8x16_narrow_i16x8(u16x8_shr(lo, shift), u16x8_shr(hi, shift));
+        // SAFETY: `i + 16 <= out.len()`.
+        unsafe { store(out, i, bytes) };
+    }
+    blocks * 16
+}
