@@ -8,6 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 
 use crate::{
@@ -73,7 +74,12 @@ pub async fn serve(mut socket: WebSocket, room: Arc<Room>, state: Arc<AppState>)
                 }
                 // tungstenite answers pings itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Ok(Message::Close(_))) => {
+                    // tungstenite queued the closing reply; send it for a clean close.
+                    let _ = socket.flush().await;
+                    break None;
+                }
+                None => break None,
                 Some(Err(err)) => break over_limit(&err, &state),
             },
         }
