@@ -173,8 +173,8 @@ impl ColorProgram {
                     Op::Invert => invert_pass(chunk),
                     Op::Threshold(level) => threshold_pass(*level, chunk),
                     Op::Luma => luma_pass(chunk),
-                    Op::LumaLut(lut) => luma_lut_pass(lut, chunk.as_chunks_mut::<4>().0),
-                    Op::Matrix(m) => matrix_pass(m, chunk.as_chunks_mut::<4>().0),
+                    Op::LumaLut(lut) => luma_lut_pass(lut, chunk),
+                    Op::Matrix(m) => matrix_pass(m, chunk),
                 }
             }
         }
@@ -228,8 +228,12 @@ fn luma_pass(bytes: &mut [u8]) {
     }
 }
 
-fn luma_lut_pass(lut: &Lut, px: &mut [[u8; 4]]) {
-    for p in px {
+fn luma_lut_pass(lut: &Lut, bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::luma_lut(bytes, lut);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
         let y = lut[usize::from(luma(p[0], p[1], p[2]))];
         p[0] = y;
         p[1] = y;
@@ -237,8 +241,12 @@ fn luma_lut_pass(lut: &Lut, px: &mut [[u8; 4]]) {
     }
 }
 
-fn matrix_pass(m: &Matrix, px: &mut [[u8; 4]]) {
-    for p in px {
+fn matrix_pass(m: &Matrix, bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::matrix(bytes, m);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
         let [r, g, b] = apply_matrix(m, p[0], p[1], p[2]);
         p[0] = r;
         p[1] = g;

@@ -5,9 +5,10 @@
 //! check on wasm32 and natively against one reference.
 
 use core::arch::wasm32::{
-    i16x8, i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_mul, u8x16_narrow_i16x8,
-    u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat,
-    u32x4_ge, u32x4_shr, u32x4_splat, v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
+    i8x16_swizzle, i16x8, i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_max, i32x4_min,
+    i32x4_mul, i32x4_shl, i32x4_shr, i32x4_splat, u8x16, u8x16_narrow_i16x8, u16x8_add,
+    u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat, u32x4_ge,
+    u32x4_shr, u32x4_splat, v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
 };
 
 const ALPHA: u32 = 0xFF00_0000;
@@ -126,4 +127,85 @@ pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -
         unsafe { store(out, i, bytes) };
     }
     blocks * 16
+}
+
+/// The Q12 colour matrix of `color::apply_matrix` in place; returns the bytes done.
+/// Per output channel, two `i16` dot products (R,B even bytes; G,A odd) give each pixel's sum.
+pub(crate) fn matrix(bytes: &mut [u8], m: &[[i32; 3]; 3]) -> usize {
+    let pairs = |a: i32, b: i32| {
+        let (a, b) = (a as i16, b as i16);
+        i16x8(a, b, a, b, a, b, a, b)
+    };
+    let even_w: [v128; 3] = core::array::from_fn(|i| pairs(m[i][0], m[i][2]));
+    let odd_w: [v128; 3] = core::array::from_fn(|i| pairs(m[i][1], 0));
+    let (round, zero, max) = (i32x4_splat(2048), i32x4_splat(0), i32x4_splat(255));
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        let v = unsafe { load(bytes, b * 16) };
+        let even = v128_and(v, u16x8_splat(0x00FF));
+        let odd = u16x8_shr(v, 8);
+        let channel = |i: usize| {
+            let sum = i32x4_add(
+                i32x4_dot_i16x8(even, even_w[i]),
+                i32x4_dot_i16x8(odd, odd_w[i]),
+            );
+            i32x4_min(i32x4_max(i32x4_shr(i32x4_add(sum, round), 12), zero), max)
+        };
+        let rgb = v128_or(
+            v128_or(channel(0), i32x4_shl(channel(1), 8)),
+            i32x4_shl(channel(2), 16),
+        );
+        // SAFETY: as above.
+        unsafe { store(bytes, b * 16, v128_or(rgb, v128_and(v, u32x4_splat(ALPHA)))) };
+    }
+    blocks * 16
+}
+
+/// Luma, then `lut`, into R, G, B (alpha kept), 16 pixels a step: the lumas come from SIMD,
+/// the 16 lookups are scalar, and a swizzle spreads each result over its pixel's R, G, B.
+/// Returns the bytes done.
+pub(crate) fn luma_lut(bytes: &mut [u8], lut: &[u8; 256]) -> usize {
+    const NONE: u8 = 0x80; // a swizzle index past 15 gives 0
+    let spread: [v128; 4] = core::array::from_fn(|k| {
+        let p = 4 * k as u8;
+        u8x16(
+            p,
+            p,
+            p,
+            NONE,
+            p + 1,
+            p + 1,
+            p + 1,
+            NONE,
+            p + 2,
+            p + 2,
+            p + 2,
+            NONE,
+            p + 3,
+            p + 3,
+            p + 3,
+            NONE,
+        )
+    });
+    let alpha = u32x4_splat(ALPHA);
+    let blocks = bytes.len() / 64;
+    for b in 0..blocks {
+        // SAFETY: block `b` covers bytes[64b..64b+64], in bounds.
+        let v: [v128; 4] = core::array::from_fn(|k| unsafe { load(bytes, b * 64 + k * 16) });
+        let lo = i16x8_narrow_i32x4(luma4(v[0]), luma4(v[1]));
+        let hi = i16x8_narrow_i32x4(luma4(v[2]), luma4(v[3]));
+        let mut y = [0u8; 16];
+        // SAFETY: `y` is 16 bytes.
+        unsafe { store(&mut y, 0, u8x16_narrow_i16x8(lo, hi)) };
+        let mapped = y.map(|l| lut[usize::from(l)]);
+        // SAFETY: `mapped` is 16 bytes.
+        let m = unsafe { load(&mapped, 0) };
+        for k in 0..4 {
+            let out = v128_or(i8x16_swizzle(m, spread[k]), v128_and(v[k], alpha));
+            // SAFETY: as for the loads.
+            unsafe { store(bytes, b * 64 + k * 16, out) };
+        }
+    }
+    blocks * 64
 }
