@@ -286,12 +286,9 @@ impl PatternDriver {
             engine.stats.captured += missed + 1;
             engine.stats.dropped += missed;
             produced = due;
-            pattern.paint(due, now - start);
-            let copy_start = now_ms();
-            match pattern.image_data() {
-                Ok(image) => engine.process_image_data(&image, now, due, copy_start),
-                Err(err) => engine.stats.last_error = Some(crate::glue::js_error_message(&err)),
-            }
+            engine.process_painted(pattern.size(), now, due, |rgba| {
+                pattern.paint(rgba, due, now - start);
+            });
         });
         Self { _timer: timer }
     }

@@ -189,6 +189,31 @@ impl Engine {
         });
     }
 
+    /// Lets `paint` fill the buffer (`width`×`height` RGBA) and processes the result; the
+    /// painting time counts as copy-in.
+    pub fn process_painted(
+        &mut self,
+        (width, height): (u32, u32),
+        captured_ms: f64,
+        frame_number: u64,
+        paint: impl FnOnce(&mut [u8]),
+    ) {
+        let Some(mut buffer) = self.buffer.take() else {
+            self.stats.dropped += 1;
+            return;
+        };
+        let start = now_ms();
+        match buffer.resize(width, height) {
+            Ok(()) => {
+                paint(buffer.pixels_mut());
+                let copy_ms = now_ms() - start;
+                self.finish(&mut buffer, captured_ms, frame_number, copy_ms);
+            }
+            Err(err) => self.stats.last_error = Some(err.to_string()),
+        }
+        self.buffer = Some(buffer);
+    }
+
     /// Copies `image` in and processes it.
     pub fn process_image_data(
         &mut self,

@@ -43,7 +43,7 @@ pub enum FramePath {
     VideoCallback,
     /// `requestAnimationFrame` polling + canvas read-back (oldest browsers).
     AnimationFrame,
-    /// The synthetic pattern, read back from its canvas.
+    /// The synthetic pattern, painted in wasm memory.
     Pattern,
 }
 
@@ -64,7 +64,7 @@ impl FramePath {
             Self::FrameCanvas => "VideoFrame → canvas → wasm",
             Self::VideoCallback => "video frame callback → canvas → wasm",
             Self::AnimationFrame => "animation frame → canvas → wasm",
-            Self::Pattern => "test pattern → wasm",
+            Self::Pattern => "test pattern painted in wasm",
         }
     }
 }

@@ -172,7 +172,9 @@ async fn start(
             };
             let description = camera::describe(&track);
             if has_track_processor() {
-                match ProcessorDriver::start(Rc::clone(&engine), stream.clone(), &track) {
+                // Not `stream.clone()`: that is `MediaStream.clone()`, which clones the tracks.
+                let handle = Clone::clone(&stream);
+                match ProcessorDriver::start(Rc::clone(&engine), handle, &track) {
                     Ok(driver) => return Ok((engine, Driver::Processor(driver), description)),
                     Err(err) => {
                         engine.borrow_mut().stats.last_error = Some(js_error_message(&err));
@@ -195,8 +197,7 @@ async fn start(
         }
         SourceKind::Test => {
             let (width, height) = settings.resolution.size();
-            let pattern = TestPattern::new(width, height)
-                .map_err(|err| SourceError::Other(js_error_message(&err)))?;
+            let pattern = TestPattern::new(width, height);
             let driver = PatternDriver::start(Rc::clone(&engine), pattern, settings.fps);
             let description = format!("{width}×{height} · {} fps", settings.fps);
             Ok((engine, Driver::Pattern(driver), description))
