@@ -6,9 +6,10 @@
 
 use core::arch::wasm32::{
     i8x16_swizzle, i16x8, i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_max, i32x4_min,
-    i32x4_mul, i32x4_shl, i32x4_shr, i32x4_splat, u8x16, u8x16_narrow_i16x8, u16x8_add,
-    u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat, u32x4_ge,
-    u32x4_shr, u32x4_splat, v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
+    i32x4_mul, i32x4_shl, i32x4_shr, i32x4_splat, u8x16, u8x16_narrow_i16x8, u8x16_splat,
+    u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extmul_high_u8x16,
+    u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat, u32x4_ge, u32x4_shr, u32x4_splat,
+    v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
 };
 
 const ALPHA: u32 = 0xFF00_0000;
@@ -110,16 +111,33 @@ pub(crate) fn invert(bytes: &mut [u8]) -> usize {
 /// The caller checked every row holds at least `out.len()` bytes.
 pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
     let round = u16x8_splat(1 << (shift - 1));
+    let mut splats = [u8x16_splat(0); crate::blur::MAX_TAPS];
+    let small = (weights.len() <= splats.len() && weights.iter().all(|&w| w <= 255)).then(|| {
+        for (s, &w) in splats.iter_mut().zip(weights) {
+            *s = u8x16_splat(w as u8);
+        }
+        &splats[..weights.len()]
+    });
     let blocks = out.len() / 16;
     for b in 0..blocks {
         let i = b * 16;
         let (mut lo, mut hi) = (round, round);
-        for (row, &w) in rows.iter().zip(weights) {
-            // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
-            let v = unsafe { load(row, i) };
-            let w = u16x8_splat(w);
-            lo = u16x8_add(lo, u16x8_mul(u16x8_extend_low_u8x16(v), w));
-            hi = u16x8_add(hi, u16x8_mul(u16x8_extend_high_u8x16(v), w));
+        if let Some(bytes) = small {
+            // Weights that fit a byte: one widening multiply per half.
+            for (row, &w) in rows.iter().zip(bytes) {
+                // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
+                let v = unsafe { load(row, i) };
+                lo = u16x8_add(lo, u16x8_extmul_low_u8x16(v, w));
+                hi = u16x8_add(hi, u16x8_extmul_high_u8x16(v, w));
+            }
+        } else {
+            for (row, &w) in rows.iter().zip(weights) {
+                // SAFETY: as above.
+                let v = unsafe { load(row, i) };
+                let w = u16x8_splat(w);
+                lo = u16x8_add(lo, u16x8_mul(u16x8_extend_low_u8x16(v), w));
+                hi = u16x8_add(hi, u16x8_mul(u16x8_extend_high_u8x16(v), w));
+            }
         }
         // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
         let bytes = u8x16_narrow_i16x8(u16x8_shr(lo, shift), u16x8_shr(hi, shift));
