@@ -191,6 +191,11 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
     let mut viewer = watch(&url, 10).await?;
     wait_viewers(&browser, 1).await?;
     wait_state(&browser, "Live").await?;
+    let encoder = attr(&browser, "#broadcast-stats", "data-encoder").await?;
+    ensure!(
+        encoder.as_deref() == Some("wasm"),
+        "default encoder {encoder:?}"
+    );
 
     // Viewer 2: the server's viewer page in a second browser window.
     let page = open_window(&browser, &link).await?;
@@ -248,11 +253,12 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
     server.restart().await?;
     let deadline = Instant::now() + WAIT;
     let link = loop {
-        let link = share_link(&browser).await?;
+        // State first: once a publisher is connected again, the link it serves is shown.
         let state = browser
             .text_of("#broadcast-state")
             .await?
             .unwrap_or_default();
+        let link = share_link(&browser).await?;
         if state.starts_with("Paused") || state.starts_with("Live") {
             break link;
         }
@@ -270,12 +276,18 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
 
 #[tokio::test]
 #[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
-async fn reload_keeps_the_link_and_new_link_replaces_it() -> Result<()> {
+async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Result<()> {
     let (server, browser) = start("broadcast-reload").await?;
-    let page = server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1");
+    // The browser's own encoder here (the other test uses the default, wasm), so both
+    // encoders are proven against the real server.
+    let page = server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1&encoder=native");
     browser.goto(&page).await?;
     let first = share_link(&browser).await?;
     wait_state(&browser, "Paused").await?;
+
+    watch(&stream_url(&server, &first)?, 2).await?;
+    let encoder = attr(&browser, "#broadcast-stats", "data-encoder").await?;
+    ensure!(encoder.as_deref() == Some("native"), "encoder {encoder:?}");
 
     browser.client().refresh().await?;
     wait_state(&browser, "Paused").await?;

@@ -18,14 +18,17 @@ pub mod room;
 pub mod scale;
 pub mod stamp;
 
-/// Which JPEG encoder turns frames into bytes.
+/// Which JPEG encoder turns frames into bytes. Both are kept selectable for comparison;
+/// `cargo xtask bench e2e` measures them (BENCHMARKS.md, e2e).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum EncoderKind {
-    /// `OffscreenCanvas.convertToBlob`: the browser encodes off the main thread.
-    /// The default: measured faster end to end (see BENCHMARKS.md, e2e).
-    #[default]
+    /// `OffscreenCanvas.convertToBlob`: asynchronous, almost no main-thread time, but in
+    /// headless Chromium without a GPU a 720p frame takes ~50 ms to come back, which
+    /// caps the broadcast near 15 fps.
     Native,
-    /// `jpeg-encoder` compiled to wasm, run in a task after the frame is drawn.
+    /// `jpeg-encoder` compiled to wasm, run in its own task right after the frame is
+    /// drawn: costs main-thread time, but keeps up with 30 fps at 720p. The default.
+    #[default]
     Wasm,
 }
 

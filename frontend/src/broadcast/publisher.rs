@@ -283,9 +283,11 @@ impl Publisher {
                         let mut i = inner.borrow_mut();
                         (std::mem::take(&mut i.jpeg), std::mem::take(&mut i.luma))
                     };
+                    let started = now_ms();
                     let ok =
                         jpeg::encode_rgba(&scaled, w, h, settings.quality, &mut out, &mut luma)
                             .is_ok();
+                    inner.borrow_mut().status.main_ms_sum += now_ms() - started;
                     finish(&inner, generation, t0, ok.then_some(Payload::Bytes(&out)));
                     let mut i = inner.borrow_mut();
                     (i.scaled, i.jpeg, i.luma) = (scaled, out, luma);

@@ -321,8 +321,8 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 <label class="bc-field">
                     <span>{ "Encoder" }</span>
                     <select id="broadcast-encoder" onchange={on_encoder}>
-                        <option value="native" selected={settings.encoder == EncoderKind::Native}>{ "Browser (OffscreenCanvas)" }</option>
                         <option value="wasm" selected={settings.encoder == EncoderKind::Wasm}>{ "Wasm (jpeg-encoder)" }</option>
+                        <option value="native" selected={settings.encoder == EncoderKind::Native}>{ "Browser (OffscreenCanvas)" }</option>
                     </select>
                 </label>
             </details>
