@@ -11,6 +11,20 @@ pub struct ErrorBannerProps {
     pub on_dismiss: Callback<()>,
 }
 
+/// Text with `backticked` parts shown as code.
+fn with_code(text: &str) -> Html {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                html! { <code>{ part.to_owned() }</code> }
+            } else {
+                html! { { part.to_owned() } }
+            }
+        })
+        .collect()
+}
+
 #[function_component]
 pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
     let error = &props.error;
@@ -19,7 +33,7 @@ pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
             <div class="banner-icon" aria-hidden="true">{ "!" }</div>
             <div class="banner-body">
                 <strong>{ error.to_string() }</strong>
-                <p>{ error.detail() }</p>
+                <p>{ with_code(&error.detail()) }</p>
                 <div class="banner-actions">
                     { for error.actions().iter().enumerate().map(|(i, action)| {
                         let action = *action;

@@ -43,7 +43,7 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
             </div>
             <div class="stats-rows">
                 { row("copy-in", s.copy_ms, None) }
-                { for s.stages.iter().map(|(label, value)| row(label, *value, Some("stage"))) }
+                { for s.stages.iter().map(|(label, value)| row(label, *value, Some("pipeline-stage"))) }
                 { row("draw", s.draw_ms, None) }
                 { row("total", s.total_ms(), Some(budget)) }
                 <div class="stats-row">
