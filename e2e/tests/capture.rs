@@ -1,4 +1,4 @@
-//! Outputs and the file source: the PNG snapshot and the WebM recording are offered as
+//! Outputs and the file source: the PNG snapshot and the `WebM` recording are offered as
 //! downloads with real content, and a local video file plays through the filters (the
 //! `requestVideoFrameCallback` path).
 
@@ -9,6 +9,12 @@ use e2e::{Browser, BrowserOptions, Server};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn has_extension(name: &str, extension: &str) -> bool {
+    std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e == extension)
+}
 
 /// Records what the page offers for download (`<a download>` clicks) and the blobs it turns
 /// into object URLs, instead of letting Chromium save files.
@@ -42,7 +48,7 @@ async fn snapshot_and_recording_are_downloaded() -> Result<()> {
     ensure!(
         snapshot["name"]
             .as_str()
-            .is_some_and(|n| n.starts_with("lenscast-") && n.ends_with(".png")),
+            .is_some_and(|n| n.starts_with("lenscast-") && has_extension(n, "png")),
         "snapshot download: {downloads}"
     );
     ensure!(
@@ -77,7 +83,7 @@ async fn snapshot_and_recording_are_downloaded() -> Result<()> {
     ensure!(
         downloads[1]["name"]
             .as_str()
-            .is_some_and(|n| n.ends_with(".webm")),
+            .is_some_and(|n| has_extension(n, "webm")),
         "recording download: {downloads}"
     );
     ensure!(
