@@ -314,3 +314,82 @@ async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Resu
 
     browser.close().await
 }
+
+/// Sets a `<select>` in the broadcast settings as a user would (value + `change` event).
+async fn choose(browser: &Browser, selector: &str, value: &str) -> Result<()> {
+    let done = browser
+        .eval(
+            "const s = document.querySelector(arguments[0]); if (!s) return false;
+             s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }));
+             return s.value === arguments[1];",
+            vec![json!(selector), json!(value)],
+        )
+        .await?;
+    ensure!(done == json!(true), "cannot choose {value} in {selector}");
+    Ok(())
+}
+
+/// Reads parts until one is `width` wide (settings apply from the next frame; a few
+/// frames may already be in flight).
+async fn wait_width(viewer: &mut MjpegReader, width: u32) -> Result<Vec<u8>> {
+    for _ in 0..60 {
+        let part = viewer.next_part(WAIT).await?;
+        let got = image::load_from_memory(&part.jpeg)?.width();
+        if got == width {
+            return Ok(part.jpeg);
+        }
+    }
+    bail!("no {width} px wide frame within 60 frames")
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
+async fn settings_downscale_and_switch_encoder_live() -> Result<()> {
+    let (server, browser) = start("broadcast-settings").await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1"))
+        .await?;
+    let link = share_link(&browser).await?;
+    let mut viewer = MjpegReader::open(&stream_url(&server, &link)?).await?;
+    // The 640x360 camera is under the default max width: sent as it is.
+    assert_gray_bars(&wait_width(&mut viewer, 640).await?)?;
+
+    browser
+        .eval(
+            "document.querySelector('.bc-settings').open = true;",
+            vec![],
+        )
+        .await?;
+    choose(&browser, "#broadcast-width", "320").await?;
+    let small = wait_width(&mut viewer, 320).await?;
+    assert_gray_bars(&small)?;
+    ensure!(
+        image::load_from_memory(&small)?.color() == image::ColorType::L8,
+        "the wasm encoder should send gray frames as one-channel JPEGs"
+    );
+
+    // The browser encoder scales on its own canvas: same size, same picture.
+    choose(&browser, "#broadcast-encoder", "native").await?;
+    browser
+        .wait_for(
+            "the native encoder",
+            "return document.querySelector('#broadcast-stats').dataset.encoder === 'native';",
+            WAIT,
+        )
+        .await?;
+    // The wasm encoder sends gray frames as one-channel JPEGs, the browser's are YCbCr:
+    // a three-channel frame proves the switch reached the wire.
+    let mut switched = false;
+    for _ in 0..30 {
+        let jpeg = wait_width(&mut viewer, 320).await?;
+        assert_gray_bars(&jpeg)?;
+        if image::load_from_memory(&jpeg)?.color() == image::ColorType::Rgb8 {
+            switched = true;
+            break;
+        }
+    }
+    ensure!(switched, "no frame from the browser encoder");
+    panel_screenshot(&browser, "broadcast-panel-settings").await?;
+    drop(viewer);
+    browser.close().await
+}
