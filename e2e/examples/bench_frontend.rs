@@ -1,7 +1,7 @@
 //! `cargo xtask bench frontend`: the frame loop in headless Chromium.
 //!
 //! Opens the built frontend (served by the real server) with Chromium's built-in fake
-//! camera at 1280×720, 30 fps, runs a pipeline, waits for the loop to warm up, then reads
+//! camera at 1280×720, 30 fps (`fps=30`: its default is 20), runs a pipeline, waits for the loop to warm up, then reads
 //! the app's cumulative counters (`window.__lenscast_stats`: frames, captured, dropped,
 //! sumCopyMs, sumFilterMs, sumDrawMs) at the start and end of a measuring window. The
 //! differences give exact means per frame, the sustained processed rate and the drops.
@@ -69,7 +69,11 @@ fn number(stats: &Value, key: &str) -> Result<f64> {
 }
 
 async fn measure(server: &Server, scenario: &Scenario, window: Duration) -> Result<Measured> {
-    let browser = Browser::launch(&BrowserOptions::default()).await?;
+    let options = BrowserOptions {
+        fake_camera_params: Some("fps=30".into()),
+        ..BrowserOptions::default()
+    };
+    let browser = Browser::launch(&options).await?;
     browser.goto(&server.url(scenario.query)).await?;
     browser.wait_for_frames(5, Duration::from_secs(30)).await?;
     tokio::time::sleep(WARMUP).await;

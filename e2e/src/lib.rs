@@ -245,6 +245,9 @@ pub struct BrowserOptions {
     pub fake_video: Option<PathBuf>,
     /// Whether to add the fake camera flags at all.
     pub fake_camera: bool,
+    /// Parameters of the built-in fake camera, e.g. `fps=30` (its default rate is 20 fps):
+    /// `--use-fake-device-for-media-stream=<params>`.
+    pub fake_camera_params: Option<String>,
     /// Browser window size in CSS pixels.
     pub window: (u32, u32),
     /// More Chromium flags.
@@ -256,6 +259,7 @@ impl Default for BrowserOptions {
         Self {
             fake_video: None,
             fake_camera: true,
+            fake_camera_params: None,
             window: (1280, 800),
             extra_args: Vec::new(),
         }
@@ -305,7 +309,10 @@ impl BrowserOptions {
         args.push(format!("--window-size={},{}", self.window.0, self.window.1));
         if self.fake_camera {
             args.push("--use-fake-ui-for-media-stream".into());
-            args.push("--use-fake-device-for-media-stream".into());
+            args.push(match &self.fake_camera_params {
+                Some(params) => format!("--use-fake-device-for-media-stream={params}"),
+                None => "--use-fake-device-for-media-stream".into(),
+            });
             if let Some(video) = &self.fake_video {
                 args.push(format!(
                     "--use-file-for-fake-video-capture={}",
