@@ -298,6 +298,12 @@ async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Resu
     );
     // The resumed publisher is the room's publisher: a viewer gets frames.
     watch(&stream_url(&server, &again)?, 2).await?;
+    // The settings survive the reload too (the app has rewritten the query by now).
+    let encoder = attr(&browser, "#broadcast-stats", "data-encoder").await?;
+    ensure!(
+        encoder.as_deref() == Some("native"),
+        "encoder after reload {encoder:?}"
+    );
 
     browser.click("#new-link").await?;
     let script = format!(

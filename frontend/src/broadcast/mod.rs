@@ -20,7 +20,8 @@ pub mod stamp;
 
 /// Which JPEG encoder turns frames into bytes. Both are kept selectable for comparison;
 /// `cargo xtask bench e2e` measures them (BENCHMARKS.md, e2e).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EncoderKind {
     /// `OffscreenCanvas.convertToBlob`: asynchronous, almost no main-thread time, but in
     /// headless Chromium without a GPU a 720p frame takes ~50 ms to come back, which
@@ -49,8 +50,11 @@ impl EncoderKind {
     }
 }
 
-/// The user's broadcast settings; changes apply from the next frame.
-#[derive(Clone, Debug, PartialEq)]
+/// The user's broadcast settings; changes apply from the next frame. Kept in the tab's
+/// sessionStorage, so a reload keeps them (the app rewrites the query string, which drops
+/// the parameters below after the first load).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// JPEG quality, 0.0..=1.0.
     pub quality: f64,
@@ -74,11 +78,53 @@ impl Default for Settings {
     }
 }
 
+const SETTINGS_KEY: &str = "lenscast.broadcast.settings";
+
 impl Settings {
-    /// Defaults, with the page query's `encoder=native|wasm`, `stamp=1`, `quality=0..1`,
-    /// `maxfps=1..60` and `maxwidth=160..3840` applied (out-of-range values are ignored).
+    /// This tab's stored settings (or the defaults), with the page query applied.
+    pub fn load(query: &str) -> Self {
+        use gloo::storage::{SessionStorage, Storage};
+        SessionStorage::get::<Self>(SETTINGS_KEY)
+            .unwrap_or_default()
+            .sanitized()
+            .with_query(query)
+    }
+
+    pub fn save(&self) {
+        use gloo::storage::{SessionStorage, Storage};
+        // Losing this only costs the settings on reload.
+        let _ = SessionStorage::set(SETTINGS_KEY, self);
+    }
+
+    /// Stored values come from outside the program: clamp them into range.
+    fn sanitized(self) -> Self {
+        let d = Self::default();
+        Self {
+            quality: if self.quality.is_finite() {
+                self.quality.clamp(0.05, 1.0)
+            } else {
+                d.quality
+            },
+            max_fps: if self.max_fps.is_finite() {
+                self.max_fps.clamp(1.0, 60.0)
+            } else {
+                d.max_fps
+            },
+            max_width: self.max_width.clamp(160, 3840),
+            ..self
+        }
+    }
+
+    /// Defaults, with the page query applied (see [`Settings::with_query`]).
     pub fn from_query(query: &str) -> Self {
-        let mut settings = Self::default();
+        Self::default().with_query(query)
+    }
+
+    /// Applies the page query's `encoder=native|wasm`, `stamp=1`, `quality=0..1`,
+    /// `maxfps=1..60` and `maxwidth=160..3840` (out-of-range values are ignored).
+    #[must_use]
+    pub fn with_query(self, query: &str) -> Self {
+        let mut settings = self;
         for pair in query.trim_start_matches('?').split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
@@ -140,5 +186,29 @@ mod tests {
         assert_eq!(s.max_width, 640);
         let bad = Settings::from_query("encoder=gif&quality=7&maxfps=0&maxwidth=99999&stamp");
         assert_eq!(bad, Settings::default());
+    }
+
+    #[wasm_bindgen_test]
+    fn stored_settings_survive_and_the_query_wins() {
+        use gloo::storage::{SessionStorage, Storage};
+        SessionStorage::delete(SETTINGS_KEY);
+        assert_eq!(Settings::load(""), Settings::default());
+        let mine = Settings {
+            encoder: EncoderKind::Native,
+            max_width: 640,
+            ..Settings::default()
+        };
+        mine.save();
+        assert_eq!(Settings::load("?source=camera"), mine);
+        assert_eq!(Settings::load("?maxwidth=320").max_width, 320);
+        // Tampered storage is clamped, not trusted.
+        let _ = SessionStorage::set(
+            SETTINGS_KEY,
+            serde_json::json!({"quality": 9.0, "max_width": 1}),
+        );
+        let loaded = Settings::load("");
+        assert!((loaded.quality - 1.0).abs() < 1e-9);
+        assert_eq!(loaded.max_width, 160);
+        SessionStorage::delete(SETTINGS_KEY);
     }
 }

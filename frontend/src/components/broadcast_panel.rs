@@ -47,7 +47,7 @@ const RATES: [u32; 6] = [60, 30, 24, 15, 10, 5];
 
 #[function_component]
 pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
-    let settings = use_state(|| Settings::from_query(&query()));
+    let settings = use_state(|| Settings::load(&query()));
     // The publisher reads the settings from here on every frame: no reconnect on change.
     let shared = use_mut_ref(|| (*settings).clone());
     let active = use_state(|| false);
@@ -60,6 +60,7 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
     {
         let shared = shared.clone();
         use_effect_with((*settings).clone(), move |s| {
+            s.save();
             *shared.borrow_mut() = s.clone();
         });
     }
