@@ -130,6 +130,61 @@ async fn measure(server: &Server, scenario: &Scenario, window: Duration) -> Resu
     Ok(measured)
 }
 
+/// The copy-in paths on their own, outside the app: median ms per 720p camera frame for
+/// `copyTo` with conversion to RGBA (what the app uses), `copyTo` in the camera's own format
+/// (no conversion, not usable by the filters as is), and the canvas fallback (`drawImage` +
+/// `getImageData`).
+const COPY_PATHS: &str = r"
+    const done = arguments[arguments.length - 1];
+    (async () => {
+        const stream = await navigator.mediaDevices.getUserMedia(
+            { video: { width: 1280, height: 720, frameRate: 30 } });
+        const track = stream.getVideoTracks()[0];
+        const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+        const rgba = new Uint8Array(1280 * 720 * 4);
+        const native = new Uint8Array(1280 * 720 * 2);
+        const canvas = new OffscreenCanvas(1280, 720);
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
+        const times = { rgba: [], native: [], canvas: [] };
+        let format = null;
+        for (let i = 0; i < 60; i++) {
+            const frame = (await reader.read()).value;
+            format = frame.format;
+            let t = performance.now();
+            await frame.copyTo(rgba, { format: 'RGBA', colorSpace: 'srgb' });
+            times.rgba.push(performance.now() - t);
+            t = performance.now();
+            await frame.copyTo(native);
+            times.native.push(performance.now() - t);
+            t = performance.now();
+            ctx.drawImage(frame, 0, 0);
+            ctx.getImageData(0, 0, 1280, 720);
+            times.canvas.push(performance.now() - t);
+            frame.close();
+        }
+        track.stop();
+        const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+        done({ format, rgba: median(times.rgba), native: median(times.native),
+               canvas: median(times.canvas) });
+    })().catch((e) => done({ error: String(e) }));";
+
+async fn copy_paths(server: &Server) -> Result<Value> {
+    let options = BrowserOptions {
+        fake_camera_params: Some("fps=30".into()),
+        ..BrowserOptions::default()
+    };
+    let browser = Browser::launch(&options).await?;
+    // Any page of the app's origin: a secure context with the camera allowed.
+    browser.goto(&server.url("/?source=test")).await?;
+    let result = browser.client().execute_async(COPY_PATHS, vec![]).await?;
+    browser.close().await?;
+    ensure!(
+        result.get("error").is_none(),
+        "copy path measurement failed: {result}"
+    );
+    Ok(result)
+}
+
 /// gzip -9 sizes of the built `.wasm` and `.js` files in `dist`.
 fn gzip_sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>> {
     let mut sizes = Vec::new();
@@ -201,6 +256,22 @@ async fn main() -> Result<()> {
         eprintln!("  stages (smoothed): {}", m.stages);
         first.get_or_insert(m);
     }
+
+    let paths = copy_paths(&server).await?;
+    let ms = |key: &str| paths[key].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\n| copy-in path (720p {} frames, median of 60, outside the app) | ms |\n|---|---|",
+        paths["format"].as_str().unwrap_or("?")
+    );
+    println!("| `copyTo` → RGBA (used) | {:.2} |", ms("rgba"));
+    println!(
+        "| `copyTo`, camera format (no conversion) | {:.2} |",
+        ms("native")
+    );
+    println!(
+        "| `drawImage` + `getImageData` (fallback) | {:.2} |",
+        ms("canvas")
+    );
 
     let sizes = gzip_sizes(&dist)?;
     let total_gz: u64 = sizes.iter().map(|(_, _, gz)| gz).sum();
