@@ -222,15 +222,22 @@ fn start_server(bin: &PathBuf) -> Result<ServerProcess> {
     Ok(ServerProcess { child, addr })
 }
 
-/// CPU seconds (user + system) of process `pid` from `/proc/<pid>/stat`.
+/// CPU seconds of process `pid`: the nanosecond run times of all its threads
+/// (`/proc/<pid>/task/*/schedstat`), precise where `/proc/<pid>/stat` counts 10 ms ticks.
 fn cpu_seconds(pid: &str) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name, which sits in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').context("stat format")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    // USER_HZ is 100 on every Linux the kernel ABI allows user space to see.
-    Ok(ticks as f64 / 100.0)
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread may end between listing and reading.
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue;
+        };
+        ns += stat
+            .split_whitespace()
+            .next()
+            .context("schedstat format")?
+            .parse::<u64>()?;
+    }
+    Ok(ns as f64 / 1e9)
 }
 
 fn rss_mb(pid: u32) -> Result<f64> {
