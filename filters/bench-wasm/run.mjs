@@ -96,5 +96,5 @@ const [load1] = (await import('node:os')).loadavg();
 console.log(`\nfilters at ${WIDTH}x${HEIGHT}, one thread (native: criterion median; wasm32+simd128 under Node ${process.version}: median of up to ${RUNS} runs, wall clock and process CPU time; load average ${load1.toFixed(1)})\n`);
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
-for (const row of rows) console.log(`| ${row.map((c, i) => (i === 1 ? '`' + c + '`' : c)).join(' | ')} |`);
+for (const row of rows) console.log(`| ${row.map((c, i) => (i === 1 ? '`' + c.replaceAll('|', '\\|') + '`' : c)).join(' | ')} |`);
 console.log(`\nwasm results written to ${outPath}`);
