@@ -87,6 +87,20 @@ async fn camera_preview_is_grayscale_of_known_colours() -> Result<()> {
     let stats = browser.stats().await?;
     ensure!(stats["running"] == true, "stats: {stats}");
     ensure!(stats["fps"].as_f64().unwrap_or(0.0) > 1.0, "stats: {stats}");
+    // Once access is granted the device picker lists the camera by its real name.
+    let cameras = browser
+        .eval(
+            "return [...document.querySelectorAll('#camera-device option')].map(o => o.textContent);",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        cameras.as_array().is_some_and(|list| list.len() >= 2
+            && list[1]
+                .as_str()
+                .is_some_and(|label| !label.starts_with("Camera "))),
+        "camera picker: {cameras}"
+    );
     let path = browser.screenshot("preview-camera").await?;
     eprintln!("screenshot: {}", path.display());
 
