@@ -38,6 +38,7 @@ pub fn Preview(props: &PreviewProps) -> Html {
     let record_start = use_state(|| None::<f64>);
     let elapsed = use_state(|| 0.0_f64);
     let message = use_state(|| None::<String>);
+    let show_stats = use_state(|| true);
 
     // Tick the elapsed time while recording.
     {
@@ -138,7 +139,7 @@ pub fn Preview(props: &PreviewProps) -> Html {
                         </div>
                     }
                     if props.running {
-                        <StatsOverlay stats={props.stats.clone()} />
+                        <StatsOverlay stats={props.stats.clone()} hidden={!*show_stats} />
                     }
                 </figure>
             </div>
@@ -146,6 +147,14 @@ pub fn Preview(props: &PreviewProps) -> Html {
                 <button id="compare" class={classes!("btn", props.compare.then_some("on"))}
                     aria-pressed={props.compare.to_string()} onclick={on_compare}>
                     { "Compare" }
+                </button>
+                <button id="stats-toggle" class={classes!("btn", show_stats.then_some("on"))}
+                    aria-pressed={show_stats.to_string()} title="Show the frame loop numbers"
+                    onclick={{
+                        let show_stats = show_stats.clone();
+                        Callback::from(move |_| show_stats.set(!*show_stats))
+                    }}>
+                    { "Stats" }
                 </button>
                 <span class="spacer"></span>
                 if let Some(text) = &*message {

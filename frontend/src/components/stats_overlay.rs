@@ -8,6 +8,9 @@ use crate::frame_loop::StatsSnapshot;
 #[derive(PartialEq, Properties)]
 pub struct StatsOverlayProps {
     pub stats: StatsSnapshot,
+    /// Kept in the page (tests and assistive tech read it) but not drawn over the preview.
+    #[prop_or_default]
+    pub hidden: bool,
 }
 
 /// One `label value` line; `class` marks pipeline stages and the total's budget colour.
@@ -32,7 +35,7 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
         "slow"
     };
     html! {
-        <div id="stats" class="stats" data-fps={format!("{:.1}", s.fps)} data-dropped={s.dropped.to_string()}
+        <div id="stats" class={classes!("stats", props.hidden.then_some("collapsed"))} data-fps={format!("{:.1}", s.fps)} data-dropped={s.dropped.to_string()}
             aria-live="off">
             <div class="stats-head">
                 <span class="stats-fps">{ fps }</span>{ " " }
