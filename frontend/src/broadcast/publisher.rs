@@ -243,9 +243,12 @@ impl Publisher {
                     )
                 });
                 let Some(Ok(promise)) = started else {
+                    // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
+                    // the wasm encoder works everywhere, so switch to it from the next frame.
                     inner.encoding = false;
-                    inner.status.state =
-                        LinkState::Failed("this browser cannot encode JPEG from a canvas".into());
+                    inner.next_due_ms = None;
+                    inner.settings.borrow_mut().encoder = EncoderKind::Wasm;
+                    inner.status.encoder = EncoderKind::Wasm;
                     return;
                 };
                 let tap = now_ms() - t0;
