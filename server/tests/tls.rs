@@ -1,0 +1,92 @@
+//! https with a certificate from files, HTTP/2 offered by ALPN, and the self-signed path.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use server::{
+    AppState, Config,
+    tls::{self, TlsSource},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn serves_https_with_h2_from_certificate_files() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    let dir = std::env::temp_dir().join(format!("lenscast-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let config = tls::config(&TlsSource::Files { cert, key }, addr)
+        .await
+        .expect("tls config from files");
+    let state = AppState::new(
+        Config::default(),
+        PathBuf::from("dist"),
+        PathBuf::from("static"),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::run_tls(listener, config, state, async {
+        let _ = stopped.await;
+    }));
+
+    // A client that trusts exactly this certificate and offers h2 and http/1.1.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(made.cert.der().to_vec()))
+        .expect("trust the test certificate");
+    let mut client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = ServerName::try_from("localhost").expect("name");
+    let tls_stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    assert_eq!(tls_stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    drop(tls_stream);
+
+    // HTTP/1.1 over TLS works as well.
+    let mut client = rustls::ClientConfig::builder()
+        .with_root_certificates({
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from(made.cert.der().to_vec()))
+                .expect("trust");
+            roots
+        })
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = ServerName::try_from("localhost").expect("name");
+    let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let _ = stop.send(());
+    server.await.expect("join").expect("run_tls");
+}
+
+#[tokio::test]
+async fn self_signed_certificate_names_this_machine() {
+    let addr: SocketAddr = "127.0.0.1:8443".parse().expect("addr");
+    let names = tls::machine_names(addr);
+    assert!(names.contains(&"localhost".to_owned()));
+    assert!(names.contains(&"127.0.0.1".to_owned()));
+    tls::config(&TlsSource::SelfSigned, addr)
+        .await
+        .expect("self-signed config");
+}
