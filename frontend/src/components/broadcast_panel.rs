@@ -175,7 +175,16 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
             let Some(window) = web_sys::window() else {
                 return;
             };
-            let promise = window.navigator().clipboard().write_text(&link);
+            // `navigator.clipboard` exists only in secure contexts (https, localhost): on
+            // plain http the link is offered in a prompt to copy by hand instead.
+            let navigator = window.navigator();
+            let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+                .is_ok_and(|clipboard| !clipboard.is_undefined());
+            if !has_clipboard {
+                let _ = window.prompt_with_message_and_default("Copy the viewer link:", &link);
+                return;
+            }
+            let promise = navigator.clipboard().write_text(&link);
             let copied = copied.clone();
             spawn_local(async move {
                 if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
