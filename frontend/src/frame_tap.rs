@@ -21,36 +21,52 @@ pub struct ProcessedFrame<'a> {
 
 type Listener = Box<dyn FnMut(&ProcessedFrame<'_>)>;
 
+#[derive(Default)]
+struct Slot {
+    listener: Option<Listener>,
+    /// Bumped by every `set` and `clear`, so `emit` can tell whether its listener was
+    /// replaced or removed while it ran.
+    version: u64,
+}
+
 /// A shared slot for one listener. Cloning shares the slot.
 #[derive(Clone, Default)]
-pub struct FrameTap(Rc<RefCell<Option<Listener>>>);
+pub struct FrameTap(Rc<RefCell<Slot>>);
 
 impl FrameTap {
     /// Installs `listener`, replacing any previous one.
     pub fn set(&self, listener: impl FnMut(&ProcessedFrame<'_>) + 'static) {
-        *self.0.borrow_mut() = Some(Box::new(listener));
+        let mut slot = self.0.borrow_mut();
+        slot.listener = Some(Box::new(listener));
+        slot.version += 1;
     }
 
     /// Removes the listener (call it from the installing effect's destructor).
     pub fn clear(&self) {
-        self.0.borrow_mut().take();
+        let mut slot = self.0.borrow_mut();
+        slot.listener = None;
+        slot.version += 1;
     }
 
     pub fn is_listening(&self) -> bool {
-        self.0.borrow().is_some()
+        self.0.borrow().listener.is_some()
     }
 
     /// Hands `frame` to the listener, if any.
     pub fn emit(&self, frame: &ProcessedFrame<'_>) {
-        // A listener that sets or clears the tap from inside its callback must not
-        // hit a double borrow: take it out while it runs, put it back if still wanted.
-        let Some(mut listener) = self.0.borrow_mut().take() else {
-            return;
+        // The listener runs outside the borrow so that it may call `set` or `clear` itself;
+        // it goes back only if neither happened meanwhile.
+        let (mut listener, version) = {
+            let mut slot = self.0.borrow_mut();
+            let Some(listener) = slot.listener.take() else {
+                return;
+            };
+            (listener, slot.version)
         };
         listener(frame);
         let mut slot = self.0.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(listener);
+        if slot.version == version {
+            slot.listener = Some(listener);
         }
     }
 }
