@@ -61,7 +61,11 @@ fn a_listener_can_remove_itself() {
     });
     emit(&tap, 1);
     emit(&tap, 2);
-    assert_eq!(calls.get(), 1, "cleared from inside its callback, it must not run again");
+    assert_eq!(
+        calls.get(),
+        1,
+        "cleared from inside its callback, it must not run again"
+    );
     assert!(!tap.is_listening());
 }
 
@@ -74,7 +78,11 @@ fn a_listener_can_replace_itself() {
     emit(&tap, 1);
     assert_eq!(seen.get(), 0);
     emit(&tap, 5);
-    assert_eq!(seen.get(), 5, "the replacement, not the original, gets later frames");
+    assert_eq!(
+        seen.get(),
+        5,
+        "the replacement, not the original, gets later frames"
+    );
 }
 
 #[wasm_bindgen_test]
