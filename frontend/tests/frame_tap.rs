@@ -15,7 +15,7 @@ fn emit(tap: &FrameTap, frame_number: u64) {
         .and_then(|d| d.create_element("canvas").ok())
         .and_then(|e| e.dyn_into().ok())
         .expect("a browser document can create a canvas");
-    let rgba = [7u8; 2 * 1 * 4];
+    let rgba = [7u8; 8]; // 2×1 RGBA
     tap.emit(&ProcessedFrame {
         rgba: &rgba,
         width: 2,
