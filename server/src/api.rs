@@ -18,7 +18,7 @@ use crate::{
     AppState,
     metrics::Rejection,
     mjpeg, publish,
-    room::{Room, RoomError, is_well_formed_id},
+    room::{RoomError, Snapshot},
 };
 
 type Shared = State<Arc<AppState>>;
@@ -33,21 +33,17 @@ fn unknown_room(state: &AppState) -> Response {
     error(StatusCode::NOT_FOUND, "no such room")
 }
 
-fn find(state: &AppState, id: &str) -> Result<Arc<Room>, Box<Response>> {
-    if !is_well_formed_id(id) {
-        return Err(Box::new(unknown_room(state)));
-    }
-    state
-        .rooms
-        .get(id)
-        .ok_or_else(|| Box::new(unknown_room(state)))
+fn room_limit(state: &AppState, err: &RoomError) -> Response {
+    state.metrics.reject(Rejection::RoomLimit);
+    error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
 }
 
 pub async fn create_room(State(state): Shared) -> Response {
     match state.rooms.create(state.config.max_rooms) {
-        Ok((room, token)) => {
+        Ok(room) => {
             tracing::info!(room = %room.id, "room created");
             let id = &room.id;
+            let token = state.rooms.publish_token(id);
             (
                 StatusCode::CREATED,
                 Json(json!({
@@ -60,23 +56,24 @@ pub async fn create_room(State(state): Shared) -> Response {
             )
                 .into_response()
         }
-        Err(err @ RoomError::TooManyRooms(_)) => {
-            state.metrics.reject(Rejection::RoomLimit);
-            error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
-        }
+        Err(err @ RoomError::TooManyRooms(_)) => room_limit(&state, &err),
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     }
 }
 
+/// A valid id that is not in memory (the server restarted, or the room idled out) is a
+/// room nobody has published to yet; asking about it allocates nothing.
 pub async fn room_state(State(state): Shared, Path(id): Path<String>) -> Response {
-    let room = match find(&state, &id) {
-        Ok(room) => room,
-        Err(res) => return *res,
-    };
-    let s = room.snapshot();
+    if !state.rooms.is_valid_id(&id) {
+        return unknown_room(&state);
+    }
+    let s = state
+        .rooms
+        .get(&id)
+        .map_or_else(Snapshot::default, |room| room.snapshot());
     let (width, height) = s.dims.map_or((0, 0), |d| (d.width, d.height));
     let mut res = Json(json!({
-        "room": room.id,
+        "room": id,
         "live": s.live,
         "viewers": s.viewers,
         "frames": s.frames,
@@ -111,15 +108,15 @@ pub async fn stream(
         // Below one frame a minute is no stream; above 1000 the cap means nothing.
         f => f.map(|f| f.clamp(1.0 / 60.0, 1000.0)),
     };
-    if !is_well_formed_id(&id) {
-        return unknown_room(&state);
-    }
-    let guard = match state
-        .rooms
-        .join_viewer(&id, state.config.max_viewers_per_room)
-    {
+    // A valid id not in memory comes back, and the viewer waits for the publisher.
+    let guard = match state.rooms.join_viewer(
+        &id,
+        state.config.max_rooms,
+        state.config.max_viewers_per_room,
+    ) {
         Ok(guard) => guard,
         Err(RoomError::Unknown) => return unknown_room(&state),
+        Err(err @ RoomError::TooManyRooms(_)) => return room_limit(&state, &err),
         Err(err) => {
             state.metrics.reject(Rejection::ViewerLimit);
             return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string());
@@ -143,11 +140,10 @@ pub async fn stream(
 }
 
 pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Response {
-    let room = match find(&state, &id) {
-        Ok(room) => room,
-        Err(res) => return *res,
-    };
-    let Some(frame) = room.latest() else {
+    if !state.rooms.is_valid_id(&id) {
+        return unknown_room(&state);
+    }
+    let Some(frame) = state.rooms.get(&id).and_then(|room| room.latest()) else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "no frame yet");
     };
     (
@@ -162,7 +158,7 @@ pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Response 
 
 /// The viewer page; the same page with 404 for an unknown room, so it can say so itself.
 pub async fn watch_page(State(state): Shared, Path(id): Path<String>) -> Response {
-    let status = if is_well_formed_id(&id) && state.rooms.get(&id).is_some() {
+    let status = if state.rooms.is_valid_id(&id) {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
@@ -193,29 +189,37 @@ pub async fn publish(
     Query(params): Query<PublishParams>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let room = match find(&state, &id) {
-        Ok(room) => room,
-        Err(res) => return *res,
-    };
+    if !state.rooms.is_valid_id(&id) {
+        return unknown_room(&state);
+    }
     let Some(token) = params.token.filter(|t| !t.is_empty()) else {
         state.metrics.reject(Rejection::MissingToken);
         return error(StatusCode::UNAUTHORIZED, "publish token missing");
     };
-    if !room.token_matches(&token) {
+    if !state.rooms.token_matches(&id, &token) {
         state.metrics.reject(Rejection::WrongToken);
-        tracing::warn!(room = %room.id, "publish with a wrong token");
+        tracing::warn!(room = %id, "publish with a wrong token");
         return error(StatusCode::FORBIDDEN, "wrong publish token");
     }
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
+    // Taking the slot (and bringing the room back into memory) happens here, under the
+    // rooms' lock, so the idle sweep cannot drop the room between check and use; if the
+    // upgrade never completes, the guard is dropped with the callback and frees the slot.
+    let guard = match state.rooms.attach_publisher(&id, state.config.max_rooms) {
+        Ok(guard) => guard,
+        Err(err @ RoomError::TooManyRooms(_)) => return room_limit(&state, &err),
+        Err(RoomError::Unknown) => return unknown_room(&state),
+        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    };
     let limit = state.config.max_frame_bytes;
     let task = state.tasks.token();
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            publish::serve(socket, room, state).await;
+            publish::serve(socket, guard, state).await;
             drop(task);
         })
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::secret::Secret;
+
 /// Limits and options of one server. The binary fills it from flags and `LENSCAST_*` variables.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -17,6 +19,10 @@ pub struct Config {
     pub room_idle: Duration,
     /// Origins allowed to call the HTTP API from other sites; empty means same-origin only.
     pub cors_origins: Vec<String>,
+    /// The key of room ids and publish tokens: the same secret after a restart keeps every
+    /// room link and token working. The default is a fresh one (rooms end with the process);
+    /// the binary loads a persistent one with [`Secret::load_or_create`].
+    pub secret: Secret,
 }
 
 impl Default for Config {
@@ -28,6 +34,7 @@ impl Default for Config {
             max_viewers_per_room: 5000,
             room_idle: Duration::from_mins(10),
             cors_origins: Vec::new(),
+            secret: Secret::from_bytes(rand::random()),
         }
     }
 }

@@ -9,7 +9,10 @@
 //! - [`mjpeg`]: each viewer's stream reads the newest part whenever its connection can take
 //!   one, so a slow viewer skips frames and never holds more than the latest.
 //! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.
-//! - [`config`]: every limit with its default.
+//! - [`capability`]: room ids and publish tokens are MACs under the server [`secret`], so
+//!   they stay valid across restarts without any storage; a room's in-memory state is
+//!   made on demand for a valid id.
+//! - [`config`]: every limit with its default, and the secret.
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
@@ -17,12 +20,14 @@
 
 pub mod api;
 pub mod assets;
+pub mod capability;
 pub mod config;
 pub mod jpeg;
 pub mod metrics;
 pub mod mjpeg;
 pub mod publish;
 pub mod room;
+pub mod secret;
 pub mod tls;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
@@ -42,7 +47,7 @@ use tower_http::{
 
 pub use config::Config;
 
-use crate::{metrics::Metrics, room::Rooms};
+use crate::{capability::Keys, metrics::Metrics, room::Rooms};
 
 /// How long streams and sockets get to finish after shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -64,8 +69,8 @@ impl AppState {
     pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
         let metrics = Arc::new(Metrics::new());
         Arc::new(Self {
+            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
             config,
-            rooms: Rooms::new(Arc::clone(&metrics)),
             metrics,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

@@ -5,7 +5,11 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::{ArgAction, Parser, builder::FalseyValueParser};
-use server::{AppState, Config, tls::TlsSource};
+use server::{
+    AppState, Config,
+    secret::{self, Origin, Secret},
+    tls::TlsSource,
+};
 use tokio::net::TcpSocket;
 
 /// lenscast server: rooms, WebSocket ingest of JPEG frames, MJPEG fan-out to viewers.
@@ -54,6 +58,43 @@ struct Args {
     #[arg(long, env = "LENSCAST_TLS_SELF_SIGNED", action = ArgAction::SetTrue,
           value_parser = FalseyValueParser::new(), conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    // A plain string, not a doc comment: the help shows the paths as they are.
+    #[arg(
+        long,
+        env = "LENSCAST_SECRET_FILE",
+        help = "File holding the server secret (64 hex digits), the key of room ids and \
+                publish tokens: with the same secret, rooms and their links survive a \
+                restart. Created (mode 0600) if missing. Default: \
+                $XDG_STATE_HOME/lenscast/secret, else $HOME/.local/state/lenscast/secret. \
+                The variable LENSCAST_SECRET (64 hex digits) overrides it."
+    )]
+    secret_file: Option<PathBuf>,
+}
+
+/// The secret from `LENSCAST_SECRET`, else from the secret file (made if missing), else
+/// (no file can be written) a fresh one that lives as long as this process.
+fn load_secret(file: Option<PathBuf>) -> anyhow::Result<Secret> {
+    // Only an environment variable, never a flag: command lines are visible to every user.
+    if let Some(hex) = std::env::var_os("LENSCAST_SECRET").filter(|v| !v.is_empty()) {
+        let hex = hex
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("LENSCAST_SECRET is not 64 hex digits"))?;
+        tracing::info!("server secret from LENSCAST_SECRET");
+        return Ok(Secret::from_hex(&hex, "in LENSCAST_SECRET")?);
+    }
+    let Some(path) = file.or_else(secret::default_path) else {
+        tracing::warn!(
+            "no secret file (HOME unset, no --secret-file); rooms will not survive a restart"
+        );
+        return Ok(Secret::random()?);
+    };
+    let (secret, origin) = Secret::load_or_create(&path)?;
+    match origin {
+        Origin::Loaded => tracing::info!(path = %path.display(), "server secret loaded"),
+        Origin::Created => tracing::info!(path = %path.display(), "server secret created"),
+        Origin::Ephemeral => {}
+    }
+    Ok(secret)
 }
 
 #[tokio::main]
@@ -71,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
     if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(error = %err, "cannot raise the open-file limit");
     }
+    let secret = load_secret(args.secret_file).context("server secret")?;
     let config = Config {
         max_frame_bytes: args.max_frame_bytes,
         max_frame_dim: args.max_frame_dim,
@@ -78,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         max_viewers_per_room: args.max_viewers_per_room,
         room_idle: Duration::from_secs(args.room_idle_secs),
         cors_origins: args.cors_origins,
+        secret,
     };
     let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => Some(TlsSource::Files { cert, key }),

@@ -15,7 +15,7 @@ use crate::{
     AppState,
     jpeg::{self, JpegError},
     metrics::Rejection,
-    room::Room,
+    room::{PublisherGuard, Room},
 };
 
 /// Close code for a publisher that another one with the same token replaced.
@@ -36,8 +36,8 @@ impl Ending {
     }
 }
 
-pub async fn serve(mut socket: WebSocket, room: Arc<Room>, state: Arc<AppState>) {
-    let guard = room.attach_publisher(Arc::clone(&state.metrics));
+pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppState>) {
+    let room = Arc::clone(&guard.room);
     tracing::info!(room = %room.id, "publisher connected");
     let mut viewers = room.viewer_count();
     // The count goes out once right away, then on every change.

@@ -1,4 +1,9 @@
-//! Rooms: their secrets, the latest frame, the viewer count and the publisher slot.
+//! Rooms: the latest frame, the viewer count and the publisher slot.
+//!
+//! Rooms hold no secrets: ids and publish tokens are MACs under the server secret
+//! ([`crate::capability`]). The map holds only rooms in use (or recently used); a valid id
+//! that is not in it — the server restarted, or the room idled out — is a room nobody has
+//! published to yet, and a publisher or viewer brings it back into the map.
 //!
 //! A room's frame lives in a `watch` channel: the publisher replaces it, every viewer task
 //! reads the newest one when it is ready to write. The viewer count is a `watch` too, so the
@@ -15,16 +20,16 @@ use std::{
 };
 
 use bytes::Bytes;
-use rand::{TryRngCore, rngs::OsRng};
-use subtle::ConstantTimeEq;
 use thiserror::Error;
 use tokio::{sync::watch, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::{jpeg::Dimensions, metrics::Metrics, mjpeg};
-
-/// Random bytes in a room id and in a publish token (128 bits each).
-const SECRET_BYTES: usize = 16;
+use crate::{
+    capability::{Keys, RandomError},
+    jpeg::Dimensions,
+    metrics::Metrics,
+    mjpeg,
+};
 
 /// A frame ready for viewers: the multipart part built once and shared by all of them.
 pub struct Frame {
@@ -45,8 +50,8 @@ pub enum RoomError {
     TooManyViewers(usize),
     #[error("no such room")]
     Unknown,
-    #[error("the operating system's random source failed")]
-    Random,
+    #[error(transparent)]
+    Random(#[from] RandomError),
 }
 
 /// The publish-rate figures of a room.
@@ -60,7 +65,7 @@ struct Stats {
 }
 
 /// What `GET /api/rooms/{room}` reports.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Snapshot {
     pub live: bool,
     pub viewers: usize,
@@ -76,7 +81,6 @@ struct PublisherSlot {
 
 pub struct Room {
     pub id: String,
-    token: String,
     frame: watch::Sender<Option<Arc<Frame>>>,
     viewers: watch::Sender<usize>,
     publisher: Mutex<Option<PublisherSlot>>,
@@ -91,10 +95,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Room {
-    fn new(id: String, token: String) -> Self {
+    fn new(id: String) -> Self {
         Self {
             id,
-            token,
             frame: watch::Sender::new(None),
             viewers: watch::Sender::new(0),
             publisher: Mutex::new(None),
@@ -108,11 +111,6 @@ impl Room {
             }),
             idle_since: Mutex::new(Instant::now()),
         }
-    }
-
-    /// Constant-time comparison, so the answer time says nothing about the token.
-    pub fn token_matches(&self, candidate: &str) -> bool {
-        candidate.as_bytes().ct_eq(self.token.as_bytes()).into()
     }
 
     /// Frames the room publishes, newest only.
@@ -185,7 +183,7 @@ impl Room {
     }
 
     /// Makes the caller the room's publisher; the previous one's token is cancelled so it closes.
-    pub fn attach_publisher(self: &Arc<Self>, metrics: Arc<Metrics>) -> PublisherGuard {
+    fn attach_publisher(self: &Arc<Self>, metrics: Arc<Metrics>) -> PublisherGuard {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let kicked = CancellationToken::new();
@@ -246,53 +244,47 @@ impl Drop for ViewerGuard {
 /// All rooms of the server.
 pub struct Rooms {
     map: RwLock<HashMap<String, Arc<Room>>>,
+    keys: Keys,
     metrics: Arc<Metrics>,
 }
 
-/// `SECRET_BYTES` from the OS as lowercase hex: URL-safe and easy to validate.
-fn random_hex() -> Result<String, RoomError> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut bytes = [0u8; SECRET_BYTES];
-    OsRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|_| RoomError::Random)?;
-    Ok(bytes
-        .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
-        .map(char::from)
-        .collect())
-}
-
-/// Whether `id` has the shape of a room id; anything else is turned away before a lookup.
-pub fn is_well_formed_id(id: &str) -> bool {
-    id.len() == SECRET_BYTES * 2
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 impl Rooms {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(keys: Keys, metrics: Arc<Metrics>) -> Self {
         Self {
             map: RwLock::new(HashMap::new()),
+            keys,
             metrics,
         }
     }
 
-    /// A new room and its publish token.
-    pub fn create(&self, max_rooms: usize) -> Result<(Arc<Room>, String), RoomError> {
-        let id = random_hex()?;
-        let token = random_hex()?;
+    /// A new room; its publish token is [`Rooms::publish_token`].
+    pub fn create(&self, max_rooms: usize) -> Result<Arc<Room>, RoomError> {
+        let id = self.keys.new_room_id()?;
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= max_rooms {
             return Err(RoomError::TooManyRooms(max_rooms));
         }
-        let room = Arc::new(Room::new(id.clone(), token.clone()));
+        let room = Arc::new(Room::new(id.clone()));
         map.insert(id, Arc::clone(&room));
         self.metrics.rooms.set(map.len() as i64);
-        Ok((room, token))
+        Ok(room)
     }
 
+    /// Whether `id` is a room id this server's secret made (in memory or not).
+    pub fn is_valid_id(&self, id: &str) -> bool {
+        self.keys.verify_room_id(id)
+    }
+
+    pub fn publish_token(&self, id: &str) -> String {
+        self.keys.publish_token(id)
+    }
+
+    /// Whether `token` may publish to room `id` (constant time).
+    pub fn token_matches(&self, id: &str, token: &str) -> bool {
+        self.keys.verify_token(id, token)
+    }
+
+    /// The room's in-memory state, if it has any.
     pub fn get(&self, id: &str) -> Option<Arc<Room>> {
         self.map
             .read()
@@ -312,31 +304,82 @@ impl Rooms {
         self.len() == 0
     }
 
-    /// Counts a new viewer in room `id`. Done under the map's read lock so the idle sweep
-    /// (write lock) never removes a room a viewer is joining.
-    pub fn join_viewer(&self, id: &str, max_viewers: usize) -> Result<ViewerGuard, RoomError> {
-        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        let room = map.get(id).ok_or(RoomError::Unknown)?;
-        let joined = room.viewers.send_if_modified(|n| {
-            if *n < max_viewers {
-                *n += 1;
-                true
-            } else {
-                false
-            }
-        });
-        if !joined {
-            return Err(RoomError::TooManyViewers(max_viewers));
+    /// Runs `f` on room `id`, bringing a valid id back into memory first if needed (within
+    /// `max_rooms`). `f` runs under the map's lock, so the idle sweep (write lock) never
+    /// removes a room between finding it and `f` making it busy.
+    fn with_room<T>(
+        &self,
+        id: &str,
+        max_rooms: usize,
+        f: impl FnOnce(&Arc<Room>) -> Result<T, RoomError>,
+    ) -> Result<T, RoomError> {
+        if !self.keys.verify_room_id(id) {
+            return Err(RoomError::Unknown);
         }
-        self.metrics.viewers.inc();
-        tracing::info!(room = %room.id, "viewer connected");
-        Ok(ViewerGuard {
-            room: Arc::clone(room),
-            metrics: Arc::clone(&self.metrics),
+        {
+            let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(room) = map.get(id) {
+                return f(room);
+            }
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        // Another request may have restored it between the two locks.
+        if let Some(room) = map.get(id) {
+            return f(room);
+        }
+        if map.len() >= max_rooms {
+            return Err(RoomError::TooManyRooms(max_rooms));
+        }
+        let room = Arc::new(Room::new(id.to_owned()));
+        let out = f(&room)?;
+        map.insert(id.to_owned(), room);
+        self.metrics.rooms.set(map.len() as i64);
+        tracing::info!(room = %id, "room restored");
+        Ok(out)
+    }
+
+    /// Counts a new viewer in room `id` (restoring the room if its id is valid).
+    pub fn join_viewer(
+        &self,
+        id: &str,
+        max_rooms: usize,
+        max_viewers: usize,
+    ) -> Result<ViewerGuard, RoomError> {
+        self.with_room(id, max_rooms, |room| {
+            let joined = room.viewers.send_if_modified(|n| {
+                if *n < max_viewers {
+                    *n += 1;
+                    true
+                } else {
+                    false
+                }
+            });
+            if !joined {
+                return Err(RoomError::TooManyViewers(max_viewers));
+            }
+            self.metrics.viewers.inc();
+            tracing::info!(room = %room.id, "viewer connected");
+            Ok(ViewerGuard {
+                room: Arc::clone(room),
+                metrics: Arc::clone(&self.metrics),
+            })
+        })
+    }
+
+    /// Makes the caller room `id`'s publisher (restoring the room if its id is valid); the
+    /// previous publisher is told to close. The token must have been checked already.
+    pub fn attach_publisher(
+        &self,
+        id: &str,
+        max_rooms: usize,
+    ) -> Result<PublisherGuard, RoomError> {
+        self.with_room(id, max_rooms, |room| {
+            Ok(room.attach_publisher(Arc::clone(&self.metrics)))
         })
     }
 
     /// Removes rooms without publisher and viewers for at least `idle`; returns how many.
+    /// Their ids stay valid: they come back, empty, when someone uses them again.
     pub fn sweep(&self, idle: Duration) -> usize {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         let before = map.len();
@@ -355,35 +398,75 @@ impl Rooms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
+
+    fn rooms() -> Rooms {
+        Rooms::new(
+            Keys::new(&Secret::random().expect("random")),
+            Arc::new(Metrics::new()),
+        )
+    }
 
     #[test]
-    fn ids_and_tokens_are_distinct_hex_of_128_bits() {
-        let rooms = Rooms::new(Arc::new(Metrics::new()));
-        let (a, ta) = rooms.create(10).expect("room a");
-        let (b, tb) = rooms.create(10).expect("room b");
-        for s in [&a.id, &b.id, &ta, &tb] {
-            assert!(is_well_formed_id(s), "{s}");
+    fn ids_and_tokens_are_distinct_and_verify() {
+        let rooms = rooms();
+        let a = rooms.create(10).expect("room a");
+        let b = rooms.create(10).expect("room b");
+        let (ta, tb) = (rooms.publish_token(&a.id), rooms.publish_token(&b.id));
+        for id in [&a.id, &b.id] {
+            assert!(rooms.is_valid_id(id), "{id}");
         }
         assert_ne!(a.id, b.id);
         assert_ne!(ta, tb);
-        assert!(a.token_matches(&ta));
-        assert!(!a.token_matches(&tb));
-        assert!(!a.token_matches(""));
+        assert!(rooms.token_matches(&a.id, &ta));
+        assert!(!rooms.token_matches(&a.id, &tb));
+        assert!(!rooms.token_matches(&a.id, ""));
     }
 
     #[test]
-    fn room_limit_holds() {
-        let rooms = Rooms::new(Arc::new(Metrics::new()));
-        rooms.create(2).expect("first");
+    fn room_limit_holds_for_new_and_restored_rooms() {
+        let rooms = rooms();
+        let first = rooms.create(2).expect("first");
+        let id = first.id.clone();
         rooms.create(2).expect("second");
         assert!(matches!(rooms.create(2), Err(RoomError::TooManyRooms(2))));
+
+        // Dropped from memory, the id still works and comes back within the limit.
+        drop(first);
+        assert_eq!(rooms.sweep(Duration::ZERO), 2);
+        assert!(rooms.is_empty());
+        let viewer = rooms.join_viewer(&id, 1, 10).expect("restored");
+        assert_eq!(rooms.len(), 1);
+        let other = rooms.create(5).expect("a new room").id.clone();
+        rooms.sweep(Duration::ZERO);
+        assert_eq!(rooms.len(), 1, "the watched room stays, the idle one goes");
+        assert!(matches!(
+            rooms.attach_publisher(&other, 1),
+            Err(RoomError::TooManyRooms(1))
+        ));
+        let publisher = rooms
+            .attach_publisher(&id, 1)
+            .expect("same room, no new slot");
+        assert!(Arc::ptr_eq(&publisher.room, &viewer.room));
     }
 
     #[test]
-    fn malformed_ids_are_recognised() {
-        assert!(!is_well_formed_id(""));
-        assert!(!is_well_formed_id("../../etc/passwd"));
-        assert!(!is_well_formed_id(&"A".repeat(32)));
-        assert!(is_well_formed_id(&"0a".repeat(16)));
+    fn unknown_ids_are_never_restored() {
+        let rooms = rooms();
+        let id = rooms.create(10).expect("room").id.clone();
+        let foreign = self::rooms().create(10).expect("room").id.clone();
+        for bad in [foreign.as_str(), "", "../../etc/passwd", &"A".repeat(32)] {
+            assert!(!rooms.is_valid_id(bad), "{bad}");
+            assert!(matches!(
+                rooms.join_viewer(bad, 10, 10),
+                Err(RoomError::Unknown)
+            ));
+            assert!(matches!(
+                rooms.attach_publisher(bad, 10),
+                Err(RoomError::Unknown)
+            ));
+        }
+        assert!(rooms.is_valid_id(&id));
+        assert_eq!(rooms.len(), 1);
     }
 }
