@@ -63,22 +63,23 @@ fn main() -> Result<()> {
         Command::Run { addr } => {
             tools::setup(&ctx, false)?;
             build_frontend(&ctx)?;
+            run(ctx.cargo().args([
+                "build",
+                "--release",
+                "--package",
+                "server",
+                "--bin",
+                "lenscast-server",
+            ]))?;
             println!("\nlenscast: open http://{addr}/ (Ctrl-C stops the server)\n");
             run(ctx
-                .cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "--package",
-                    "server",
-                    "--bin",
-                    "lenscast-server",
-                    "--",
-                    "--addr",
-                    &addr.to_string(),
-                    "--dist",
-                ])
-                .arg(ctx.root.join("dist")))
+                .cmd(ctx.target_dir().join("release/lenscast-server"))
+                .arg("--addr")
+                .arg(addr.to_string())
+                .arg("--dist")
+                .arg(ctx.root.join("dist"))
+                .arg("--static")
+                .arg(ctx.root.join("static")))
         }
         Command::Test => test(&ctx),
         Command::Bench { suites } => {

@@ -30,7 +30,7 @@ impl Ctx {
     }
 
     /// A command run in the workspace root with the tool `PATH`.
-    pub fn cmd(&self, program: &str) -> Command {
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(&self.root).env("PATH", &self.path);
         cmd
@@ -42,7 +42,7 @@ impl Ctx {
     }
 
     pub fn cargo(&self) -> Command {
-        self.cmd(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        self.cmd(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
     }
 }
 
