@@ -1,6 +1,9 @@
 // lenscast viewer page. The <img> plays the MJPEG stream; the room-state API drives the
 // badge, the viewer count and the messages. Polling never counts as a viewer: only the
-// stream does. After the server or the publisher comes back, the stream is reopened.
+// stream does. Room ids stay valid across server restarts, so this page never gives up on
+// a room it once saw: while the server is unreachable it says "Reconnecting" and keeps
+// polling, and whenever the stream has ended (or stalls while the room is live) it is
+// reopened, so the picture comes back by itself when the server or the publisher does.
 "use strict";
 
 (() => {
@@ -23,7 +26,16 @@
   const GONE_POLL_MS = 10000;
   const MAX_BACKOFF_MS = 8000;
 
+  // A stream this young may not be counted by the server yet.
+  const SETTLE_MS = 1500;
+  // Live with new frames on the server, yet no new picture for this long: the stream is stuck.
+  const STALL_MS = 2 * POLL_MS + 1000;
+
   let streamOpen = false; // an <img> request for the stream is in flight
+  let openedAt = 0;
+  let lastProgressAt = 0; // when the picture last changed (or a part arrived)
+  let lastLook = ""; // a fingerprint of the picture at the previous poll
+  let lastFrames = -1; // the room's frame counter at the previous poll
   let hasFrame = false;
   let failures = 0;
   let timer = 0;
@@ -43,6 +55,14 @@
     // A fresh URL forces a new connection even if the browser kept the old one around.
     img.src = `${api}/stream.mjpg?t=${Date.now()}`;
     streamOpen = true;
+    openedAt = Date.now();
+    lastProgressAt = openedAt;
+  }
+
+  // Soon, not at the next regular poll: a stream that just ended should come back quickly.
+  function pollSoon(ms = 300) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms);
   }
 
   function closeStream() {
@@ -52,15 +72,53 @@
     }
   }
 
-  // Chrome fires "load" when a multipart stream ends, Firefox on every part; either way
-  // the next poll decides whether to reopen.
-  img.addEventListener("error", () => { streamOpen = false; });
+  // An error ends the stream. A stream that ends cleanly or silently fires nothing in
+  // Chrome (and "load" fires for the first part in Chrome, for every part in Firefox), so
+  // the polls below also check that the stream is still alive.
+  img.addEventListener("error", () => {
+    if (!streamOpen) return;
+    closeStream();
+    pollSoon();
+  });
   img.addEventListener("load", () => {
     if (img.naturalWidth > 0) {
       hasFrame = true;
       stage.dataset.hasFrame = "";
     }
+    lastProgressAt = Date.now();
   });
+
+  // A tiny fingerprint of the picture on screen, to see whether it still changes.
+  const probe = document.createElement("canvas");
+  probe.width = 8;
+  probe.height = 6;
+  const probeCtx = probe.getContext("2d", { willReadFrequently: true });
+  function pictureLook() {
+    if (!img.naturalWidth || !probeCtx) return "";
+    try {
+      probeCtx.drawImage(img, 0, 0, probe.width, probe.height);
+      return probeCtx.getImageData(0, 0, probe.width, probe.height).data.join(",");
+    } catch (_) {
+      return "";
+    }
+  }
+
+  // Whether the open stream is dead though no event said so. `s` is the room's state now.
+  function streamIsDead(s) {
+    const now = Date.now();
+    const look = pictureLook();
+    if (look !== lastLook) lastProgressAt = now;
+    lastLook = look;
+    if (now - openedAt < SETTLE_MS) return false;
+    // The room's frame counter went back: the server restarted since this stream opened.
+    if (lastFrames >= 0 && s.frames < lastFrames) return true;
+    // A live stream is a viewer; none counted means ours is gone (the publisher would
+    // also send nothing to a room without viewers, so this must not wait for frames).
+    if (s.viewers === 0) return true;
+    // Live and the server has new frames, but the picture has not changed for a while.
+    const advanced = lastFrames >= 0 && s.frames > lastFrames;
+    return s.live && advanced && now - lastProgressAt > STALL_MS;
+  }
 
   function formatInfo(s) {
     if (!s.live || !s.width) return "";
@@ -79,7 +137,8 @@
     if (s.live) {
       setState(s.frames > 0 ? "live" : "waiting", s.frames > 0 ? "live" : "connecting", s.frames > 0 ? "Live" : "Starting");
       say("Starting…", "The broadcast has begun; the first picture is on its way.");
-    } else if (s.frames > 0) {
+    } else if (s.frames > 0 || hasFrame) {
+      // hasFrame: this page showed pictures before (the server may have restarted since).
       setState("offline", "offline", "Offline");
       say("The broadcast is paused", "The picture comes back here by itself when it resumes.");
     } else {
@@ -95,6 +154,7 @@
       const res = await fetch(api, { cache: "no-store" });
       if (res.status === 404 || res.status === 400) {
         failures = 0;
+        lastFrames = -1;
         closeStream();
         setState("gone", "gone", "Ended");
         viewerCount.textContent = "–";
@@ -105,14 +165,21 @@
         throw new Error(`status ${res.status}`);
       } else {
         failures = 0;
-        show(await res.json());
+        const s = await res.json();
+        show(s);
         // Keep a stream open while the room exists: it also receives frames as soon as
         // the publisher returns, and it is what counts this page as a viewer.
+        if (streamOpen && streamIsDead(s)) closeStream();
         if (!streamOpen) openStream();
+        lastFrames = s.frames;
       }
     } catch (_) {
       failures += 1;
+      lastFrames = -1;
       closeStream();
+      // What the last answer said is no longer known.
+      viewerCount.textContent = "–";
+      info.textContent = "";
       setState("reconnecting", "reconnecting", "Reconnecting");
       say("Connection lost", "Trying again… the stream resumes on its own when the server is back.");
       next = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures - 1, 3));
