@@ -205,6 +205,9 @@ fn start_server(bin: &PathBuf) -> Result<ServerProcess> {
         .arg(&empty)
         .arg("--static")
         .arg(&empty)
+        // Its own secret, so a bench never writes into the user's ~/.local/state.
+        .arg("--secret-file")
+        .arg(std::env::temp_dir().join("lenscast-loadgen-secret"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
