@@ -78,7 +78,9 @@
   img.addEventListener("error", () => {
     if (!streamOpen) return;
     closeStream();
-    pollSoon();
+    // A stream refused at once (e.g. the room is full) waits for the regular poll, so a
+    // refusal never turns into a tight retry loop.
+    if (Date.now() - openedAt > SETTLE_MS) pollSoon();
   });
   img.addEventListener("load", () => {
     if (img.naturalWidth > 0) {
@@ -159,7 +161,7 @@
         setState("gone", "gone", "Ended");
         viewerCount.textContent = "–";
         info.textContent = "";
-        say("This room does not exist", "The link may be mistyped, or the broadcast ended and the room was closed. Ask for a new link.");
+        say("This room does not exist", "The link may be mistyped or belong to another server. Ask for a new link.");
         next = GONE_POLL_MS;
       } else if (!res.ok) {
         throw new Error(`status ${res.status}`);
