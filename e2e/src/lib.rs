@@ -171,6 +171,10 @@ impl Server {
             .arg(&self.paths.dist)
             .arg("--static")
             .arg(&self.paths.static_dir)
+            // Room ids are MACs under this secret: the same file across `restart` is what lets
+            // a room (and its links) outlive the process; it also keeps tests out of $HOME.
+            .arg("--secret-file")
+            .arg(artifacts_dir()?.join(format!("server-{}.secret", self.addr.port())))
             .args(&self.extra_args)
             .env(
                 "RUST_LOG",
