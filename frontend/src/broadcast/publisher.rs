@@ -438,7 +438,7 @@ fn connect(this: &Rc<RefCell<Inner>>) {
         };
         let code = event.code();
         let reason = event.reason();
-        if reason.to_ascii_lowercase().contains("replac") {
+        if code == REPLACED_BY_NEW_PUBLISHER {
             set_state(
                 &inner,
                 LinkState::Failed("another tab or device took over this room".into()),
@@ -473,9 +473,14 @@ pub fn viewer_count(text: &str) -> Option<u32> {
     u32::try_from(value.get("count")?.as_u64()?).ok()
 }
 
+/// The server's close code for a publisher that another connection with the same token
+/// replaced: reconnecting would only take the room back and start a tug of war.
+const REPLACED_BY_NEW_PUBLISHER: u16 = 4000;
+
 /// Schedules the next connection attempt with backoff and jitter. Before reconnecting it
-/// asks whether the room still exists: a restarted server has forgotten it, and then
-/// only a new room helps.
+/// asks whether the room still exists. Room ids outlive server restarts (they are MACs
+/// under the server's secret), so a 404 means the server's secret changed, and then only
+/// a new room helps.
 fn retry(this: &Rc<RefCell<Inner>>, reason: String) {
     let delay = {
         let mut inner = this.borrow_mut();

@@ -75,7 +75,8 @@ impl Room {
         Ok(room)
     }
 
-    /// Whether the server still knows this room (`false` only on a clear 404;
+    /// Whether the server accepts this room id (`false` only on a clear 404, which after a
+    /// restart means the server's secret changed;
     /// network errors count as "maybe", so the caller keeps retrying the same room).
     pub async fn exists(&self) -> bool {
         let url = format!("/api/rooms/{}", self.room);
