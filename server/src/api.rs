@@ -1,11 +1,14 @@
 //! HTTP handlers: rooms, stream, snapshot, viewer page, publish upgrade, health, metrics.
 
-use std::sync::Arc;
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
-    Json,
+    Extension, Json,
     extract::{
-        Path, Query, State,
+        ConnectInfo, Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderValue, StatusCode, header},
@@ -38,7 +41,37 @@ fn room_limit(state: &AppState, err: &RoomError) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
 }
 
-pub async fn create_room(State(state): Shared) -> Response {
+/// Past the per-client rate: 429 with the whole seconds until the next room is allowed.
+fn room_rate(state: &AppState, wait: std::time::Duration) -> Response {
+    state.metrics.reject(Rejection::RoomRate);
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut res = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "more than {} rooms a minute from this address; retry in {secs} s",
+            state.config.max_rooms_per_minute
+        ),
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    res
+}
+
+/// The peer address comes from [`crate::run`]/[`crate::run_tls`]; a router served without
+/// it (embedded, or in tests through `oneshot`) counts every request as one client.
+pub async fn create_room(
+    State(state): Shared,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    let peer = peer.map_or(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        |Extension(ConnectInfo(addr))| addr.ip(),
+    );
+    if let Err(wait) = state.room_creation.check(peer) {
+        // Debug only: a client hammering the limit must not flood the log.
+        tracing::debug!(%peer, "room creation over the rate limit");
+        return room_rate(&state, wait);
+    }
     match state.rooms.create(state.config.max_rooms) {
         Ok(room) => {
             tracing::info!(room = %room.id, "room created");

@@ -1,6 +1,6 @@
 //! Every limit the server enforces, with its default.
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use crate::secret::Secret;
 
@@ -15,6 +15,12 @@ pub struct Config {
     pub max_rooms: usize,
     /// Open MJPEG streams per room; more answer 503.
     pub max_viewers_per_room: usize,
+    /// Frames per second one publisher may send on average (bursts of twice as many are
+    /// fine); faster frames are dropped and the publisher is told so.
+    pub max_publish_fps: NonZeroU32,
+    /// `POST /api/rooms` per client address (IPv4, or IPv6 /64) and minute, all of which
+    /// may come at once; more answer 429 with `Retry-After`.
+    pub max_rooms_per_minute: NonZeroU32,
     /// A room with no publisher and no viewer for this long is removed.
     pub room_idle: Duration,
     /// Origins allowed to call the HTTP API from other sites; empty means same-origin only.
@@ -32,6 +38,8 @@ impl Default for Config {
             max_frame_dim: 4096,
             max_rooms: 1000,
             max_viewers_per_room: 5000,
+            max_publish_fps: NonZeroU32::new(60).expect("60 is not zero"),
+            max_rooms_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             room_idle: Duration::from_mins(10),
             cors_origins: Vec::new(),
             secret: Secret::from_bytes(rand::random()),

@@ -12,7 +12,8 @@
 //! - [`capability`]: room ids and publish tokens are MACs under the server [`secret`], so
 //!   they stay valid across restarts without any storage; a room's in-memory state is
 //!   made on demand for a valid id.
-//! - [`config`]: every limit with its default, and the secret.
+//! - [`config`]: every limit with its default, and the secret; [`limits`]: the rate limits
+//!   (rooms created per client address, frames per second per publisher).
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
@@ -23,6 +24,7 @@ pub mod assets;
 pub mod capability;
 pub mod config;
 pub mod jpeg;
+pub mod limits;
 pub mod metrics;
 pub mod mjpeg;
 pub mod publish;
@@ -30,7 +32,7 @@ pub mod room;
 pub mod secret;
 pub mod tls;
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -47,7 +49,7 @@ use tower_http::{
 
 pub use config::Config;
 
-use crate::{capability::Keys, metrics::Metrics, room::Rooms};
+use crate::{capability::Keys, limits::RoomCreation, metrics::Metrics, room::Rooms};
 
 /// How long streams and sockets get to finish after shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -57,6 +59,8 @@ pub struct AppState {
     pub config: Config,
     pub rooms: Rooms,
     pub metrics: Arc<Metrics>,
+    /// Rooms created per client address.
+    pub room_creation: RoomCreation,
     /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
     pub shutdown: CancellationToken,
     /// Publisher sockets, which live outside the HTTP connection's own bookkeeping.
@@ -70,6 +74,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         Arc::new(Self {
             rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
+            room_creation: RoomCreation::new(config.max_rooms_per_minute),
             config,
             metrics,
             shutdown: CancellationToken::new(),
@@ -137,7 +142,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// Removes idle rooms every so often until shutdown.
+/// Removes idle rooms (and forgets clients whose room-creation limit has recovered) every
+/// so often until shutdown.
 pub fn spawn_sweeper(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
     let state = Arc::clone(state);
     let idle = state.config.room_idle;
@@ -148,7 +154,10 @@ pub fn spawn_sweeper(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::select! {
                 () = state.shutdown.cancelled() => break,
-                _ = tick.tick() => { state.rooms.sweep(idle); }
+                _ = tick.tick() => {
+                    state.rooms.sweep(idle);
+                    state.room_creation.forget_recovered();
+                }
             }
         }
     })
@@ -164,7 +173,9 @@ pub async fn run(
     let sweeper = spawn_sweeper(&state);
     let token = state.shutdown.clone();
     let listener = axum::serve::ListenerExt::tap_io(listener, tune_socket);
-    let serve = axum::serve(listener, app(Arc::clone(&state)))
+    // The peer address keys the room-creation limit.
+    let service = app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let serve = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
@@ -203,7 +214,7 @@ pub async fn run_tls(
     listener.set_nonblocking(true)?;
     let result = axum_server::from_tcp_rustls(listener, tls)?
         .handle(handle)
-        .serve(app(Arc::clone(&state)).into_make_service())
+        .serve(app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>())
         .await;
     finish(&state, sweeper).await;
     result

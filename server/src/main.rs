@@ -1,7 +1,7 @@
 //! `lenscast-server`: flags and environment into a [`server::Config`], then serve.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::{ArgAction, Parser, builder::FalseyValueParser};
@@ -37,6 +37,13 @@ struct Args {
     /// Viewers (open MJPEG streams) per room.
     #[arg(long, env = "LENSCAST_MAX_VIEWERS_PER_ROOM", default_value_t = Config::default().max_viewers_per_room)]
     max_viewers_per_room: usize,
+    /// Frames per second one publisher may send on average (bursts of twice as many are
+    /// fine); faster frames are dropped.
+    #[arg(long, env = "LENSCAST_MAX_PUBLISH_FPS", default_value_t = Config::default().max_publish_fps)]
+    max_publish_fps: NonZeroU32,
+    /// Rooms one client address may create per minute (all at once if it likes); more get 429.
+    #[arg(long, env = "LENSCAST_MAX_ROOMS_PER_MINUTE", default_value_t = Config::default().max_rooms_per_minute)]
+    max_rooms_per_minute: NonZeroU32,
     /// Seconds a room without publisher and viewers is kept.
     #[arg(long, env = "LENSCAST_ROOM_IDLE_SECS", default_value_t = Config::default().room_idle.as_secs())]
     room_idle_secs: u64,
@@ -118,6 +125,8 @@ async fn main() -> anyhow::Result<()> {
         max_frame_dim: args.max_frame_dim,
         max_rooms: args.max_rooms,
         max_viewers_per_room: args.max_viewers_per_room,
+        max_publish_fps: args.max_publish_fps,
+        max_rooms_per_minute: args.max_rooms_per_minute,
         room_idle: Duration::from_secs(args.room_idle_secs),
         cors_origins: args.cors_origins,
         secret,

@@ -25,6 +25,10 @@ pub enum Rejection {
     RoomLimit,
     /// A viewer past the per-room limit (503).
     ViewerLimit,
+    /// A frame sent faster than the publisher's frame rate limit (dropped).
+    FrameRate,
+    /// `POST /api/rooms` past the per-client rate (429).
+    RoomRate,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

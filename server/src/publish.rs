@@ -3,7 +3,8 @@
 //! One task per publisher selects over: server shutdown, being replaced by a newer publisher,
 //! a change of the viewer count (sent as `{"type":"viewers","count":N}`), and the next
 //! message. A bad binary message closes the socket with 1003 or 1009; a bad text message
-//! only gets an error message back.
+//! only gets an error message back. Frames faster than the publisher's frame rate limit are
+//! dropped, with an error message at most once a second.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 use crate::{
     AppState,
     jpeg::{self, JpegError},
+    limits::FrameRate,
     metrics::Rejection,
     room::{PublisherGuard, Room},
 };
@@ -42,6 +44,7 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
     let mut viewers = room.viewer_count();
     // The count goes out once right away, then on every change.
     viewers.mark_changed();
+    let mut rate = FrameRate::new(state.config.max_publish_fps);
     let ending = loop {
         tokio::select! {
             biased;
@@ -61,11 +64,18 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
                 }
             }
             msg = socket.recv() => match msg {
-                Some(Ok(Message::Binary(data))) => {
-                    if let Some(ending) = ingest(&room, &state, &data) {
-                        break Some(ending);
+                Some(Ok(Message::Binary(data))) => match ingest(&room, &state, &rate, &data) {
+                    Ingested::Published => {}
+                    Ingested::Dropped => {
+                        if let Some(message) = rate.warning() {
+                            let reply = json!({"type": "error", "message": message});
+                            if send_json(&mut socket, &reply).await.is_err() {
+                                break None;
+                            }
+                        }
                     }
-                }
+                    Ingested::Refused(ending) => break Some(ending),
+                },
                 Some(Ok(Message::Text(text))) => {
                     let reply = answer_text(&room, &state, &text);
                     if send_json(&mut socket, &reply).await.is_err() {
@@ -104,12 +114,22 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
     drop(guard);
 }
 
-/// Checks and publishes one frame; `Some` closes the socket.
-fn ingest(room: &Room, state: &AppState, data: &[u8]) -> Option<Ending> {
+/// What became of one binary message.
+enum Ingested {
+    Published,
+    /// A valid frame over the publisher's frame rate: not fanned out, socket stays open.
+    Dropped,
+    /// Not an acceptable JPEG: the socket closes.
+    Refused(Ending),
+}
+
+/// Checks one frame (bad input is refused even when it also comes too fast) and
+/// publishes it if the rate allows.
+fn ingest(room: &Room, state: &AppState, rate: &FrameRate, data: &[u8]) -> Ingested {
     let limit = state.config.max_frame_bytes;
     if data.len() > limit {
         state.metrics.reject(Rejection::TooLarge);
-        return Some(Ending::new(
+        return Ingested::Refused(Ending::new(
             close_code::SIZE,
             format!(
                 "frame of {} bytes is over the {limit} byte limit",
@@ -118,19 +138,23 @@ fn ingest(room: &Room, state: &AppState, data: &[u8]) -> Option<Ending> {
         ));
     }
     match jpeg::inspect(data, state.config.max_frame_dim) {
+        Ok(_) if !rate.admit() => {
+            state.metrics.reject(Rejection::FrameRate);
+            Ingested::Dropped
+        }
         Ok(dims) => {
             room.publish(data, dims);
             state.metrics.frames_in.inc();
             state.metrics.bytes_in.inc_by(data.len() as u64);
-            None
+            Ingested::Published
         }
         Err(err @ JpegError::TooLarge { .. }) => {
             state.metrics.reject(Rejection::TooLarge);
-            Some(Ending::new(close_code::SIZE, err.to_string()))
+            Ingested::Refused(Ending::new(close_code::SIZE, err.to_string()))
         }
         Err(err) => {
             state.metrics.reject(Rejection::NotJpeg);
-            Some(Ending::new(close_code::UNSUPPORTED, err.to_string()))
+            Ingested::Refused(Ending::new(close_code::UNSUPPORTED, err.to_string()))
         }
     }
 }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use server::Config;
@@ -84,7 +84,12 @@ async fn fifty_viewers_all_receive_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_viewer_slows_nobody_and_only_gets_the_newest_frame() {
-    let server = TestServer::start().await;
+    // Frames go out as fast as the active viewer takes them, far above the default rate.
+    let server = TestServer::with(Config {
+        max_publish_fps: NonZeroU32::new(100_000).expect("not zero"),
+        ..Config::default()
+    })
+    .await;
     let room = server.create_room().await;
     let mut publisher = server.publisher(&room).await;
     let mut stalled = server.viewer(&room.room, "").await;

@@ -1,6 +1,6 @@
 //! https with a certificate from files, HTTP/2 offered by ALPN, and the self-signed path.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, sync::Arc};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use server::{
@@ -24,8 +24,13 @@ async fn serves_https_with_h2_from_certificate_files() {
     let config = tls::config(&TlsSource::Files { cert, key }, addr)
         .await
         .expect("tls config from files");
+    // One room a minute per client: the second POST shows the peer address reaches the
+    // limiter over TLS as well.
     let state = AppState::new(
-        Config::default(),
+        Config {
+            max_rooms_per_minute: NonZeroU32::MIN,
+            ..Config::default()
+        },
         PathBuf::from("dist"),
         PathBuf::from("static"),
     );
@@ -51,7 +56,7 @@ async fn serves_https_with_h2_from_certificate_files() {
     drop(tls_stream);
 
     // HTTP/1.1 over TLS works as well.
-    let mut client = rustls::ClientConfig::builder()
+    let client = rustls::ClientConfig::builder()
         .with_root_certificates({
             let mut roots = rustls::RootCertStore::empty();
             roots
@@ -60,21 +65,39 @@ async fn serves_https_with_h2_from_certificate_files() {
             roots
         })
         .with_no_client_auth();
-    client.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let name = ServerName::try_from("localhost").expect("name");
-    let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("response");
+    let client = Arc::new({
+        let mut client = client;
+        client.alpn_protocols = vec![b"http/1.1".to_vec()];
+        client
+    });
+    let request = |head: &'static str| {
+        let client = Arc::clone(&client);
+        async move {
+            let connector = tokio_rustls::TlsConnector::from(client);
+            let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let name = ServerName::try_from("localhost").expect("name");
+            let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+            stream.write_all(head.as_bytes()).await.expect("request");
+            let mut response = String::new();
+            stream
+                .read_to_string(&mut response)
+                .await
+                .expect("response");
+            response
+        }
+    };
+    let response =
+        request("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let post = "POST /api/rooms HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let response = request(post).await;
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let response = request(post).await;
+    assert!(response.starts_with("HTTP/1.1 429"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("\r\nretry-after: "),
+        "{response}"
+    );
 
     let _ = stop.send(());
     server.await.expect("join").expect("run_tls");
