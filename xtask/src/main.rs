@@ -63,17 +63,10 @@ fn main() -> Result<()> {
         Command::Run { addr } => {
             tools::setup(&ctx, false)?;
             build_frontend(&ctx)?;
-            run(ctx.cargo().args([
-                "build",
-                "--release",
-                "--package",
-                "server",
-                "--bin",
-                "lenscast-server",
-            ]))?;
+            let server = build_release_server(&ctx)?;
             println!("\nlenscast: open http://{addr}/ (Ctrl-C stops the server)\n");
             run(ctx
-                .cmd(ctx.target_dir().join("release/lenscast-server"))
+                .cmd(server)
                 .arg("--addr")
                 .arg(addr.to_string())
                 .arg("--dist")
@@ -87,6 +80,19 @@ fn main() -> Result<()> {
             bench::run(&ctx, &suites)
         }
     }
+}
+
+/// Builds the release `lenscast-server` and returns its path.
+pub fn build_release_server(ctx: &Ctx) -> Result<std::path::PathBuf> {
+    run(ctx.cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "server",
+        "--bin",
+        "lenscast-server",
+    ]))?;
+    Ok(ctx.target_dir().join("release/lenscast-server"))
 }
 
 /// `trunk build --release --offline` into `dist/`.

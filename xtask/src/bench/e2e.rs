@@ -4,34 +4,8 @@
 
 use anyhow::Result;
 
-use crate::{build_frontend, steps, steps::Ctx, tools};
+use crate::steps::Ctx;
 
 pub fn run(ctx: &Ctx) -> Result<()> {
-    build_frontend(ctx)?;
-    steps::run(ctx.cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "server",
-        "--bin",
-        "lenscast-server",
-    ]))?;
-    steps::run(
-        ctx.cargo()
-            .args([
-                "run",
-                "--release",
-                "--package",
-                "e2e",
-                "--example",
-                "bench_e2e",
-            ])
-            .env("LENSCAST_DIST", ctx.root.join("dist"))
-            .env("LENSCAST_STATIC", ctx.root.join("static"))
-            .env(
-                "LENSCAST_SERVER_BIN",
-                ctx.target_dir().join("release/lenscast-server"),
-            )
-            .env("CHROMEDRIVER", tools::chromedriver()),
-    )
+    super::browser_example(ctx, "bench_e2e")
 }

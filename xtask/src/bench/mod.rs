@@ -7,7 +7,7 @@ mod server;
 
 use anyhow::Result;
 
-use crate::steps::Ctx;
+use crate::{build_frontend, build_release_server, steps, steps::Ctx, tools};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Suite {
@@ -33,4 +33,19 @@ pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Builds the frontend and the release server, then runs one of the e2e crate's browser
+/// benchmark examples against them (it starts the server and Chromium itself).
+fn browser_example(ctx: &Ctx, example: &str) -> Result<()> {
+    build_frontend(ctx)?;
+    let server = build_release_server(ctx)?;
+    steps::run(
+        ctx.cargo()
+            .args(["run", "--release", "--package", "e2e", "--example", example])
+            .env("LENSCAST_DIST", ctx.root.join("dist"))
+            .env("LENSCAST_STATIC", ctx.root.join("static"))
+            .env("LENSCAST_SERVER_BIN", server)
+            .env("CHROMEDRIVER", tools::chromedriver()),
+    )
 }
