@@ -159,6 +159,20 @@ async fn open_window(browser: &Browser, url: &str) -> Result<WindowHandle> {
     Ok(new)
 }
 
+/// Closes the current window and goes back to the first one left (the app's).
+async fn close_window(browser: &Browser) -> Result<()> {
+    browser.client().close_window().await?;
+    let main = browser
+        .client()
+        .windows()
+        .await?
+        .into_iter()
+        .next()
+        .context("no window left")?;
+    browser.client().switch_to_window(main).await?;
+    Ok(())
+}
+
 #[tokio::test]
 #[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
 async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()> {
@@ -211,15 +225,7 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
         .await;
     browser.screenshot("broadcast-viewer-page").await?;
     shown?;
-    browser.client().close_window().await?;
-    let main = browser
-        .client()
-        .windows()
-        .await?
-        .into_iter()
-        .next()
-        .context("no window left")?;
-    browser.client().switch_to_window(main).await?;
+    close_window(&browser).await?;
     // Still flowing to viewer 1.
     let part = viewer.next_part(WAIT).await?;
     assert_gray_bars(&part.jpeg)?;
@@ -274,15 +280,7 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
         .screenshot("broadcast-viewer-page-after-restart")
         .await?;
     live?;
-    browser.client().close_window().await?;
-    let main = browser
-        .client()
-        .windows()
-        .await?
-        .into_iter()
-        .next()
-        .context("no window left")?;
-    browser.client().switch_to_window(main).await?;
+    close_window(&browser).await?;
     // And the old link still streams the filtered video to a new viewer.
     let viewer = watch(&url, 5).await?;
     drop(viewer);
