@@ -1,24 +1,28 @@
 //! HTTP handlers: rooms, stream, snapshot, viewer page, publish upgrade, health, metrics.
 
 use std::{
+    convert::Infallible,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
 };
 
 use axum::{
     Extension, Json,
+    body::Body,
     extract::{
         ConnectInfo, Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, Method, StatusCode, Version, header},
     response::{Html, IntoResponse, Response},
 };
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    AppState,
+    AppState, direct,
+    handoff::Handoff,
     metrics::Rejection,
     mjpeg, publish,
     room::{RoomError, Snapshot},
@@ -133,6 +137,9 @@ pub async fn stream(
     State(state): Shared,
     Path(id): Path<String>,
     Query(params): Query<StreamParams>,
+    method: Method,
+    version: Version,
+    handoff: Option<Extension<Handoff>>,
 ) -> Response {
     let fps = match params.fps {
         Some(f) if !(f.is_finite() && f > 0.0) => {
@@ -155,12 +162,23 @@ pub async fn stream(
             return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string());
         }
     };
-    let body = mjpeg::viewer_body(
+    let viewer = mjpeg::Viewer::new(
         guard,
         fps,
         state.shutdown.clone(),
         Arc::clone(&state.metrics),
     );
+    let body = match handoff {
+        // Plain HTTP/1.1: after the head, the server writes the frames itself (zero-copy).
+        Some(Extension(handoff)) if method == Method::GET && version == Version::HTTP_11 => {
+            let tasks = state.tasks.clone();
+            handoff.after_head(move |socket| {
+                tasks.spawn(direct::serve_viewer(socket, viewer));
+            });
+            Body::from_stream(futures_util::stream::pending::<Result<Bytes, Infallible>>())
+        }
+        _ => mjpeg::viewer_body(viewer),
+    };
     (
         [
             (header::CONTENT_TYPE, mjpeg::CONTENT_TYPE),

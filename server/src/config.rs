@@ -23,6 +23,9 @@ pub struct Config {
     pub max_rooms_per_minute: NonZeroU32,
     /// A room with no publisher and no viewer for this long is removed.
     pub room_idle: Duration,
+    /// How long a client may take to send a request's head on plain HTTP; then the
+    /// connection is closed (a client that connects and sends nothing holds nothing).
+    pub request_head_timeout: Duration,
     /// Origins allowed to call the HTTP API from other sites; empty means same-origin only.
     pub cors_origins: Vec<String>,
     /// The key of room ids and publish tokens: the same secret after a restart keeps every
@@ -41,6 +44,7 @@ impl Default for Config {
             max_publish_fps: NonZeroU32::new(60).expect("60 is not zero"),
             max_rooms_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             room_idle: Duration::from_mins(10),
+            request_head_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             secret: Secret::from_bytes(rand::random()),
         }

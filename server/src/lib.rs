@@ -4,10 +4,15 @@
 //! - [`api`]: the HTTP handlers of the public contract (see `shared/DESIGN.md`).
 //! - [`publish`]: a publisher's WebSocket. Each binary message is checked by [`jpeg`]
 //!   (markers and frame header, never pixels) and handed to its [`room`].
-//! - [`room`]: the rooms. A published JPEG is framed once by [`mjpeg::frame_part`] into a
-//!   ready multipart part (`bytes::Bytes`) and put into the room's `watch` channel.
-//! - [`mjpeg`]: each viewer's stream reads the newest part whenever its connection can take
-//!   one, so a slow viewer skips frames and never holds more than the latest.
+//! - [`room`]: the rooms. A published JPEG is framed once into an [`mjpeg::Frame`] (the
+//!   multipart part inside its HTTP chunk, one `bytes::Bytes`) and put into the room's
+//!   `watch` channel.
+//! - [`mjpeg`]: each viewer takes the newest frame whenever its connection can take one, so
+//!   a slow viewer skips frames and never holds more than the latest.
+//! - [`serve`]: the plain-HTTP accept loop (hyper HTTP/1.1). An MJPEG viewer's connection
+//!   is taken over from hyper after the response head ([`handoff`]) and written by
+//!   [`direct`] with `sendfile` from a per-frame in-memory file ([`zerocopy`]): one copy of
+//!   a frame serves every viewer. On TLS and HTTP/2 hyper writes the frames as a body.
 //! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.
 //! - [`capability`]: room ids and publish tokens are MACs under the server [`secret`], so
 //!   they stay valid across restarts without any storage; a room's in-memory state is
@@ -23,6 +28,8 @@ pub mod api;
 pub mod assets;
 pub mod capability;
 pub mod config;
+pub mod direct;
+pub mod handoff;
 pub mod jpeg;
 pub mod limits;
 pub mod metrics;
@@ -30,7 +37,9 @@ pub mod mjpeg;
 pub mod publish;
 pub mod room;
 pub mod secret;
+pub mod serve;
 pub mod tls;
+pub mod zerocopy;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -172,26 +181,27 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let sweeper = spawn_sweeper(&state);
     let token = state.shutdown.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, tune_socket);
-    // The peer address keys the room-creation limit.
-    let service = app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let serve = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            token.cancel();
-        })
-        .into_future();
-    let result = tokio::select! {
-        result = serve => result,
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+    let serve = serve::serve(
+        listener,
+        app(Arc::clone(&state)),
+        state.shutdown.clone(),
+        state.config.request_head_timeout,
+    );
+    tokio::select! {
+        () = serve => {},
         // A viewer that stopped reading cannot finish its response: don't wait for it forever.
         () = async {
             state.shutdown.cancelled().await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => Ok(()),
-    };
+        } => {},
+    }
     finish(&state, sweeper).await;
-    result
+    Ok(())
 }
 
 /// As [`run`], over TLS (HTTP/2 or HTTP/1.1 by ALPN).
@@ -218,23 +228,6 @@ pub async fn run_tls(
         .await;
     finish(&state, sweeper).await;
     result
-}
-
-/// Unsent bytes a viewer's socket may hold before the server stops writing to it.
-const NOTSENT_LOWAT: u32 = 128 * 1024;
-
-/// Frames must leave at once (no Nagle delay on a frame's last segment), and a slow
-/// viewer's backlog must stay in the kernel only briefly: with `TCP_NOTSENT_LOWAT` the
-/// socket reports writable only when little is unsent, so the newest frame waits in the
-/// room's `watch` instead of megabytes of stale ones in the send buffer.
-fn tune_socket(tcp: &mut tokio::net::TcpStream) {
-    if let Err(err) = tcp.set_nodelay(true) {
-        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if let Err(err) = socket2::SockRef::from(&*tcp).set_tcp_notsent_lowat(NOTSENT_LOWAT) {
-        tracing::debug!(error = %err, "cannot set TCP_NOTSENT_LOWAT");
-    }
 }
 
 async fn finish(state: &AppState, sweeper: tokio::task::JoinHandle<()>) {

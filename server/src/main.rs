@@ -47,6 +47,9 @@ struct Args {
     /// Seconds a room without publisher and viewers is kept.
     #[arg(long, env = "LENSCAST_ROOM_IDLE_SECS", default_value_t = Config::default().room_idle.as_secs())]
     room_idle_secs: u64,
+    /// Seconds a client may take to send a request's head before its connection is closed.
+    #[arg(long, env = "LENSCAST_REQUEST_HEAD_TIMEOUT_SECS", default_value_t = Config::default().request_head_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    request_head_timeout_secs: u64,
     /// Origins allowed to call the API from other sites (comma-separated, `*` for any);
     /// none means same-origin only.
     #[arg(
@@ -128,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
         max_publish_fps: args.max_publish_fps,
         max_rooms_per_minute: args.max_rooms_per_minute,
         room_idle: Duration::from_secs(args.room_idle_secs),
+        request_head_timeout: Duration::from_secs(args.request_head_timeout_secs),
         cors_origins: args.cors_origins,
         secret,
     };

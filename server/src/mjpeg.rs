@@ -1,41 +1,88 @@
-//! MJPEG over `multipart/x-mixed-replace`: framing a JPEG once, and one viewer's stream.
+//! MJPEG over `multipart/x-mixed-replace`: framing a JPEG once, and which frame a viewer
+//! gets next.
 //!
 //! The body starts with a boundary line; every part is `headers, JPEG, CRLF, boundary line`,
 //! so the boundary follows each frame at once (browsers show a part only when they see the
-//! next boundary). A part is a single `Bytes` shared by every viewer.
+//! next boundary). A [`Frame`] is built once per published JPEG and shared by every viewer:
+//! the part sits inside one buffer that also holds the HTTP/1.1 chunk framing around it, so
+//! hyper (which frames chunks itself) and [`crate::direct`] (which writes taken-over sockets)
+//! send slices of the same bytes.
+//!
+//! A viewer ([`Viewer`]) follows the room's `watch` of the newest frame. Two writers use it:
+//! [`viewer_body`] (a hyper response body: HTTP/1.0, TLS and HTTP/2) and
+//! [`crate::direct::serve_viewer`] (plain HTTP/1.1, the common case).
 
-use std::{convert::Infallible, ops::Range, sync::Arc, time::Duration};
+use std::{convert::Infallible, fmt::Write as _, sync::Arc, sync::OnceLock, time::Duration};
 
 use axum::body::Body;
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::{sync::watch, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    metrics::Metrics,
-    room::{Frame, ViewerGuard},
-};
+use crate::{jpeg::Dimensions, metrics::Metrics, room::ViewerGuard, zerocopy::SharedFile};
 
 pub const BOUNDARY: &str = "lenscastframe";
 pub const CONTENT_TYPE: &str = "multipart/x-mixed-replace; boundary=lenscastframe";
-const PROLOGUE: &[u8] = b"--lenscastframe\r\n";
+pub const PROLOGUE: &[u8] = b"--lenscastframe\r\n";
 const TRAILER: &[u8] = b"\r\n--lenscastframe\r\n";
+const CRLF: &[u8] = b"\r\n";
 
-/// The part for `jpeg` and where the JPEG sits inside it.
-pub fn frame_part(jpeg: &[u8]) -> (Bytes, Range<usize>) {
-    let head = format!(
-        "Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-        jpeg.len()
-    );
-    let mut part = BytesMut::with_capacity(head.len() + jpeg.len() + TRAILER.len());
-    part.put_slice(head.as_bytes());
-    part.put_slice(jpeg);
-    part.put_slice(TRAILER);
-    (part.freeze(), head.len()..head.len() + jpeg.len())
+/// A published frame, ready for viewers.
+pub struct Frame {
+    /// The part as one HTTP/1.1 chunk: size line, part, CRLF.
+    pub chunk: Bytes,
+    /// Part headers, the JPEG and the boundary line that follows it (a slice of `chunk`).
+    pub part: Bytes,
+    /// The JPEG alone (a slice of `chunk`).
+    pub jpeg: Bytes,
+    /// 1 for the room's first frame, then +1 for each.
+    pub seq: u64,
+    pub dims: Dimensions,
+    /// `chunk` in an in-memory file for `sendfile`, made by the first viewer that needs it
+    /// (`None` where that is not possible).
+    file: OnceLock<Option<SharedFile>>,
+}
+
+impl Frame {
+    pub fn new(jpeg: &[u8], seq: u64, dims: Dimensions) -> Self {
+        let mut head = String::with_capacity(64);
+        // Infallible: formatting into a String.
+        let _ = write!(
+            head,
+            "Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+            jpeg.len()
+        );
+        let part_len = head.len() + jpeg.len() + TRAILER.len();
+        let size_line = format!("{part_len:X}\r\n");
+        let mut chunk = BytesMut::with_capacity(size_line.len() + part_len + CRLF.len());
+        chunk.put_slice(size_line.as_bytes());
+        chunk.put_slice(head.as_bytes());
+        chunk.put_slice(jpeg);
+        chunk.put_slice(TRAILER);
+        chunk.put_slice(CRLF);
+        let chunk = chunk.freeze();
+        let part = chunk.slice(size_line.len()..size_line.len() + part_len);
+        let jpeg = part.slice(head.len()..head.len() + jpeg.len());
+        Self {
+            chunk,
+            part,
+            jpeg,
+            seq,
+            dims,
+            file: OnceLock::new(),
+        }
+    }
+
+    /// `chunk` as a file that can be sent without copying, if this machine allows it.
+    pub fn shared_file(&self) -> Option<&SharedFile> {
+        self.file
+            .get_or_init(|| SharedFile::new(&self.chunk).ok())
+            .as_ref()
+    }
 }
 
 /// One viewer's position in a room's frame sequence.
-struct Viewer {
+pub struct Viewer {
     frames: watch::Receiver<Option<Arc<Frame>>>,
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
@@ -43,18 +90,42 @@ struct Viewer {
     period: Option<Duration>,
     next_at: Option<Instant>,
     last_seq: u64,
-    started: bool,
-    // Dropped with the stream: the viewer leaves the room's count.
+    // Dropped with the viewer: it leaves the room's count.
     _guard: ViewerGuard,
 }
 
 impl Viewer {
-    /// The next chunk to write, waiting for a newer frame than the last one written.
-    async fn next_chunk(&mut self) -> Option<Bytes> {
-        if !self.started {
-            self.started = true;
-            return Some(Bytes::from_static(PROLOGUE));
+    pub fn new(
+        guard: ViewerGuard,
+        fps: Option<f64>,
+        shutdown: CancellationToken,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let mut frames = guard.room.frames();
+        // The current frame (if any) goes out at once, not after the next publish.
+        frames.mark_changed();
+        Self {
+            frames,
+            shutdown,
+            metrics,
+            period: fps.map(|f| Duration::from_secs_f64(1.0 / f)),
+            next_at: None,
+            last_seq: 0,
+            _guard: guard,
         }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Resolves when the server starts shutting down.
+    pub async fn shutting_down(&self) {
+        self.shutdown.cancelled().await;
+    }
+
+    /// The next frame to write, waiting for a newer one than the last; `None` at shutdown.
+    pub async fn next_frame(&mut self) -> Option<Arc<Frame>> {
         loop {
             tokio::select! {
                 biased;
@@ -86,50 +157,46 @@ impl Viewer {
             }
             self.metrics.frames_out.inc();
             self.metrics.bytes_out.inc_by(frame.part.len() as u64);
-            return Some(frame.part.clone());
+            return Some(frame);
         }
     }
 }
 
-/// The response body of one viewer: the prologue, then the newest frame whenever the
-/// connection can take one, until the viewer leaves or the server shuts down.
-pub fn viewer_body(
-    guard: ViewerGuard,
-    fps: Option<f64>,
-    shutdown: CancellationToken,
-    metrics: Arc<Metrics>,
-) -> Body {
-    let mut frames = guard.room.frames();
-    // The current frame (if any) goes out at once, not after the next publish.
-    frames.mark_changed();
-    let viewer = Viewer {
-        frames,
-        shutdown,
-        metrics,
-        period: fps.map(|f| Duration::from_secs_f64(1.0 / f)),
-        next_at: None,
-        last_seq: 0,
-        started: false,
-        _guard: guard,
-    };
-    Body::from_stream(futures_util::stream::unfold(viewer, |mut v| async move {
-        let chunk = v.next_chunk().await?;
-        Some((Ok::<_, Infallible>(chunk), v))
-    }))
+/// A viewer's response body for hyper to write: the prologue, then the newest frame
+/// whenever the connection can take one, until the viewer leaves or the server shuts down.
+pub fn viewer_body(viewer: Viewer) -> Body {
+    let prologue = futures_util::stream::once(async { Bytes::from_static(PROLOGUE) });
+    let frames = futures_util::stream::unfold(viewer, |mut viewer| async move {
+        let frame = viewer.next_frame().await?;
+        Some((frame.part.clone(), viewer))
+    });
+    Body::from_stream(futures_util::StreamExt::map(
+        futures_util::StreamExt::chain(prologue, frames),
+        Ok::<_, Infallible>,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dims() -> Dimensions {
+        Dimensions {
+            width: 1,
+            height: 1,
+        }
+    }
+
     #[test]
-    fn part_has_headers_jpeg_and_boundary() {
-        let (part, range) = frame_part(b"\xFF\xD8abc\xFF\xD9");
-        assert_eq!(&part[range], b"\xFF\xD8abc\xFF\xD9");
-        assert_eq!(
-            &part[..],
-            b"Content-Type: image/jpeg\r\nContent-Length: 7\r\n\r\n\xFF\xD8abc\xFF\xD9\r\n--lenscastframe\r\n"
-        );
+    fn part_has_headers_jpeg_and_boundary_inside_one_chunk() {
+        let frame = Frame::new(b"\xFF\xD8abc\xFF\xD9", 1, dims());
+        assert_eq!(&frame.jpeg[..], b"\xFF\xD8abc\xFF\xD9");
+        let part: &[u8] = b"Content-Type: image/jpeg\r\nContent-Length: 7\r\n\r\n\xFF\xD8abc\xFF\xD9\r\n--lenscastframe\r\n";
+        assert_eq!(&frame.part[..], part);
+        let mut chunk = format!("{:X}\r\n", part.len()).into_bytes();
+        chunk.extend_from_slice(part);
+        chunk.extend_from_slice(b"\r\n");
+        assert_eq!(&frame.chunk[..], &chunk[..]);
         assert!(CONTENT_TYPE.ends_with(BOUNDARY));
     }
 }

@@ -19,7 +19,6 @@ use std::{
     time::Duration,
 };
 
-use bytes::Bytes;
 use thiserror::Error;
 use tokio::{sync::watch, time::Instant};
 use tokio_util::sync::CancellationToken;
@@ -28,19 +27,8 @@ use crate::{
     capability::{Keys, RandomError},
     jpeg::Dimensions,
     metrics::Metrics,
-    mjpeg,
+    mjpeg::Frame,
 };
-
-/// A frame ready for viewers: the multipart part built once and shared by all of them.
-pub struct Frame {
-    /// Part headers, the JPEG and the boundary line that follows it.
-    pub part: Bytes,
-    /// The JPEG alone (a slice of `part`, no copy).
-    pub jpeg: Bytes,
-    /// 1 for the room's first frame, then +1 for each.
-    pub seq: u64,
-    pub dims: Dimensions,
-}
 
 #[derive(Debug, Error)]
 pub enum RoomError {
@@ -129,8 +117,6 @@ impl Room {
 
     /// Frames `jpeg` once into a multipart part and makes it every viewer's latest frame.
     pub fn publish(&self, jpeg: &[u8], dims: Dimensions) {
-        let (part, range) = mjpeg::frame_part(jpeg);
-        let jpeg = part.slice(range);
         let now = Instant::now();
         let seq = {
             let mut stats = lock(&self.stats);
@@ -149,12 +135,8 @@ impl Room {
             stats.window_frames += 1;
             stats.frames
         };
-        self.frame.send_replace(Some(Arc::new(Frame {
-            part,
-            jpeg,
-            seq,
-            dims,
-        })));
+        self.frame
+            .send_replace(Some(Arc::new(Frame::new(jpeg, seq, dims))));
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -242,6 +242,8 @@ pub struct Viewer {
     buf: BytesMut,
     boundary: Vec<u8>,
     started: bool,
+    /// Why the body broke off, if it did not end cleanly.
+    pub broken: Option<String>,
 }
 
 impl Viewer {
@@ -260,6 +262,7 @@ impl Viewer {
             body: Box::pin(res.bytes_stream()),
             buf: BytesMut::new(),
             started: false,
+            broken: None,
         }
     }
 
@@ -268,7 +271,11 @@ impl Viewer {
         while self.buf.len() < n {
             match self.body.next().await {
                 Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
-                Some(Err(_)) | None => return false,
+                Some(Err(err)) => {
+                    self.broken = Some(format!("{err:?}"));
+                    return false;
+                }
+                None => return false,
             }
         }
         true
@@ -360,4 +367,116 @@ pub fn jpeg(w: u32, h: u32, seed: u32, noisy: bool) -> Vec<u8> {
         .encode(&rgb, w, h, ExtendedColorType::Rgb8)
         .expect("encode JPEG");
     out
+}
+
+/// An HTTP client on one raw TCP connection: requests are written as given and responses
+/// read byte by byte, so tests control versions, keep-alive and pipelining exactly.
+pub struct RawConnection {
+    stream: tokio::io::BufReader<TcpStream>,
+}
+
+impl RawConnection {
+    pub async fn open(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        Self {
+            stream: tokio::io::BufReader::new(stream),
+        }
+    }
+
+    pub async fn send(&mut self, request: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.stream
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+    }
+
+    /// One CRLF-terminated line, without the CRLF; `None` at the end of the connection.
+    pub async fn line(&mut self) -> Option<String> {
+        use tokio::io::AsyncBufReadExt;
+        let mut line = String::new();
+        let n = within("a line", self.stream.read_line(&mut line))
+            .await
+            .expect("read line");
+        if n == 0 {
+            return None;
+        }
+        assert!(line.ends_with("\r\n"), "line {line:?} ends with CRLF");
+        line.truncate(line.len() - 2);
+        Some(line)
+    }
+
+    /// A response head: the status line and the headers (names lowercased).
+    pub async fn head(&mut self) -> (String, Vec<(String, String)>) {
+        let status = self.line().await.expect("status line");
+        let mut headers = Vec::new();
+        loop {
+            let line = self.line().await.expect("header line");
+            if line.is_empty() {
+                return (status, headers);
+            }
+            let (name, value) = line.split_once(": ").expect("name: value");
+            headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        }
+    }
+
+    pub async fn exact(&mut self, n: usize) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0; n];
+        within("bytes", self.stream.read_exact(&mut buf))
+            .await
+            .expect("read bytes");
+        buf
+    }
+
+    /// The next chunk of a chunked body; `None` for the last (empty) chunk.
+    pub async fn chunk(&mut self) -> Option<Vec<u8>> {
+        let size = self.line().await.expect("chunk size line");
+        let size = usize::from_str_radix(&size, 16).expect("hex chunk size");
+        let data = self.exact(size).await;
+        assert_eq!(self.exact(2).await, b"\r\n", "CRLF after chunk data");
+        (size > 0).then_some(data)
+    }
+
+    /// True once the server has closed the connection, whatever it sent before (an error
+    /// response, say).
+    pub async fn closed_or_answered(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut rest = Vec::new();
+        within("end of connection", self.stream.read_to_end(&mut rest))
+            .await
+            .is_ok()
+    }
+
+    /// True once the server has closed the connection (after whatever it sent).
+    pub async fn closed(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut rest = Vec::new();
+        within("end of connection", self.stream.read_to_end(&mut rest))
+            .await
+            .is_ok_and(|_| rest.is_empty())
+    }
+}
+
+/// The multipart part the server sends for `jpeg`.
+pub fn part_of(jpeg: &[u8]) -> Vec<u8> {
+    let mut part = format!(
+        "Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+        jpeg.len()
+    )
+    .into_bytes();
+    part.extend_from_slice(jpeg);
+    part.extend_from_slice(b"\r\n--lenscastframe\r\n");
+    part
+}
+
+/// The value of the metric `name` (a line `name value`).
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("metric {name} in {text}"))
+        .trim()
+        .parse()
+        .expect("metric value")
 }

@@ -1,0 +1,141 @@
+//! The plain-HTTP accept loop: hyper's HTTP/1.1 connections, each of which can be handed
+//! over to a handler after its response head ([`crate::handoff`]).
+//!
+//! It does what `axum::serve` does (peer address for `ConnectInfo`, WebSocket upgrades,
+//! graceful shutdown) plus the handoff, and a timeout for reading request heads, so that a
+//! client that opens a connection and sends nothing cannot keep it forever.
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::{Router, body::Body, extract::ConnectInfo};
+use hyper::{Request, body::Incoming, server::conn::http1, service::service_fn};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower::ServiceExt as _;
+
+use crate::handoff::{Handoff, HandoffIo};
+
+/// Accepts connections on `listener` and serves `app` on them until `shutdown` is
+/// cancelled; then stops accepting, lets each connection finish its current response and
+/// returns when all have closed. A client gets `head_timeout` to send each request head.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+    head_timeout: Duration,
+) {
+    let connections = TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                tune_socket(&stream);
+                connections.spawn(connection(
+                    stream,
+                    peer,
+                    app.clone(),
+                    shutdown.clone(),
+                    head_timeout,
+                ));
+            }
+            Err(err) if is_per_connection(&err) => {}
+            Err(err) => {
+                // Out of file descriptors, most likely: wait for some to close.
+                tracing::error!(error = %err, "accept failed");
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+}
+
+/// Unsent bytes a viewer's socket may hold before the server stops writing to it.
+const NOTSENT_LOWAT: u32 = 128 * 1024;
+
+/// Frames must leave at once (no Nagle delay on a frame's last segment), and a slow
+/// viewer's backlog must stay in the kernel only briefly: with `TCP_NOTSENT_LOWAT` the
+/// socket reports writable only when little is unsent, so the newest frame waits in the
+/// room's `watch` instead of megabytes of stale ones in the send buffer.
+fn tune_socket(tcp: &TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(err) = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(NOTSENT_LOWAT) {
+        tracing::debug!(error = %err, "cannot set TCP_NOTSENT_LOWAT");
+    }
+}
+
+/// Errors about one connection that went away before it was accepted.
+fn is_per_connection(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        err.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}
+
+enum Event {
+    Closed(hyper::Result<()>),
+    HeadOut,
+    Shutdown,
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    shutdown: CancellationToken,
+    head_timeout: Duration,
+) {
+    let handoff = Handoff::new();
+    let io = TokioIo::new(HandoffIo::new(stream, handoff.clone()));
+    let for_requests = handoff.clone();
+    let service = service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(for_requests.clone());
+        app.clone().oneshot(req.map(Body::new))
+    });
+    let mut conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(head_timeout)
+        .serve_connection(io, service)
+        .with_upgrades();
+    let mut draining = false;
+    loop {
+        let event = tokio::select! {
+            biased;
+            result = &mut conn => Event::Closed(result),
+            () = handoff.head_out() => Event::HeadOut,
+            () = shutdown.cancelled(), if !draining => Event::Shutdown,
+        };
+        match event {
+            Event::Closed(Ok(())) => return,
+            Event::Closed(Err(err)) => {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+                return;
+            }
+            Event::Shutdown => {
+                // Ends the connection after the response in progress, if any.
+                std::pin::Pin::new(&mut conn).graceful_shutdown();
+                draining = true;
+            }
+            Event::HeadOut => {
+                let (Some(parts), Some(then)) = (conn.into_parts(), handoff.take()) else {
+                    return;
+                };
+                then(parts.io.into_inner().into_stream());
+                return;
+            }
+        }
+    }
+}
