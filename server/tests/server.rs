@@ -74,7 +74,7 @@ async fn frames_arrive_byte_identical_and_in_order() {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        assert!(out >= 13.0, "{out} frames out");
+        assert!(out >= 13, "{out} frames out");
         assert_eq!(zero_copy, out);
     }
     server.shutdown().await;
@@ -148,7 +148,7 @@ async fn a_stalled_viewer_slows_nobody_and_only_gets_the_newest_frame() {
     );
     let metrics = server.metrics().await;
     let dropped = metric(&metrics, "lenscast_frames_dropped_total");
-    assert!(dropped >= (total / 2) as f64, "dropped {dropped}");
+    assert!(dropped >= (total / 2) as u64, "dropped {dropped}");
     server.shutdown().await;
 }
 
@@ -477,7 +477,7 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
         "UnknownRoom",
     ] {
         let line = format!("lenscast_rejected_total{{kind=\"{kind}\"}}");
-        assert!(metric(&metrics, &line) >= 1.0, "{kind}");
+        assert!(metric(&metrics, &line) >= 1, "{kind}");
     }
     server.shutdown().await;
 }

@@ -471,8 +471,8 @@ pub fn part_of(jpeg: &[u8]) -> Vec<u8> {
     part
 }
 
-/// The value of the metric `name` (a line `name value`).
-pub fn metric(text: &str, name: &str) -> f64 {
+/// The value of the counter or gauge `name` (a line `name value`).
+pub fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .unwrap_or_else(|| panic!("metric {name} in {text}"))
