@@ -8,6 +8,12 @@
 //!
 //! A run of colour filters compiles into a [`ColorProgram`] of such ops, applied to each row
 //! chunk while it is in L1, so the frame is read and written once whatever the chain length.
+//!
+//! The table stays the definition, but a byte lookup is scalar in wasm simd128 (there is no
+//! byte gather). So a composed table is also matched against forms that SIMD computes exactly:
+//! a saturating offset (brightness), an [`Affine`] integer formula (contrast and its
+//! compositions with brightness), or levels picked by an affine index (posterize). A form is
+//! used only after its scalar mirror reproduced all 256 entries; otherwise the table runs.
 
 use crate::{catalog::Kind, spec::FilterSpec};
 
@@ -90,11 +96,135 @@ fn apply_matrix(m: &Matrix, r: u8, g: u8, b: u8) -> [u8; 3] {
     m.map(|w| ((w[0] * r + w[1] * g + w[2] * b + 2048) >> 12).clamp(0, 255) as u8)
 }
 
+/// `y = min((round(u·f / 2⁸) + c, saturated to 0..=65535) >> s, 255)`, with
+/// `u = min(x, hi) ⊖ lo` (`⊖` saturates at 0): a clamped input, a factor `f / 2^(8 + s)`, a
+/// result with `s` fraction bits (8, or 7 for steep lines whose top would pass 16 bits), an
+/// offset, clamps and a floor, all in `u16` lanes. The rounded product is wasm's
+/// `i16x8.q15mulr_sat_s` (`(a·m + 2¹⁴) >> 15` with `a = u << 7`), plus `u·(f >> 8)` from an
+/// `i16x8.mul` when `f` needs more than 15 bits; the sums saturate in the kernel's order,
+/// which [`Affine::eval`] follows, so the two agree bit for bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Affine {
+    pub(crate) lo: u8,
+    pub(crate) hi: u8,
+    pub(crate) f: u32,
+    pub(crate) c: i32,
+    /// 8 or 7.
+    pub(crate) s: u32,
+}
+
+impl Affine {
+    /// Whether the factor needs the `i16x8.mul` (more than 15 bits).
+    pub(crate) fn needs_mul(self) -> bool {
+        self.f > 0x7FFF
+    }
+
+    /// The exact integer formula of the SIMD kernel, step by step.
+    pub(crate) fn eval(self, x: u8) -> i32 {
+        let u = i32::from(x.min(self.hi).saturating_sub(self.lo));
+        let f = self.f as i32;
+        let (n, m) = if self.needs_mul() {
+            (f >> 8, f & 0xFF)
+        } else {
+            (0, f)
+        };
+        let sat = |v: i32| v.clamp(0, 0xFFFF);
+        let rounded = ((u << 7) * m + (1 << 14)) >> 15;
+        let t = sat(u * n + rounded);
+        let t = sat(t + self.c.max(0));
+        (sat(t + self.c.min(0)) >> self.s).min(255)
+    }
+
+    /// Finds a formula equal to the non-decreasing table `t` on all 256 inputs, if any.
+    ///
+    /// The flat ends of `t` become the input clamp, so the formula only has to follow the
+    /// rising part, `u` in `0..=hi - lo`. For each factor near the secant slope, the offsets
+    /// `c` that floor every `u` to its entry form an interval (one or two bounds per `u`: an
+    /// entry 0 or 255 only needs the sum at or past it, the clamps do the rest); a candidate
+    /// from it is kept once [`Affine::eval`] reproduces all of `t`. Tables that are no
+    /// rounded line (gamma) give `None`.
+    pub(crate) fn fit(t: &Lut) -> Option<Self> {
+        if !t.is_sorted() {
+            return None;
+        }
+        let Some(rises) = t.iter().position(|&v| v != t[0]) else {
+            // Constant: u is always 0.
+            return Some(Self {
+                lo: 0,
+                hi: 0,
+                f: 0,
+                c: i32::from(t[0]) << 8,
+                s: 8,
+            });
+        };
+        let lo = rises - 1;
+        let hi = t.iter().rposition(|&v| v != t[255]).map_or(0, |p| p + 1);
+        let width = (hi - lo) as i32;
+        let rise = i32::from(t[hi]) - i32::from(t[lo]);
+        let entries = &t[lo..=hi];
+        // Inside the clamped ends, a rounded line rises by one of two neighbouring steps:
+        // this rejects curves (gamma) before the search.
+        let inner = entries.get(1..entries.len() - 1).unwrap_or_default();
+        let (least, most) = inner
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold((u8::MAX, 0), |(a, b), d| (a.min(d), b.max(d)));
+        if most > least.saturating_add(1) {
+            return None;
+        }
+        for s in [8, 7] {
+            // The secant is the line's rise over `width`, give or take 1 per end, and a
+            // clamped end can hide up to one more step of the line (a slope up to 4);
+            // u·(f >> 8) must not wrap a u16 lane.
+            let first = (((rise - 2) << (8 + s)) / width).max(0);
+            let last = (((rise + 6) << (8 + s)) / width + 1).min(((0xFFFF / width) << 8) | 0xFF);
+            for f in first..=last {
+                // The unsaturated sum is round(u·f / 2⁸) + c.
+                let p = |u: i32| (u * f + 128) >> 8;
+                let (mut low, mut high) = (-0xFFFF, 0xFFFF);
+                for (u, &y) in (0i32..).zip(entries) {
+                    let floor = i32::from(y) << s;
+                    if y > 0 {
+                        low = low.max(floor - p(u));
+                    }
+                    if y < 255 {
+                        high = high.min(floor + (1 << s) - 1 - p(u));
+                    }
+                    if low > high {
+                        break;
+                    }
+                }
+                if low > high {
+                    continue;
+                }
+                let (lo, hi, f) = (lo as u8, hi as u8, f as u32);
+                let found = [low, high, i32::midpoint(low, high)]
+                    .into_iter()
+                    .map(|c| Self { lo, hi, f, c, s })
+                    .find(|a| (0..=255u8).all(|x| a.eval(x) == i32::from(t[usize::from(x)])));
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A table's form for the SIMD paths (see the module docs). On other targets, and for the
+/// bytes past the last full vector, the table itself runs: the forms equal it exactly.
 #[derive(Clone, Debug)]
 enum Op {
     Lut(Box<Lut>),
     /// A table that is exactly `255 - c`: an XOR, vectorized.
     Invert,
+    /// A table that is exactly `clamp(c + k, 0, 255)`: a saturating add or subtract.
+    Offset(i16),
+    /// A table that is exactly an [`Affine`] formula.
+    Affine(Box<Lut>, Affine),
+    /// A table that is exactly `levels[q(c)]` for an [`Affine`] `q` below 32: posterize,
+    /// and posterize followed by other tables.
+    Levels(Box<Lut>, Affine, [u8; 32]),
     /// Luma, then a table that is exactly the step `c >= level`: a compare, vectorized.
     Threshold(u32),
     Luma,
@@ -159,10 +289,33 @@ impl ColorProgram {
                 Op::LumaLut(lut) if lut.iter().all(|&v| v == 0 || v == 255) && lut.is_sorted() => {
                     Op::Threshold(lut.iter().position(|&v| v == 255).unwrap_or(256) as u32)
                 }
+                Op::Lut(lut) => match simd_form(lut) {
+                    Some(form) => form,
+                    None => continue,
+                },
                 _ => continue,
             };
         }
         Self { ops }
+    }
+
+    /// The op names, for tests that check which form a chain compiled to.
+    #[cfg(test)]
+    fn forms(&self) -> Vec<&'static str> {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Lut(_) => "lut",
+                Op::Invert => "invert",
+                Op::Offset(_) => "offset",
+                Op::Affine(..) => "affine",
+                Op::Levels(..) => "levels",
+                Op::Threshold(_) => "threshold",
+                Op::Luma => "luma",
+                Op::LumaLut(_) => "luma-lut",
+                Op::Matrix(_) => "matrix",
+            })
+            .collect()
     }
 
     pub(crate) fn apply_row(&self, row: &mut [u8]) {
@@ -171,6 +324,9 @@ impl ColorProgram {
                 match op {
                     Op::Lut(lut) => lut_pass(lut, chunk.as_chunks_mut::<4>().0),
                     Op::Invert => invert_pass(chunk),
+                    Op::Offset(k) => offset_pass(*k, chunk),
+                    Op::Affine(lut, a) => affine_pass(lut, a, chunk),
+                    Op::Levels(lut, q, levels) => levels_pass(lut, q, levels, chunk),
                     Op::Threshold(level) => threshold_pass(*level, chunk),
                     Op::Luma => luma_pass(chunk),
                     Op::LumaLut(lut) => luma_lut_pass(lut, chunk),
@@ -179,6 +335,69 @@ impl ColorProgram {
             }
         }
     }
+}
+
+/// The SIMD form of a per-channel table, checked entry by entry; `None` keeps the table.
+fn simd_form(lut: &Lut) -> Option<Op> {
+    let k = i16::from(lut[128]) - 128;
+    if (0..=255u8).all(|c| i16::from(lut[usize::from(c)]) == (i16::from(c) + k).clamp(0, 255)) {
+        return Some(Op::Offset(k));
+    }
+    if let Some(a) = Affine::fit(lut) {
+        debug_assert!((0..=255u8).all(|c| a.eval(c) == i32::from(lut[usize::from(c)])));
+        return Some(Op::Affine(Box::new(*lut), a));
+    }
+    // Levels: the table is constant on each posterize bucket, and the bucket index is affine.
+    (1..32u32).find_map(|steps| {
+        let bucket = |c: usize| (c as u32 * steps + 127) / 255;
+        let mut levels = [0u8; 32];
+        let mut index = [0u8; 256];
+        for (c, &v) in lut.iter().enumerate() {
+            let q = bucket(c) as usize;
+            if c > 0 && bucket(c - 1) as usize == q && levels[q] != v {
+                return None;
+            }
+            levels[q] = v;
+            index[c] = q as u8;
+        }
+        let q = Affine::fit(&index)?;
+        debug_assert!((0..=255u8).all(|c| q.eval(c) == i32::from(index[usize::from(c)])));
+        Some(Op::Levels(Box::new(*lut), q, levels))
+    })
+}
+
+fn offset_pass(k: i16, bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::offset(bytes, k);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for p in bytes[done..].as_chunks_mut::<4>().0 {
+        for c in &mut p[..3] {
+            *c = (i16::from(*c) + k).clamp(0, 255) as u8;
+        }
+    }
+}
+
+fn affine_pass(lut: &Lut, a: &Affine, bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::affine(bytes, a);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = {
+        let _ = a;
+        0
+    };
+    lut_pass(lut, bytes[done..].as_chunks_mut::<4>().0);
+}
+
+fn levels_pass(lut: &Lut, q: &Affine, levels: &[u8; 32], bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = crate::simd::levels(bytes, q, levels);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = {
+        let _ = (q, levels);
+        0
+    };
+    lut_pass(lut, bytes[done..].as_chunks_mut::<4>().0);
 }
 
 /// One word load and store per pixel rather than three byte ones.
@@ -251,5 +470,133 @@ fn matrix_pass(m: &Matrix, bytes: &mut [u8]) {
         p[0] = r;
         p[1] = g;
         p[2] = b;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The SIMD forms against the tables they replace, on every kind of remainder; these
+    //! also run under wasm32, where the forms take the SIMD kernels.
+
+    use super::*;
+    use crate::PipelineSpec;
+
+    macro_rules! tests {
+        ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
+            $(#[$meta])*
+            #[cfg_attr(not(target_arch = "wasm32"), test)]
+            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+            fn $name() $body
+        )*};
+    }
+
+    fn program(text: &str) -> ColorProgram {
+        let spec: PipelineSpec = text.parse().expect("test specs are valid");
+        ColorProgram::new(&spec.filters)
+    }
+
+    /// The composed table of a chain of per-channel filters.
+    fn composed(text: &str) -> Lut {
+        let spec: PipelineSpec = text.parse().expect("test specs are valid");
+        let mut lut: Lut = core::array::from_fn(|c| c as u8);
+        for filter in &spec.filters {
+            let next = channel_table(filter).expect("per-channel filters only");
+            lut = lut.map(|v| next[usize::from(v)]);
+        }
+        lut
+    }
+
+    /// `px` pixels whose R, G, B run through every byte value at different phases.
+    fn ramp(px: usize) -> Vec<u8> {
+        (0..px * 4)
+            .map(|i| (i * 67 + i / 4 * 5 + 3) as u8)
+            .collect()
+    }
+
+    const TABLE_CHAINS: [&str; 16] = [
+        "brightness:v=0.1",
+        "brightness:v=-1",
+        "brightness:v=1",
+        "brightness:v=-0.37",
+        "contrast:v=0",
+        "contrast:v=0.37",
+        "contrast:v=1.3",
+        "contrast:v=1.37",
+        "contrast:v=3.68",
+        "contrast:v=4",
+        "brightness:v=0.1|contrast:v=1.3",
+        "contrast:v=0.5|brightness:v=0.4",
+        "posterize",
+        "posterize:n=2",
+        "posterize:n=32|invert",
+        "posterize:n=17|brightness:v=-0.2",
+    ];
+
+    tests! {
+        fn forms_equal_their_tables_on_every_width() {
+            for text in TABLE_CHAINS {
+                let program = program(text);
+                let lut = composed(text);
+                for px in [1, 3, 4, 5, 9, 17, 65, 1281] {
+                    let data = ramp(px);
+                    let mut got = data.clone();
+                    program.apply_row(&mut got);
+                    let mut want = data;
+                    lut_pass(&lut, want.as_chunks_mut::<4>().0);
+                    assert_eq!(got, want, "{text} ({:?}) on {px} pixels", program.forms());
+                }
+            }
+        }
+
+        fn benchmark_chains_compile_to_simd_forms() {
+            let cases = [
+                ("brightness:v=0.1", vec!["offset"]),
+                ("contrast:v=1.3", vec!["affine"]),
+                ("brightness:v=0.1|contrast:v=1.3|saturation:v=1.2", vec!["affine", "matrix"]),
+                ("posterize", vec!["levels"]),
+                ("posterize:n=32|invert", vec!["levels"]),
+                ("gamma:v=2.2", vec!["lut"]),
+            ];
+            for (text, forms) in cases {
+                assert_eq!(program(text).forms(), forms, "{text}");
+            }
+        }
+
+        fn slider_values_get_simd_forms_that_equal_their_tables() {
+            let mut tables = 0;
+            let mut kept = Vec::new();
+            let mut check = |text: String| {
+                let lut = composed(&text);
+                tables += 1;
+                match &program(&text).ops[..] {
+                    [Op::Offset(k)] => assert!(
+                        (0..256).all(|c| i32::from(lut[c]) == (c as i32 + i32::from(*k)).clamp(0, 255)),
+                        "{text}"
+                    ),
+                    [Op::Affine(_, a)] => assert!((0..=255u8).all(|c| a.eval(c) == i32::from(lut[usize::from(c)])), "{text}"),
+                    [Op::Levels(_, q, levels)] => assert!(
+                        (0..=255u8).all(|c| levels[q.eval(c) as usize] == lut[usize::from(c)]),
+                        "{text}"
+                    ),
+                    _ => kept.push(text),
+                }
+            };
+            for v in 0..=400 {
+                check(format!("contrast:v={}", f64::from(v) / 100.0));
+            }
+            for v in -100..=100 {
+                check(format!("brightness:v={}", f64::from(v) / 100.0));
+            }
+            for n in 2..=32 {
+                check(format!("posterize:n={n}"));
+            }
+            for b in (-100..=100).step_by(9) {
+                for c in (0..=400).step_by(13) {
+                    check(format!("brightness:v={}|contrast:v={}", f64::from(b) / 100.0, f64::from(c) / 100.0));
+                }
+            }
+            // A handful of steep contrasts find no 16-bit formula and keep the table.
+            assert!(kept.len() * 100 <= tables, "{} of {tables} kept tables: {kept:?}", kept.len());
+        }
     }
 }

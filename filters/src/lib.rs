@@ -11,7 +11,8 @@
 //! - [`spec`]: validated specs, the text form and serde ([`FilterSpec`], [`PipelineSpec`]).
 //! - [`pipeline`]: stages, fusion, custom filters ([`Pipeline`], [`Filter`]).
 //! - `scratch`: the reusable buffers ([`Scratch`]).
-//! - Kernels: `color` (fused per-pixel colour filters: tables, luma, matrices), `blur` (box,
+//! - Kernels: `color` (fused per-pixel colour filters: tables and the exact SIMD forms of
+//!   tables, luma, matrices), `blur` (box,
 //!   gaussian, sharpen), `edges` (Sobel, Canny, emboss), `cartoon`, `pixelate`, `vignette`,
 //!   `mirror`, `motion`; `simd` holds the explicit wasm32 simd128 paths of the hottest loops,
 //!   each beside a portable loop that the tests hold to the same reference.

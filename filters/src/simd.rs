@@ -2,15 +2,21 @@
 //! not find a good vectorization of interleaved RGBA by itself. Each returns how many leading
 //! bytes (or pixels) it handled; the caller's portable loop does the rest, and on other
 //! targets does everything. Both paths compute the same integer formulas, which the tests
-//! check on wasm32 and natively against one reference.
+//! check on wasm32 and natively against one reference. For the arithmetic forms of
+//! per-channel tables (`offset`, `affine`, `levels`) the portable path is the table itself,
+//! which `color` checked equal to the formula on all 256 inputs before choosing the form.
 
 use core::arch::wasm32::{
-    i8x16_swizzle, i16x8, i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_max, i32x4_min,
-    i32x4_mul, i32x4_shl, i32x4_shr, i32x4_splat, u8x16, u8x16_narrow_i16x8, u8x16_splat,
-    u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, u16x8_extmul_high_u8x16,
-    u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat, u32x4_ge, u32x4_shr, u32x4_splat,
-    v128, v128_and, v128_load, v128_or, v128_store, v128_xor,
+    i8x16_splat, i8x16_sub, i8x16_swizzle, i16x8, i16x8_mul, i16x8_narrow_i32x4, i16x8_q15mulr_sat,
+    i16x8_shl, i32x4_add, i32x4_dot_i16x8, i32x4_max, i32x4_min, i32x4_mul, i32x4_shl, i32x4_shr,
+    i32x4_splat, u8x16, u8x16_add_sat, u8x16_min, u8x16_narrow_i16x8, u8x16_splat, u8x16_sub_sat,
+    u16x8_add, u16x8_add_sat, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
+    u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat,
+    u16x8_sub_sat, u32x4_ge, u32x4_shr, u32x4_splat, v128, v128_and, v128_bitselect, v128_load,
+    v128_or, v128_store, v128_xor,
 };
+
+use crate::color::Affine;
 
 const ALPHA: u32 = 0xFF00_0000;
 
@@ -176,6 +182,142 @@ pub(crate) fn matrix(bytes: &mut [u8], m: &[[i32; 3]; 3]) -> usize {
         );
         // SAFETY: as above.
         unsafe { store(bytes, b * 16, v128_or(rgb, v128_and(v, u32x4_splat(ALPHA)))) };
+    }
+    blocks * 16
+}
+
+/// Adds `k` to R, G, B with saturation (a negative `k` subtracts); returns the bytes done.
+pub(crate) fn offset(bytes: &mut [u8], k: i16) -> usize {
+    // Alpha lanes get 0, which leaves them as they are.
+    let amount = u32x4_splat(u32::from(k.unsigned_abs().min(255) as u8) * 0x0001_0101);
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            let out = if k >= 0 {
+                u8x16_add_sat(v, amount)
+            } else {
+                u8x16_sub_sat(v, amount)
+            };
+            store(bytes, b * 16, out);
+        }
+    }
+    blocks * 16
+}
+
+/// The constants of [`affine16`].
+#[derive(Clone, Copy)]
+struct AffineSplats {
+    lo: v128,
+    hi: v128,
+    /// `f >> 8` for the `i16x8.mul`, when the factor needs it.
+    n: v128,
+    /// The multiplier of `q15mulr`: all of `f`, or its low byte beside `n`.
+    m: v128,
+    /// The offset `c` split by sign: added, then subtracted with saturation at 0.
+    plus: v128,
+    minus: v128,
+}
+
+impl AffineSplats {
+    /// Also returns whether the factor needs the multiply.
+    fn new(a: &Affine) -> (Self, bool) {
+        let mul = a.needs_mul();
+        let m = if mul { a.f & 0xFF } else { a.f };
+        let splats = Self {
+            lo: u8x16_splat(a.lo),
+            hi: u8x16_splat(a.hi),
+            n: u16x8_splat((a.f >> 8) as u16),
+            m: u16x8_splat(m as u16),
+            plus: u16x8_splat(a.c.max(0) as u16),
+            minus: u16x8_splat(a.c.min(0).unsigned_abs() as u16),
+        };
+        (splats, mul)
+    }
+}
+
+/// [`Affine::eval`] on 16 bytes: the input clamp on bytes, the rest in two `u16x8` halves.
+/// `q15mulr(u << 7, m)` is `round(u·m / 2⁸)`; with `MUL`, `u·(f >> 8)` adds the high bits of
+/// `f` (`u·(f >> 8)·2⁸` needs no rounding). The sums saturate to `u16`, the shift by `S`
+/// floors, and the narrowing clamps to 255 (only `S = 7` can pass it).
+#[inline]
+fn affine16<const MUL: bool, const S: u32>(v: v128, k: AffineSplats) -> v128 {
+    let u = u8x16_sub_sat(u8x16_min(v, k.hi), k.lo);
+    let half = |w: v128| {
+        let mut p = i16x8_q15mulr_sat(i16x8_shl(w, 7), k.m);
+        if MUL {
+            p = u16x8_add_sat(i16x8_mul(w, k.n), p);
+        }
+        u16x8_shr(u16x8_sub_sat(u16x8_add_sat(p, k.plus), k.minus), S)
+    };
+    u8x16_narrow_i16x8(
+        half(u16x8_extend_low_u8x16(u)),
+        half(u16x8_extend_high_u8x16(u)),
+    )
+}
+
+/// The per-channel [`Affine`] formula on R, G, B, alpha kept; returns the bytes done.
+pub(crate) fn affine(bytes: &mut [u8], a: &Affine) -> usize {
+    match (AffineSplats::new(a), a.s) {
+        ((k, true), 8) => affine_with::<true, 8>(bytes, k),
+        ((k, false), 8) => affine_with::<false, 8>(bytes, k),
+        ((k, true), _) => affine_with::<true, 7>(bytes, k),
+        ((k, false), _) => affine_with::<false, 7>(bytes, k),
+    }
+}
+
+fn affine_with<const MUL: bool, const S: u32>(bytes: &mut [u8], k: AffineSplats) -> usize {
+    let alpha = u32x4_splat(ALPHA);
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            let y = affine16::<MUL, S>(v, k);
+            store(bytes, b * 16, v128_bitselect(v, y, alpha));
+        }
+    }
+    blocks * 16
+}
+
+/// `levels[q(c)]` on R, G, B for an [`Affine`] index `q` below 32, alpha kept: the index in
+/// SIMD, the levels by one swizzle per 16 of them; returns the bytes done.
+pub(crate) fn levels(bytes: &mut [u8], q: &Affine, levels: &[u8; 32]) -> usize {
+    // An index below 32 over 256 inputs rises by less than 1 per step: no multiply.
+    let (k, mul) = AffineSplats::new(q);
+    debug_assert!(!mul);
+    match (levels[16..].iter().any(|&l| l != 0), q.s) {
+        (true, 8) => levels_with::<true, 8>(bytes, k, levels),
+        (false, 8) => levels_with::<false, 8>(bytes, k, levels),
+        (true, _) => levels_with::<true, 7>(bytes, k, levels),
+        (false, _) => levels_with::<false, 7>(bytes, k, levels),
+    }
+}
+
+/// `TWO`: some level past the 16th is not 0, so a second swizzle is needed.
+fn levels_with<const TWO: bool, const S: u32>(
+    bytes: &mut [u8],
+    k: AffineSplats,
+    levels: &[u8; 32],
+) -> usize {
+    // SAFETY: `levels` is 32 bytes.
+    let (first, second) = unsafe { (load(levels, 0), load(levels, 16)) };
+    let sixteen = i8x16_splat(16);
+    let alpha = u32x4_splat(ALPHA);
+    let blocks = bytes.len() / 16;
+    for b in 0..blocks {
+        // SAFETY: bytes[16b..16b+16] is in bounds.
+        unsafe {
+            let v = load(bytes, b * 16);
+            let index = affine16::<false, S>(v, k);
+            // A swizzle index past 15 gives 0: indices below 16 wrap past it in the second.
+            let mut y = i8x16_swizzle(first, index);
+            if TWO {
+                y = v128_or(y, i8x16_swizzle(second, i8x16_sub(index, sixteen)));
+            }
+            store(bytes, b * 16, v128_bitselect(v, y, alpha));
+        }
     }
     blocks * 16
 }

@@ -47,6 +47,29 @@ tests! {
         }
     }
 
+    fn brightness_and_contrast_are_exact_on_a_grid_of_values() {
+        // Every slider value of these per-channel filters runs as SIMD arithmetic on wasm32
+        // (or as the table for the few steep contrasts that need it): exactly the definition.
+        for step in (-100..=100).step_by(7) {
+            let v = f64::from(step) / 100.0;
+            check(&format!("brightness:v={v}"), 0, small_sizes(), |i| r::brightness(i, v));
+        }
+        for step in (0..=400).step_by(11).chain([137, 368, 379, 390]) {
+            let v = step as f32 / 100.0;
+            check(&format!("contrast:v={v}"), 0, small_sizes(), |i| r::contrast_f32(i, v));
+        }
+        check("contrast:v=1.3", 0, SIZES, |i| r::contrast_f32(i, 1.3));
+        check("brightness:v=0.1|contrast:v=1.3", 0, SIZES, |i| {
+            r::contrast_f32(r::brightness(i, 0.1), 1.3)
+        });
+    }
+
+    fn posterize_is_exact_for_every_level_count() {
+        for n in 2..=32 {
+            check(&format!("posterize:n={n}"), 0, small_sizes(), |i| r::posterize(i, n));
+        }
+    }
+
     fn gamma_matches_reference() {
         for v in [0.1, 0.45, 1.0, 2.2, 5.0] {
             check(&format!("gamma:v={v}"), 1, SIZES, |i| r::gamma(i, v));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{SIZES, assert_close, contents, run, tests};
+use common::{Rng, SIZES, assert_close, contents, run, tests};
 use filters::{Filter, Frame, FrameError, Pipeline, PipelineSpec, Scratch};
 
 /// Applies each filter of `chain` as its own pipeline (no fusion), one after the other.
@@ -13,8 +13,14 @@ fn unfused(chain: &str, data: &[u8], w: u32, h: u32) -> Vec<u8> {
         .fold(data.to_vec(), |frame, filter| run(filter, &frame, w, h))
 }
 
-const CHAINS: [&str; 8] = [
+const CHAINS: [&str; 14] = [
     "brightness:v=0.1|contrast:v=1.3|saturation:v=1.2",
+    "brightness:v=-0.4|contrast:v=0.6",
+    "contrast:v=3.7|brightness:v=0.2",
+    "posterize:n=20|invert",
+    "posterize:n=6|brightness:v=0.3|gamma:v=0.8",
+    "brightness:v=0.25|posterize:n=9",
+    "contrast:v=1.37|sepia:v=0.4|brightness:v=-0.1",
     "grayscale|contrast:v=1.4|gamma:v=1.2",
     "sepia|gamma:v=0.7|posterize:n=5|invert",
     "saturation:v=2.5|threshold:v=100|invert",
@@ -24,7 +30,54 @@ const CHAINS: [&str; 8] = [
     "threshold|posterize:n=2|grayscale",
 ];
 
+/// Colour filters a random chain is drawn from, with ranges for their parameter.
+const COLOUR: [(&str, &str, f64, f64); 9] = [
+    ("brightness", "v", -1.0, 1.0),
+    ("contrast", "v", 0.0, 4.0),
+    ("gamma", "v", 0.1, 5.0),
+    ("posterize", "n", 2.0, 32.0),
+    ("saturation", "v", 0.0, 3.0),
+    ("sepia", "v", 0.0, 1.0),
+    ("threshold", "v", 0.0, 255.0),
+    ("invert", "", 0.0, 0.0),
+    ("grayscale", "", 0.0, 0.0),
+];
+
+/// A seeded random chain of 1 to 4 colour filters (parameters on their slider steps).
+fn random_chain(rng: &mut Rng) -> String {
+    let len = 1 + rng.below(4);
+    (0..len)
+        .map(|_| {
+            let (name, param, lo, hi) = COLOUR[rng.below(COLOUR.len() as u64) as usize];
+            if param.is_empty() {
+                return name.to_owned();
+            }
+            let step = if name == "posterize" || name == "threshold" {
+                1.0
+            } else {
+                0.01
+            };
+            let v = lo + (rng.below(((hi - lo) / step) as u64 + 1) as f64) * step;
+            format!("{name}:{param}={}", (v * 100.0).round() / 100.0)
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 tests! {
+    fn random_colour_chains_equal_filters_applied_one_by_one() {
+        // Per-channel runs in the chains compile to tables, offsets, affine formulas or
+        // levels; each filter alone too, so every form is held to the others.
+        let mut rng = Rng::new(7);
+        for _ in 0..150 {
+            let chain = random_chain(&mut rng);
+            for (w, h) in [(1, 1), (9, 2), (17, 3), (65, 1)] {
+                let data = contents(w, h)[0].clone();
+                assert_close(&chain, &run(&chain, &data, w, h), &unfused(&chain, &data, w, h), 0, w, h);
+            }
+        }
+    }
+
     fn fused_colour_chains_equal_filters_applied_one_by_one() {
         for chain in CHAINS {
             for (w, h) in SIZES {
@@ -158,5 +211,20 @@ tests! {
             Frame::new(&mut buf, 2, 3).unwrap_err().to_string(),
             "frame 2x3 with stride 8 needs 24 bytes, got 16"
         );
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use super::{Rng, assert_close, common, random_chain, run, unfused};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn colour_chains_fuse_exactly(seed in any::<u64>(), w in 1u32..80, h in 1u32..4, pixels in any::<u64>()) {
+            let chain = random_chain(&mut Rng::new(seed));
+            let data = common::noise_frame(w, h, pixels);
+            assert_close(&chain, &run(&chain, &data, w, h), &unfused(&chain, &data, w, h), 0, w, h);
+        }
     }
 }

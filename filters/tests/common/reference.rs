@@ -72,6 +72,17 @@ pub fn contrast(img: Img, v: f64) -> Img {
     img.map_rgb(|p| p.map(|c| round_u8((f64::from(c) - 127.5) * v + 127.5)))
 }
 
+/// Contrast exactly as the crate defines it: the formula in `f32`, rounded half away from 0.
+pub fn contrast_f32(img: Img, v: f32) -> Img {
+    img.map_rgb(|p| {
+        p.map(|c| {
+            ((f32::from(c) - 127.5) * v + 127.5)
+                .round()
+                .clamp(0.0, 255.0) as u8
+        })
+    })
+}
+
 pub fn gamma(img: Img, v: f64) -> Img {
     img.map_rgb(|p| p.map(|c| round_u8(255.0 * (f64::from(c) / 255.0).powf(1.0 / v))))
 }
