@@ -215,14 +215,21 @@ struct AffineSplats {
     n: v128,
     /// The multiplier of `q15mulr`: all of `f`, or its low byte beside `n`.
     m: v128,
-    /// The offset `c` split by sign: added, then subtracted with saturation at 0.
-    plus: v128,
-    minus: v128,
+    /// `|c|`: added with saturation, or subtracted with saturation at 0 when `c < 0`.
+    c: v128,
+}
+
+/// The formula's shape as constants, so each kernel is compiled without the steps it skips:
+/// `MUL` (the factor needs the multiply), `NEG` (`c < 0`), `S7` (7 fraction bits, not 8).
+#[derive(Clone, Copy)]
+struct Shape {
+    mul: bool,
+    neg: bool,
+    s7: bool,
 }
 
 impl AffineSplats {
-    /// Also returns whether the factor needs the multiply.
-    fn new(a: &Affine) -> (Self, bool) {
+    fn new(a: &Affine) -> (Self, Shape) {
         let mul = a.needs_mul();
         let m = if mul { a.f & 0xFF } else { a.f };
         let splats = Self {
@@ -230,26 +237,53 @@ impl AffineSplats {
             hi: u8x16_splat(a.hi),
             n: u16x8_splat((a.f >> 8) as u16),
             m: u16x8_splat(m as u16),
-            plus: u16x8_splat(a.c.max(0) as u16),
-            minus: u16x8_splat(a.c.min(0).unsigned_abs() as u16),
+            c: u16x8_splat(a.c.unsigned_abs() as u16),
         };
-        (splats, mul)
+        let shape = Shape {
+            mul,
+            neg: a.c < 0,
+            s7: a.s == 7,
+        };
+        (splats, shape)
     }
+}
+
+/// `with_shape!(shape, f[P](args))` calls `f::<P, MUL, NEG, S7>(args)` (`P` optional) with
+/// `MUL`, `NEG`, `S7` from `shape`.
+macro_rules! with_shape {
+    ($shape:expr, $f:ident[$($pre:tt)?]($($arg:expr),*)) => {{
+        let Shape { mul, neg, s7 } = $shape;
+        match (mul, neg, s7) {
+            (false, false, false) => $f::<$($pre,)? false, false, false>($($arg),*),
+            (false, false, true) => $f::<$($pre,)? false, false, true>($($arg),*),
+            (false, true, false) => $f::<$($pre,)? false, true, false>($($arg),*),
+            (false, true, true) => $f::<$($pre,)? false, true, true>($($arg),*),
+            (true, false, false) => $f::<$($pre,)? true, false, false>($($arg),*),
+            (true, false, true) => $f::<$($pre,)? true, false, true>($($arg),*),
+            (true, true, false) => $f::<$($pre,)? true, true, false>($($arg),*),
+            (true, true, true) => $f::<$($pre,)? true, true, true>($($arg),*),
+        }
+    }};
 }
 
 /// [`Affine::eval`] on 16 bytes: the input clamp on bytes, the rest in two `u16x8` halves.
 /// `q15mulr(u << 7, m)` is `round(u·m / 2⁸)`; with `MUL`, `u·(f >> 8)` adds the high bits of
-/// `f` (`u·(f >> 8)·2⁸` needs no rounding). The sums saturate to `u16`, the shift by `S`
-/// floors, and the narrowing clamps to 255 (only `S = 7` can pass it).
+/// `f` (`u·(f >> 8)·2⁸` needs no rounding). The sums saturate to `u16`, the shift floors,
+/// and the narrowing clamps to 255 (only `S7` can pass it).
 #[inline]
-fn affine16<const MUL: bool, const S: u32>(v: v128, k: AffineSplats) -> v128 {
+fn affine16<const MUL: bool, const NEG: bool, const S7: bool>(v: v128, k: AffineSplats) -> v128 {
     let u = u8x16_sub_sat(u8x16_min(v, k.hi), k.lo);
     let half = |w: v128| {
         let mut p = i16x8_q15mulr_sat(i16x8_shl(w, 7), k.m);
         if MUL {
             p = u16x8_add_sat(i16x8_mul(w, k.n), p);
         }
-        u16x8_shr(u16x8_sub_sat(u16x8_add_sat(p, k.plus), k.minus), S)
+        p = if NEG {
+            u16x8_sub_sat(p, k.c)
+        } else {
+            u16x8_add_sat(p, k.c)
+        };
+        u16x8_shr(p, if S7 { 7 } else { 8 })
     };
     u8x16_narrow_i16x8(
         half(u16x8_extend_low_u8x16(u)),
@@ -259,22 +293,21 @@ fn affine16<const MUL: bool, const S: u32>(v: v128, k: AffineSplats) -> v128 {
 
 /// The per-channel [`Affine`] formula on R, G, B, alpha kept; returns the bytes done.
 pub(crate) fn affine(bytes: &mut [u8], a: &Affine) -> usize {
-    match (AffineSplats::new(a), a.s) {
-        ((k, true), 8) => affine_with::<true, 8>(bytes, k),
-        ((k, false), 8) => affine_with::<false, 8>(bytes, k),
-        ((k, true), _) => affine_with::<true, 7>(bytes, k),
-        ((k, false), _) => affine_with::<false, 7>(bytes, k),
-    }
+    let (k, shape) = AffineSplats::new(a);
+    with_shape!(shape, affine_with[](bytes, k))
 }
 
-fn affine_with<const MUL: bool, const S: u32>(bytes: &mut [u8], k: AffineSplats) -> usize {
+fn affine_with<const MUL: bool, const NEG: bool, const S7: bool>(
+    bytes: &mut [u8],
+    k: AffineSplats,
+) -> usize {
     let alpha = u32x4_splat(ALPHA);
     let blocks = bytes.len() / 16;
     for b in 0..blocks {
         // SAFETY: bytes[16b..16b+16] is in bounds.
         unsafe {
             let v = load(bytes, b * 16);
-            let y = affine16::<MUL, S>(v, k);
+            let y = affine16::<MUL, NEG, S7>(v, k);
             store(bytes, b * 16, v128_bitselect(v, y, alpha));
         }
     }
@@ -284,19 +317,16 @@ fn affine_with<const MUL: bool, const S: u32>(bytes: &mut [u8], k: AffineSplats)
 /// `levels[q(c)]` on R, G, B for an [`Affine`] index `q` below 32, alpha kept: the index in
 /// SIMD, the levels by one swizzle per 16 of them; returns the bytes done.
 pub(crate) fn levels(bytes: &mut [u8], q: &Affine, levels: &[u8; 32]) -> usize {
-    // An index below 32 over 256 inputs rises by less than 1 per step: no multiply.
-    let (k, mul) = AffineSplats::new(q);
-    debug_assert!(!mul);
-    match (levels[16..].iter().any(|&l| l != 0), q.s) {
-        (true, 8) => levels_with::<true, 8>(bytes, k, levels),
-        (false, 8) => levels_with::<false, 8>(bytes, k, levels),
-        (true, _) => levels_with::<true, 7>(bytes, k, levels),
-        (false, _) => levels_with::<false, 7>(bytes, k, levels),
+    let (k, shape) = AffineSplats::new(q);
+    if levels[16..].iter().any(|&l| l != 0) {
+        with_shape!(shape, levels_with[true](bytes, k, levels))
+    } else {
+        with_shape!(shape, levels_with[false](bytes, k, levels))
     }
 }
 
 /// `TWO`: some level past the 16th is not 0, so a second swizzle is needed.
-fn levels_with<const TWO: bool, const S: u32>(
+fn levels_with<const TWO: bool, const MUL: bool, const NEG: bool, const S7: bool>(
     bytes: &mut [u8],
     k: AffineSplats,
     levels: &[u8; 32],
@@ -310,7 +340,7 @@ fn levels_with<const TWO: bool, const S: u32>(
         // SAFETY: bytes[16b..16b+16] is in bounds.
         unsafe {
             let v = load(bytes, b * 16);
-            let index = affine16::<false, S>(v, k);
+            let index = affine16::<MUL, NEG, S7>(v, k);
             // A swizzle index past 15 gives 0: indices below 16 wrap past it in the second.
             let mut y = i8x16_swizzle(first, index);
             if TWO {
