@@ -14,7 +14,8 @@ const RUNS = 60, WARMUP = 8, MAX_MS = 3000;
 // Target (ms) per case id, from the issue; absent = no target.
 const TARGETS = {
   grayscale: 0.7, invert: 0.7, threshold: 0.7, 'chain-bcs': 0.7, 'chain-gcg': 0.7,
-  sepia: 0.7, posterize: 0.7, sobel: 2.0, 'blur-r1': 4, 'blur-r5': 4, 'blur-r50': 4,
+  sepia: 0.7, posterize: 0.7, brightness: 0.7, contrast: 0.7, 'chain-bc': 0.7, 'posterize-32': 0.7,
+  sobel: 2.0, 'blur-r1': 4, 'blur-r5': 4, 'blur-r50': 4,
   'gaussian-1.5': 5, canny: 7, cartoon: 12,
 };
 
