@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    AppState, direct,
+    AppState, direct, fanout,
     handoff::Handoff,
     metrics::Rejection,
     mjpeg, publish,
@@ -162,22 +162,30 @@ pub async fn stream(
             return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string());
         }
     };
-    let viewer = mjpeg::Viewer::new(
-        guard,
-        fps,
-        state.shutdown.clone(),
-        Arc::clone(&state.metrics),
-    );
     let body = match handoff {
         // Plain HTTP/1.1: after the head, the server writes the frames itself (zero-copy).
         Some(Extension(handoff)) if method == Method::GET && version == Version::HTTP_11 => {
-            let tasks = state.tasks.clone();
+            let services = state.fanout_services();
             handoff.after_head(move |socket| {
-                tasks.spawn(direct::serve_viewer(socket, viewer));
+                if fps.is_none() {
+                    fanout::join(socket, guard, &services);
+                } else {
+                    // Its own clock, its own task.
+                    let viewer =
+                        mjpeg::Viewer::new(guard, fps, services.shutdown.clone(), services.metrics);
+                    services
+                        .tasks
+                        .spawn(direct::serve_capped_viewer(socket, viewer));
+                }
             });
             Body::from_stream(futures_util::stream::pending::<Result<Bytes, Infallible>>())
         }
-        _ => mjpeg::viewer_body(viewer),
+        _ => mjpeg::viewer_body(mjpeg::Viewer::new(
+            guard,
+            fps,
+            state.shutdown.clone(),
+            Arc::clone(&state.metrics),
+        )),
     };
     (
         [

@@ -1,44 +1,44 @@
-//! MJPEG viewers on plain HTTP/1.1, whose sockets the server writes itself.
+//! Writing MJPEG to sockets taken over from hyper (plain HTTP/1.1, [`crate::handoff`]).
 //!
-//! After hyper has written the response head ([`crate::handoff`]), each frame goes out as one
-//! HTTP chunk with `sendfile` from the frame's shared file ([`crate::zerocopy`]): no copy of
-//! the frame per viewer, and none of hyper's per-chunk work. The bytes on the wire are what
-//! hyper would have sent: chunked encoding around the same parts.
+//! Each frame goes out as one HTTP chunk, with `sendfile` from the frame's shared file
+//! ([`crate::zerocopy`]) where the platform allows, so no frame is copied per viewer. The
+//! bytes on the wire are what hyper would have sent: chunked encoding around the same parts.
 //!
-//! The task also watches the socket for the viewer leaving, so the room's viewer count drops
-//! even while no frames flow. At shutdown it ends the body properly (the last, empty chunk).
+//! Most viewers are members of their room's [`crate::fanout`], which sends each frame to all
+//! of them in one pass. A viewer with an `?fps` cap runs on its own ([`serve_capped_viewer`]),
+//! since its frames follow its own clock, not the room's.
 
 use std::{io, time::Duration};
 
-use tokio::{
-    io::{AsyncWriteExt as _, Interest},
-    net::TcpStream,
-};
+use tokio::{io::Interest, net::TcpStream};
 
 use crate::{
-    metrics::Metrics,
     mjpeg::{Frame, Viewer},
+    zerocopy::Unsupported,
 };
 
 /// The multipart prologue as the body's first chunk.
-const PROLOGUE_CHUNK: &[u8] = b"11\r\n--lenscastframe\r\n\r\n";
+pub const PROLOGUE_CHUNK: &[u8] = b"11\r\n--lenscastframe\r\n\r\n";
 /// The chunk that ends a chunked body.
-const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 /// How long a viewer gets to take the last chunk at shutdown.
 const LAST_CHUNK_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Streams frames to a viewer's socket until the viewer leaves or the server shuts down.
-pub async fn serve_viewer(mut stream: TcpStream, mut viewer: Viewer) {
+/// Streams frames to a capped viewer's socket until it leaves or the server shuts down.
+pub async fn serve_capped_viewer(stream: TcpStream, mut viewer: Viewer) {
     match stream_frames(&stream, &mut viewer).await {
-        Ok(Ending::Shutdown) => {
-            let _ = tokio::time::timeout(LAST_CHUNK_TIMEOUT, async {
-                write_all(&stream, LAST_CHUNK).await?;
-                stream.shutdown().await
-            })
-            .await;
-        }
+        Ok(Ending::Shutdown) => end_body(&stream).await,
         Ok(Ending::Left) => {}
         Err(err) => tracing::debug!(error = %err, "viewer connection failed"),
+    }
+}
+
+/// Ends the body properly (the last chunk, then no more writes), if the viewer takes it
+/// soon enough.
+pub async fn end_body(stream: &TcpStream) {
+    let ended = tokio::time::timeout(LAST_CHUNK_TIMEOUT, write_all(stream, LAST_CHUNK)).await;
+    if matches!(ended, Ok(Ok(()))) {
+        let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
     }
 }
 
@@ -60,7 +60,9 @@ async fn stream_frames(stream: &TcpStream, viewer: &mut Viewer) -> io::Result<En
         };
         tokio::select! {
             biased;
-            sent = send_frame(stream, &frame, viewer.metrics()) => sent?,
+            sent = send_rest(stream, &frame, 0) => {
+                viewer.metrics().bytes_zero_copy.inc_by(sent? as u64);
+            }
             // A part cut short cannot be ended cleanly: just close.
             () = viewer.shutting_down() => return Ok(Ending::Left),
         }
@@ -69,7 +71,7 @@ async fn stream_frames(stream: &TcpStream, viewer: &mut Viewer) -> io::Result<En
 
 /// Resolves when the viewer closes its side (or the connection breaks). Anything the client
 /// sends meanwhile (a pipelined request nobody will answer) is read and dropped.
-async fn left(stream: &TcpStream) {
+pub async fn left(stream: &TcpStream) {
     let mut scratch = [0_u8; 256];
     loop {
         if stream.readable().await.is_err() {
@@ -84,32 +86,56 @@ async fn left(stream: &TcpStream) {
     }
 }
 
-/// Sends one frame's chunk: from its shared file where possible, else by copying.
-async fn send_frame(stream: &TcpStream, frame: &Frame, metrics: &Metrics) -> io::Result<()> {
-    let Some(file) = frame.shared_file() else {
-        return write_all(stream, &frame.chunk).await;
-    };
-    let mut sent = 0;
-    while sent < file.size() {
-        stream.writable().await?;
-        let attempt = stream.try_io(Interest::WRITABLE, || match file.send_to(stream, sent) {
+/// What one send put into a socket.
+pub struct Sent {
+    pub bytes: usize,
+    /// Of those, how many went from the frame's shared file, not copied.
+    pub zero_copy: usize,
+}
+
+/// Writes as much of `frame`'s chunk, from byte `from`, as the socket takes now, without
+/// waiting (`WouldBlock` if it takes nothing).
+pub fn try_send(stream: &TcpStream, frame: &Frame, from: usize) -> io::Result<Sent> {
+    if let Some(file) = frame.shared_file() {
+        let sent = stream.try_io(Interest::WRITABLE, || match file.send_to(stream, from) {
             Ok(result) => result.map(Some),
-            Err(crate::zerocopy::Unsupported) => Ok(None),
-        });
-        match attempt {
-            Ok(Some(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(Some(n)) => sent += n,
-            // Refused before anything went: the same bytes, copied.
-            Ok(None) => return write_all(stream, &frame.chunk).await,
+            Err(Unsupported) => Ok(None),
+        })?;
+        if let Some(bytes) = sent {
+            return Ok(Sent {
+                bytes,
+                zero_copy: bytes,
+            });
+        }
+        // Refused before anything went: the same bytes, copied.
+    }
+    let bytes = stream.try_write(&frame.chunk[from..])?;
+    Ok(Sent {
+        bytes,
+        zero_copy: 0,
+    })
+}
+
+/// Sends `frame`'s chunk from byte `from` to its end, waiting for the socket as needed;
+/// how many bytes went without a copy.
+pub async fn send_rest(stream: &TcpStream, frame: &Frame, mut from: usize) -> io::Result<usize> {
+    let mut zero_copy = 0;
+    while from < frame.chunk.len() {
+        stream.writable().await?;
+        match try_send(stream, frame, from) {
+            Ok(Sent { bytes: 0, .. }) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(sent) => {
+                from += sent.bytes;
+                zero_copy += sent.zero_copy;
+            }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(err) => return Err(err),
         }
     }
-    metrics.frames_zero_copy.inc();
-    Ok(())
+    Ok(zero_copy)
 }
 
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+pub async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         stream.writable().await?;
         match stream.try_write(bytes) {

@@ -29,6 +29,7 @@ pub mod assets;
 pub mod capability;
 pub mod config;
 pub mod direct;
+pub mod fanout;
 pub mod handoff;
 pub mod jpeg;
 pub mod limits;
@@ -79,6 +80,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What a room's fan-out tasks need.
+    pub fn fanout_services(&self) -> fanout::Services {
+        fanout::Services {
+            shutdown: self.shutdown.clone(),
+            metrics: Arc::clone(&self.metrics),
+            tasks: self.tasks.clone(),
+        }
+    }
+
     pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
         let metrics = Arc::new(Metrics::new());
         Arc::new(Self {

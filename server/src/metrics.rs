@@ -47,7 +47,7 @@ pub struct Metrics {
     pub frames_out: Counter,
     pub bytes_out: Counter,
     pub frames_dropped: Counter,
-    pub frames_zero_copy: Counter,
+    pub bytes_zero_copy: Counter,
     rejected: Family<RejectionLabels, Counter>,
 }
 
@@ -62,7 +62,7 @@ impl Metrics {
         let frames_out = Counter::default();
         let bytes_out = Counter::default();
         let frames_dropped = Counter::default();
-        let frames_zero_copy = Counter::default();
+        let bytes_zero_copy = Counter::default();
         let rejected = Family::<RejectionLabels, Counter>::default();
         registry.register("rooms", "Rooms that exist", rooms.clone());
         registry.register("publishers", "Connected publishers", publishers.clone());
@@ -93,9 +93,9 @@ impl Metrics {
             frames_dropped.clone(),
         );
         registry.register(
-            "frames_zero_copy",
-            "Frames sent to viewers from a shared in-memory file (sendfile), not copied per viewer",
-            frames_zero_copy.clone(),
+            "bytes_zero_copy",
+            "Stream bytes sent to viewers from a frame's shared in-memory file (sendfile), not copied per viewer",
+            bytes_zero_copy.clone(),
         );
         registry.register("rejected", "Inputs turned away, by kind", rejected.clone());
         Self {
@@ -108,7 +108,7 @@ impl Metrics {
             frames_out,
             bytes_out,
             frames_dropped,
-            frames_zero_copy,
+            bytes_zero_copy,
             rejected,
         }
     }

@@ -10,7 +10,8 @@
 //!
 //! A viewer ([`Viewer`]) follows the room's `watch` of the newest frame. Two writers use it:
 //! [`viewer_body`] (a hyper response body: HTTP/1.0, TLS and HTTP/2) and
-//! [`crate::direct::serve_viewer`] (plain HTTP/1.1, the common case).
+//! [`crate::direct`] and [`crate::fanout`] (plain HTTP/1.1, the common case; the fan-out
+//! keeps its own positions).
 
 use std::{convert::Infallible, fmt::Write as _, sync::Arc, sync::OnceLock, time::Duration};
 
@@ -81,6 +82,39 @@ impl Frame {
     }
 }
 
+/// Frames going out to viewers, counted locally and recorded at once (a fan-out pass sends
+/// hundreds).
+#[derive(Default)]
+pub struct FramesOut {
+    frames: u64,
+    bytes: u64,
+    dropped: u64,
+    pub bytes_zero_copy: usize,
+}
+
+impl FramesOut {
+    /// `frame` goes to a viewer whose last frame was `last_seq` (0: none yet). The frames in
+    /// between were dropped for it, unless it asked for fewer (`capped`).
+    pub fn add(&mut self, last_seq: u64, frame: &Frame, capped: bool) {
+        if !capped && last_seq > 0 {
+            self.dropped += frame.seq.saturating_sub(last_seq + 1);
+        }
+        self.frames += 1;
+        self.bytes += frame.part.len() as u64;
+    }
+
+    pub fn record(&self, metrics: &Metrics) {
+        metrics.frames_out.inc_by(self.frames);
+        metrics.bytes_out.inc_by(self.bytes);
+        if self.dropped > 0 {
+            metrics.frames_dropped.inc_by(self.dropped);
+        }
+        if self.bytes_zero_copy > 0 {
+            metrics.bytes_zero_copy.inc_by(self.bytes_zero_copy as u64);
+        }
+    }
+}
+
 /// One viewer's position in a room's frame sequence.
 pub struct Viewer {
     frames: watch::Receiver<Option<Arc<Frame>>>,
@@ -146,17 +180,13 @@ impl Viewer {
             if frame.seq <= self.last_seq {
                 continue;
             }
-            if self.period.is_none() && self.last_seq > 0 {
-                self.metrics
-                    .frames_dropped
-                    .inc_by(frame.seq - self.last_seq - 1);
-            }
+            let mut out = FramesOut::default();
+            out.add(self.last_seq, &frame, self.period.is_some());
+            out.record(&self.metrics);
             self.last_seq = frame.seq;
             if let Some(period) = self.period {
                 self.next_at = Some(Instant::now() + period);
             }
-            self.metrics.frames_out.inc();
-            self.metrics.bytes_out.inc_by(frame.part.len() as u64);
             return Some(frame);
         }
     }

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     capability::{Keys, RandomError},
+    fanout::Fanout,
     jpeg::Dimensions,
     metrics::Metrics,
     mjpeg::Frame,
@@ -69,6 +70,8 @@ struct PublisherSlot {
 
 pub struct Room {
     pub id: String,
+    /// The plain-HTTP/1.1 viewers that get each frame in one pass.
+    pub fanout: Fanout,
     frame: watch::Sender<Option<Arc<Frame>>>,
     viewers: watch::Sender<usize>,
     publisher: Mutex<Option<PublisherSlot>>,
@@ -86,6 +89,7 @@ impl Room {
     fn new(id: String) -> Self {
         Self {
             id,
+            fanout: Fanout::default(),
             frame: watch::Sender::new(None),
             viewers: watch::Sender::new(0),
             publisher: Mutex::new(None),

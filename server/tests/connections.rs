@@ -67,7 +67,7 @@ async fn a_keep_alive_connection_becomes_a_stream_and_ignores_what_follows() {
 
     if cfg!(target_os = "linux") {
         let metrics = server.metrics().await;
-        assert!(metric(&metrics, "lenscast_frames_zero_copy_total") >= 1);
+        assert!(metric(&metrics, "lenscast_bytes_zero_copy_total") >= 1);
     }
 
     // Shutdown ends the body with its last chunk, then closes.
@@ -100,7 +100,7 @@ async fn http_1_0_viewers_get_a_close_delimited_stream_from_hyper() {
     let part = part_of(&frame);
     assert_eq!(conn.exact(part.len()).await, part);
     let metrics = server.metrics().await;
-    assert_eq!(metric(&metrics, "lenscast_frames_zero_copy_total"), 0);
+    assert_eq!(metric(&metrics, "lenscast_bytes_zero_copy_total"), 0);
     assert_eq!(metric(&metrics, "lenscast_frames_out_total"), 1);
 
     drop(conn);
@@ -170,5 +170,29 @@ async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
     let mut other = RawConnection::open(server.addr).await;
     other.send(&get("/healthz")).await;
     assert_eq!(other.head().await.0, "HTTP/1.1 200 OK");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_room_whose_viewers_all_left_serves_the_next_ones() {
+    let server = TestServer::start().await;
+    let room = server.create_room().await;
+    let mut publisher = server.publisher(&room).await;
+    let first = jpeg(96, 64, 1, true);
+    for round in 0..3_u32 {
+        let mut viewer = server.viewer(&room.room, "").await;
+        publisher.wait_viewers(1).await;
+        // The room's latest frame at once, then every new one.
+        if round > 0 {
+            assert_eq!(viewer.frame().await, jpeg(96, 64, round * 10 + 2, true));
+        }
+        publisher.send_jpeg(&first).await;
+        assert_eq!(viewer.frame().await, first);
+        let second = jpeg(96, 64, (round + 1) * 10 + 2, true);
+        publisher.send_jpeg(&second).await;
+        assert_eq!(viewer.frame().await, second);
+        drop(viewer);
+        publisher.wait_viewers(0).await;
+    }
     server.shutdown().await;
 }

@@ -54,6 +54,11 @@ struct Args {
     /// The server binary (default: `lenscast-server` next to this one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Drop each JPEG's bytes past the stamp in the kernel (`MSG_TRUNC`) instead of reading
+    /// them as a real client does: the loader saves a copy of every frame, and loopback
+    /// then charges the server more of the receivers' TCP work (see BENCHMARKS.md).
+    #[arg(long)]
+    drop_bodies: bool,
     /// Only write the generated JPEGs into this folder (for screenshots and manual tests).
     #[arg(long)]
     write_frames: Option<PathBuf>,
@@ -65,6 +70,8 @@ const STAMP_AT: usize = 6;
 const STAMP_LEN: usize = 16;
 /// A viewer's read buffer: one frame in one or two reads.
 const READ_BUF: usize = 64 * 1024;
+/// Bytes read at once outside JPEG bodies: chunk lines, part headers, the stamp.
+const HEAD_READ: usize = 256;
 /// Latency histogram range in µs (1 µs .. 60 s), two significant digits.
 const HIST_MAX_US: u64 = 60_000_000;
 
@@ -336,6 +343,7 @@ async fn measure(
     let ready = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Semaphore::new(200));
     let path = format!("/api/rooms/{room}/stream.mjpg");
+    let drop_bodies = args.drop_bodies;
     let mut viewers = Vec::with_capacity(n);
     for _ in 0..n {
         let (addr, path, window, stop, ready, gate) = (
@@ -352,7 +360,7 @@ async fn measure(
             drop(permit);
             let tcp = tcp?;
             ready.fetch_add(1, Ordering::Relaxed);
-            watch(tcp, &window, &stop).await
+            watch(tcp, &window, &stop, drop_bodies).await
         }));
     }
     let deadline = Instant::now() + Duration::from_mins(1);
@@ -443,6 +451,7 @@ async fn watch(
     (mut tcp, early): (TcpStream, Vec<u8>),
     window: &Window,
     stop: &CancellationToken,
+    drop_bodies: bool,
 ) -> Result<(u64, Histogram<u64>)> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, HIST_MAX_US, 2)?;
     let mut count = 0u64;
@@ -457,17 +466,60 @@ async fn watch(
     parser.feed(&early, &mut on_frame)?;
     let mut buf = vec![0u8; READ_BUF].into_boxed_slice();
     loop {
+        let skippable = if drop_bodies { parser.skippable() } else { 0 };
         let got = tokio::select! {
             biased;
             () = stop.cancelled() => break,
-            got = tcp.read(&mut buf) => got?,
+            got = async {
+                if skippable > 0 {
+                    discard(&tcp, &mut buf[..skippable.min(READ_BUF)]).await
+                } else {
+                    // Dropping bodies: read no further than the next body's stamp.
+                    let want = if drop_bodies { HEAD_READ } else { READ_BUF };
+                    tcp.read(&mut buf[..want]).await
+                }
+            } => got?,
         };
         if got == 0 {
             bail!("the server ended a stream");
         }
-        parser.feed(&buf[..got], &mut on_frame)?;
+        if skippable > 0 {
+            parser.skip(got, &mut on_frame)?;
+        } else {
+            parser.feed(&buf[..got], &mut on_frame)?;
+        }
     }
     Ok((count, hist))
+}
+
+/// Drops up to `buf.len()` received bytes without copying them (`MSG_TRUNC` on TCP); how
+/// many. The buffer only sets the length: the kernel writes nothing into it.
+#[cfg(target_os = "linux")]
+async fn discard(tcp: &TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    use rustix::net::{RecvFlags, recv};
+    loop {
+        tcp.readable().await?;
+        let dropped = tcp.try_io(tokio::io::Interest::READABLE, || {
+            let (_, len) = recv(tcp, &mut *buf, RecvFlags::TRUNC | RecvFlags::DONTWAIT)?;
+            Ok(len)
+        });
+        match dropped {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            result => return result,
+        }
+    }
+}
+
+/// Elsewhere: read and ignore.
+#[cfg(not(target_os = "linux"))]
+async fn discard(tcp: &TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        tcp.readable().await?;
+        match tcp.try_read(buf) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            result => return result,
+        }
+    }
 }
 
 /// HTTP/1.1 chunked transfer decoding feeding an MJPEG part parser, byte-exact and
@@ -529,6 +581,49 @@ impl Default for Part {
 const TRAILER_LEN: usize = b"\r\n--lenscastframe\r\n".len();
 
 impl StreamParser {
+    /// How many of the next bytes are JPEG body past the stamp, inside the current chunk:
+    /// nobody needs to see them.
+    fn skippable(&self) -> usize {
+        match (self.chunk, self.part) {
+            (Chunk::Data(left), Part::Body { at, len }) if at >= STAMP_AT + STAMP_LEN => {
+                left.min(len - at)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Moves past `n` (at most [`Self::skippable`]) bytes that were dropped unread.
+    fn skip(&mut self, n: usize, on_frame: &mut impl FnMut(&[u8; STAMP_LEN])) -> Result<()> {
+        let (Chunk::Data(left), Part::Body { at, len }) = (self.chunk, self.part) else {
+            bail!("skipped bytes outside a JPEG body");
+        };
+        if n > left.min(len - at) {
+            bail!("skipped past the JPEG body");
+        }
+        self.chunk = if n == left {
+            Chunk::DataCr
+        } else {
+            Chunk::Data(left - n)
+        };
+        self.body_advanced(at + n, len, on_frame);
+        Ok(())
+    }
+
+    /// The body is read up to `at` of `len` bytes.
+    fn body_advanced(
+        &mut self,
+        at: usize,
+        len: usize,
+        on_frame: &mut impl FnMut(&[u8; STAMP_LEN]),
+    ) {
+        if at == len {
+            on_frame(&self.stamp);
+            self.part = Part::Skip(TRAILER_LEN);
+        } else {
+            self.part = Part::Body { at, len };
+        }
+    }
+
     fn feed(&mut self, mut data: &[u8], on_frame: &mut impl FnMut(&[u8; STAMP_LEN])) -> Result<()> {
         while !data.is_empty() {
             match self.chunk {
@@ -614,12 +709,7 @@ impl StreamParser {
                             .copy_from_slice(&data[lo - at..hi - at]);
                     }
                     data = &data[take..];
-                    if at + take == len {
-                        on_frame(&self.stamp);
-                        self.part = Part::Skip(TRAILER_LEN);
-                    } else {
-                        self.part = Part::Body { at: at + take, len };
-                    }
+                    self.body_advanced(at + take, len, on_frame);
                 }
             }
         }
@@ -635,4 +725,73 @@ fn content_length(head: &[u8]) -> Result<usize> {
         .trim()
         .parse()
         .context("Content-Length")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunked MJPEG body of stamped fake JPEGs, with parts split across chunks.
+    fn stream(frames: &[(u64, usize)]) -> Vec<u8> {
+        let mut body = b"--lenscastframe\r\n".to_vec();
+        for &(seq, len) in frames {
+            let mut jpeg = vec![0xAB_u8; len];
+            jpeg[..STAMP_AT].copy_from_slice(b"\xFF\xD8\xFF\xFE\x00\x12");
+            jpeg[STAMP_AT..STAMP_AT + 8].copy_from_slice(&seq.to_be_bytes());
+            jpeg[STAMP_AT + 8..STAMP_AT + 16].copy_from_slice(&(seq * 10).to_be_bytes());
+            body.extend_from_slice(
+                format!("Content-Type: image/jpeg\r\nContent-Length: {len}\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(&jpeg);
+            body.extend_from_slice(b"\r\n--lenscastframe\r\n");
+        }
+        let mut chunked = Vec::new();
+        for piece in body.chunks(700) {
+            chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            chunked.extend_from_slice(piece);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked
+    }
+
+    /// Reads `data` as the viewer does: small reads, and skips wherever allowed.
+    fn read_skipping(data: &[u8]) -> Vec<(u64, u64)> {
+        let mut parser = StreamParser::default();
+        let mut got = Vec::new();
+        let mut on_frame = |stamp: &[u8; STAMP_LEN]| {
+            got.push((
+                u64::from_be_bytes(stamp[..8].try_into().expect("8 bytes")),
+                u64::from_be_bytes(stamp[8..].try_into().expect("8 bytes")),
+            ));
+        };
+        let mut at = 0;
+        while at < data.len() {
+            let skippable = parser.skippable().min(data.len() - at);
+            if skippable > 0 {
+                parser.skip(skippable, &mut on_frame).expect("skip");
+                at += skippable;
+            } else {
+                let end = (at + HEAD_READ).min(data.len());
+                parser.feed(&data[at..end], &mut on_frame).expect("feed");
+                at = end;
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn skipping_bodies_finds_the_same_frames_and_stamps_as_reading_them() {
+        let frames = [(1, 30), (2, 5000), (3, 23), (4, 1500), (5, 701)];
+        let data = stream(&frames);
+        let mut read = Vec::new();
+        let mut parser = StreamParser::default();
+        parser
+            .feed(&data, &mut |stamp: &[u8; STAMP_LEN]| {
+                read.push(u64::from_be_bytes(stamp[..8].try_into().expect("8 bytes")));
+            })
+            .expect("feed");
+        assert_eq!(read, [1, 2, 3, 4, 5]);
+        let skipped = read_skipping(&data);
+        assert_eq!(skipped, [(1, 10), (2, 20), (3, 30), (4, 40), (5, 50)]);
+    }
 }
