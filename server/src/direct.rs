@@ -1,7 +1,7 @@
 //! Writing MJPEG to sockets taken over from hyper (plain HTTP/1.1, [`crate::handoff`]).
 //!
 //! Each frame goes out as one HTTP chunk, with `sendfile` from the frame's shared file
-//! ([`crate::zerocopy`]) where the platform allows, so no frame is copied per viewer. The
+//! ([`crate::zerocopy`]) when a fan-out pass made one, so no frame is copied per viewer. The
 //! bytes on the wire are what hyper would have sent: chunked encoding around the same parts.
 //!
 //! Most viewers are members of their room's [`crate::fanout`], which sends each frame to all
@@ -94,9 +94,9 @@ pub struct Sent {
 }
 
 /// Writes as much of `frame`'s chunk, from byte `from`, as the socket takes now, without
-/// waiting (`WouldBlock` if it takes nothing).
+/// waiting (`WouldBlock` if it takes nothing): from the frame's shared file if it has one.
 pub fn try_send(stream: &TcpStream, frame: &Frame, from: usize) -> io::Result<Sent> {
-    if let Some(file) = frame.shared_file() {
+    if let Some(file) = frame.existing_shared_file() {
         let sent = stream.try_io(Interest::WRITABLE, || match file.send_to(stream, from) {
             Ok(result) => result.map(Some),
             Err(Unsupported) => Ok(None),

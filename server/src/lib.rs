@@ -10,9 +10,10 @@
 //! - [`mjpeg`]: each viewer takes the newest frame whenever its connection can take one, so
 //!   a slow viewer skips frames and never holds more than the latest.
 //! - [`serve`]: the plain-HTTP accept loop (hyper HTTP/1.1). An MJPEG viewer's connection
-//!   is taken over from hyper after the response head ([`handoff`]) and written by
-//!   [`direct`] with `sendfile` from a per-frame in-memory file ([`zerocopy`]): one copy of
-//!   a frame serves every viewer. On TLS and HTTP/2 hyper writes the frames as a body.
+//!   is taken over from hyper after the response head ([`handoff`]) and joins its room's
+//!   [`fanout`]: one pass per frame offers it to every such viewer with `sendfile` from a
+//!   per-frame in-memory file ([`zerocopy`], [`direct`]), so one copy of a frame serves all
+//!   of them. On TLS and HTTP/2 (and for HTTP/1.0) hyper writes the frames as a body.
 //! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.
 //! - [`capability`]: room ids and publish tokens are MACs under the server [`secret`], so
 //!   they stay valid across restarts without any storage; a room's in-memory state is

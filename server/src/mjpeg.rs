@@ -39,8 +39,8 @@ pub struct Frame {
     /// 1 for the room's first frame, then +1 for each.
     pub seq: u64,
     pub dims: Dimensions,
-    /// `chunk` in an in-memory file for `sendfile`, made by the first viewer that needs it
-    /// (`None` where that is not possible).
+    /// `chunk` in an in-memory file for `sendfile`, made by the first fan-out pass big
+    /// enough to gain from it (`None` where that is not possible).
     file: OnceLock<Option<SharedFile>>,
 }
 
@@ -74,11 +74,17 @@ impl Frame {
         }
     }
 
-    /// `chunk` as a file that can be sent without copying, if this machine allows it.
+    /// `chunk` as a file that can be sent without copying, made now if not yet (where this
+    /// machine allows it).
     pub fn shared_file(&self) -> Option<&SharedFile> {
         self.file
             .get_or_init(|| SharedFile::new(&self.chunk).ok())
             .as_ref()
+    }
+
+    /// The shared file, if one was made.
+    pub fn existing_shared_file(&self) -> Option<&SharedFile> {
+        self.file.get()?.as_ref()
     }
 }
 

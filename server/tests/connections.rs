@@ -65,11 +65,6 @@ async fn a_keep_alive_connection_becomes_a_stream_and_ignores_what_follows() {
     publisher.send_jpeg(&second).await;
     assert_eq!(conn.chunk().await, Some(part_of(&second)));
 
-    if cfg!(target_os = "linux") {
-        let metrics = server.metrics().await;
-        assert!(metric(&metrics, "lenscast_bytes_zero_copy_total") >= 1);
-    }
-
     // Shutdown ends the body with its last chunk, then closes.
     let stopping = tokio::spawn(server.shutdown());
     assert_eq!(conn.chunk().await, None);
