@@ -35,13 +35,13 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
         "slow"
     };
     html! {
-        <div id="stats" class={classes!("stats", props.hidden.then_some("collapsed"))} data-fps={format!("{:.1}", s.fps)} data-dropped={s.dropped.to_string()}
+        <div id="stats" class={classes!("stats", props.hidden.then_some("collapsed"))} data-fps={format!("{:.1}", s.fps)} data-dropped={s.totals.dropped.to_string()}
             aria-live="off">
             <div class="stats-head">
                 <span class="stats-fps">{ fps }</span>{ " " }
                 <span class="stats-dim">{ format!("capture {:.1} fps", s.capture_fps) }</span>{ " " }
-                if s.width > 0 {
-                    <span class="stats-dim">{ format!("{}×{}", s.width, s.height) }</span>{ " " }
+                if s.totals.width > 0 {
+                    <span class="stats-dim">{ format!("{}×{}", s.totals.width, s.totals.height) }</span>{ " " }
                 }
             </div>
             <div class="stats-rows">
@@ -50,11 +50,11 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
                 { row("draw", s.draw_ms, None) }
                 { row("total", s.total_ms(), Some(budget)) }
                 <div class="stats-row">
-                    <span>{ "dropped " }</span><span>{ s.dropped.to_string() }</span>
+                    <span>{ "dropped " }</span><span>{ s.totals.dropped.to_string() }</span>
                 </div>
             </div>
-            <div class="stats-path" title="How frames reach wasm memory">{ s.path.label() }</div>
-            if let Some(error) = &s.last_error {
+            <div class="stats-path" title="How frames reach wasm memory">{ s.totals.path.label() }</div>
+            if let Some(error) = &s.totals.last_error {
                 <div class="stats-error">{ error.clone() }</div>
             }
         </div>

@@ -90,12 +90,12 @@ async fn read_frames(
         }
         number += 1;
         let captured = now_ms();
-        engine.borrow_mut().stats.captured += 1;
+        engine.borrow_mut().stats.totals.captured += 1;
         if busy.get() {
             let replaced = waiting.borrow_mut().replace((frame, captured, number));
             if let Some((old, ..)) = replaced {
                 old.close();
-                engine.borrow_mut().stats.dropped += 1;
+                engine.borrow_mut().stats.totals.dropped += 1;
             }
             continue;
         }
@@ -159,7 +159,7 @@ impl VideoDriver {
         stream: Option<MediaStream>,
     ) -> Self {
         let uses_video_callback = crate::glue::bindings::has_video_frame_callback();
-        engine.borrow_mut().stats.path = if uses_video_callback {
+        engine.borrow_mut().stats.totals.path = if uses_video_callback {
             FramePath::VideoCallback
         } else {
             FramePath::AnimationFrame
@@ -182,19 +182,19 @@ impl VideoDriver {
                     let presented = get_f64(&metadata, "presentedFrames").unwrap_or(0.0) as u64;
                     if let Some(last) = last_presented {
                         let missed = presented.saturating_sub(last).saturating_sub(1);
-                        engine.stats.dropped += missed;
-                        engine.stats.captured += missed;
+                        engine.stats.totals.dropped += missed;
+                        engine.stats.totals.captured += missed;
                     }
                     last_presented = Some(presented);
                     number = presented;
-                    engine.stats.captured += 1;
+                    engine.stats.totals.captured += 1;
                     engine.process_video(element, now_ms(), number);
                 } else {
                     let time = element.current_time();
                     if (time - last_time).abs() > f64::EPSILON {
                         last_time = time;
                         number += 1;
-                        engine.stats.captured += 1;
+                        engine.stats.totals.captured += 1;
                         engine.process_video(element, now_ms(), number);
                     }
                 }
@@ -267,7 +267,7 @@ pub struct PatternDriver {
 
 impl PatternDriver {
     pub fn start(engine: Rc<RefCell<Engine>>, pattern: TestPattern, fps: u32) -> Self {
-        engine.borrow_mut().stats.path = FramePath::Pattern;
+        engine.borrow_mut().stats.totals.path = FramePath::Pattern;
         let fps = f64::from(fps.max(1));
         let start = now_ms();
         let mut produced = 0_u64;
@@ -283,8 +283,8 @@ impl PatternDriver {
             }
             let mut engine = engine.borrow_mut();
             let missed = due - produced - 1;
-            engine.stats.captured += missed + 1;
-            engine.stats.dropped += missed;
+            engine.stats.totals.captured += missed + 1;
+            engine.stats.totals.dropped += missed;
             produced = due;
             engine.process_painted(pattern.size(), now, due, |rgba| {
                 pattern.paint(rgba, due, now - start);

@@ -109,7 +109,7 @@ impl Engine {
         path: FramePath,
     ) -> Result<Self, JsValue> {
         let mut stats = Stats::default();
-        stats.path = path;
+        stats.totals.path = path;
         Ok(Self {
             buffer: Some(FrameBuffer::new()),
             pipeline: Pipeline::new(PipelineSpec::default()),
@@ -148,12 +148,12 @@ impl Engine {
             controls.compare
         };
         let (width, height) = (buffer.width(), buffer.height());
-        self.stats.width = width;
-        self.stats.height = height;
+        self.stats.totals.width = width;
+        self.stats.totals.height = height;
         if compare {
             self.original.fit(width, height);
             if let Err(err) = buffer.draw_to(&self.original.ctx) {
-                self.stats.last_error = Some(crate::glue::js_error_message(&err));
+                self.stats.totals.last_error = Some(crate::glue::js_error_message(&err));
             }
         }
 
@@ -173,7 +173,7 @@ impl Engine {
         let draw_start = now_ms();
         self.preview.fit(width, height);
         if let Err(err) = buffer.draw_to(&self.preview.ctx) {
-            self.stats.last_error = Some(crate::glue::js_error_message(&err));
+            self.stats.totals.last_error = Some(crate::glue::js_error_message(&err));
         }
         let done = now_ms();
         self.stats
@@ -199,7 +199,7 @@ impl Engine {
         paint: impl FnOnce(&mut [u8]),
     ) {
         let Some(mut buffer) = self.buffer.take() else {
-            self.stats.dropped += 1;
+            self.stats.totals.dropped += 1;
             return;
         };
         let start = now_ms();
@@ -209,7 +209,7 @@ impl Engine {
                 let copy_ms = now_ms() - start;
                 self.finish(&mut buffer, captured_ms, frame_number, copy_ms);
             }
-            Err(err) => self.stats.last_error = Some(err.to_string()),
+            Err(err) => self.stats.totals.last_error = Some(err.to_string()),
         }
         self.buffer = Some(buffer);
     }
@@ -224,7 +224,7 @@ impl Engine {
     ) {
         let Some(mut buffer) = self.buffer.take() else {
             // An asynchronous copy is in flight: this frame is dropped.
-            self.stats.dropped += 1;
+            self.stats.totals.dropped += 1;
             return;
         };
         match buffer.copy_from_image_data(image) {
@@ -232,7 +232,7 @@ impl Engine {
                 let copy_ms = now_ms() - copy_start;
                 self.finish(&mut buffer, captured_ms, frame_number, copy_ms);
             }
-            Err(err) => self.stats.last_error = Some(err.to_string()),
+            Err(err) => self.stats.totals.last_error = Some(err.to_string()),
         }
         self.buffer = Some(buffer);
     }
@@ -253,7 +253,7 @@ impl Engine {
         });
         match image {
             Ok(image) => self.process_image_data(&image, captured_ms, frame_number, copy_start),
-            Err(err) => self.stats.last_error = Some(crate::glue::js_error_message(&err)),
+            Err(err) => self.stats.totals.last_error = Some(crate::glue::js_error_message(&err)),
         }
     }
 
@@ -279,10 +279,10 @@ pub async fn process_video_frame(
     frame_number: u64,
 ) {
     let copy_start = now_ms();
-    let direct = engine.borrow().stats.path == FramePath::CopyTo;
+    let direct = engine.borrow().stats.totals.path == FramePath::CopyTo;
     if direct {
         let Some(mut buffer) = engine.borrow_mut().buffer.take() else {
-            engine.borrow_mut().stats.dropped += 1;
+            engine.borrow_mut().stats.totals.dropped += 1;
             return;
         };
         let copied = buffer.copy_from_video_frame(frame).await;
@@ -296,19 +296,19 @@ pub async fn process_video_frame(
             }
             Err(CopyError::Unsupported(reason) | CopyError::Browser(reason)) => {
                 // Fall back to the canvas for this and every later frame.
-                engine.stats.last_error = Some(format!("copyTo: {reason}; using a canvas"));
-                engine.stats.path = FramePath::FrameCanvas;
+                engine.stats.totals.last_error = Some(format!("copyTo: {reason}; using a canvas"));
+                engine.stats.totals.path = FramePath::FrameCanvas;
             }
-            Err(err) => engine.stats.last_error = Some(err.to_string()),
+            Err(err) => engine.stats.totals.last_error = Some(err.to_string()),
         }
         engine.buffer = Some(buffer);
-        if engine.stats.path == FramePath::CopyTo {
+        if engine.stats.totals.path == FramePath::CopyTo {
             return;
         }
     }
     let mut engine = engine.borrow_mut();
     match engine.read_video_frame(frame) {
         Ok(image) => engine.process_image_data(&image, captured_ms, frame_number, copy_start),
-        Err(err) => engine.stats.last_error = Some(crate::glue::js_error_message(&err)),
+        Err(err) => engine.stats.totals.last_error = Some(crate::glue::js_error_message(&err)),
     }
 }

@@ -69,8 +69,10 @@ impl FramePath {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct Stats {
+/// What the loop counts exactly (for benchmarks) and its current state: kept in [`Stats`]
+/// and copied whole into every [`StatsSnapshot`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
     /// Frames the source delivered.
     pub captured: u64,
     /// Frames filtered and drawn.
@@ -84,6 +86,11 @@ pub struct Stats {
     pub height: u32,
     pub path: FramePath,
     pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub totals: Totals,
     copy_ms: Ema,
     filter_ms: Ema,
     draw_ms: Ema,
@@ -123,10 +130,11 @@ impl Stats {
     }
 
     pub fn record_frame(&mut self, copy_ms: f64, filter_ms: f64, draw_ms: f64) {
-        self.processed += 1;
-        self.sum_copy_ms += copy_ms;
-        self.sum_filter_ms += filter_ms;
-        self.sum_draw_ms += draw_ms;
+        let totals = &mut self.totals;
+        totals.processed += 1;
+        totals.sum_copy_ms += copy_ms;
+        totals.sum_filter_ms += filter_ms;
+        totals.sum_draw_ms += draw_ms;
         self.copy_ms.add(copy_ms);
         self.filter_ms.add(filter_ms);
         self.draw_ms.add(draw_ms);
@@ -134,17 +142,18 @@ impl Stats {
 
     /// Rates since the previous snapshot, and the smoothed times.
     pub fn snapshot(&mut self, now_ms: f64, running: bool) -> StatsSnapshot {
+        let (processed, captured) = (self.totals.processed, self.totals.captured);
         if let Some(mark) = self.rate_mark {
             let seconds = (now_ms - mark.at_ms) / 1000.0;
             if seconds > 0.0 {
-                self.fps = (self.processed - mark.processed) as f64 / seconds;
-                self.capture_fps = (self.captured - mark.captured) as f64 / seconds;
+                self.fps = (processed - mark.processed) as f64 / seconds;
+                self.capture_fps = (captured - mark.captured) as f64 / seconds;
             }
         }
         self.rate_mark = Some(RateMark {
             at_ms: now_ms,
-            processed: self.processed,
-            captured: self.captured,
+            processed,
+            captured,
         });
         StatsSnapshot {
             running,
@@ -158,16 +167,7 @@ impl Stats {
                 .iter()
                 .map(|stage| (stage.label.clone(), stage.ms.get()))
                 .collect(),
-            captured: self.captured,
-            processed: self.processed,
-            dropped: self.dropped,
-            sum_copy_ms: self.sum_copy_ms,
-            sum_filter_ms: self.sum_filter_ms,
-            sum_draw_ms: self.sum_draw_ms,
-            width: self.width,
-            height: self.height,
-            path: self.path,
-            last_error: self.last_error.clone(),
+            totals: self.totals.clone(),
         }
     }
 }
@@ -185,16 +185,7 @@ pub struct StatsSnapshot {
     pub draw_ms: f64,
     /// `(label, ms)` of each pipeline stage.
     pub stages: Vec<(String, f64)>,
-    pub captured: u64,
-    pub processed: u64,
-    pub dropped: u64,
-    pub sum_copy_ms: f64,
-    pub sum_filter_ms: f64,
-    pub sum_draw_ms: f64,
-    pub width: u32,
-    pub height: u32,
-    pub path: FramePath,
-    pub last_error: Option<String>,
+    pub totals: Totals,
 }
 
 impl StatsSnapshot {
@@ -217,24 +208,25 @@ impl StatsSnapshot {
                 ]))
             })
             .collect();
+        let totals = &self.totals;
         let value = object(&[
             ("running", self.running.into()),
             ("fps", self.fps.into()),
             ("captureFps", self.capture_fps.into()),
-            ("frames", (self.processed as f64).into()),
-            ("captured", (self.captured as f64).into()),
-            ("dropped", (self.dropped as f64).into()),
+            ("frames", (totals.processed as f64).into()),
+            ("captured", (totals.captured as f64).into()),
+            ("dropped", (totals.dropped as f64).into()),
             ("copyMs", self.copy_ms.into()),
             ("filterMs", self.filter_ms.into()),
             ("drawMs", self.draw_ms.into()),
             ("totalMs", self.total_ms().into()),
-            ("sumCopyMs", self.sum_copy_ms.into()),
-            ("sumFilterMs", self.sum_filter_ms.into()),
-            ("sumDrawMs", self.sum_draw_ms.into()),
+            ("sumCopyMs", totals.sum_copy_ms.into()),
+            ("sumFilterMs", totals.sum_filter_ms.into()),
+            ("sumDrawMs", totals.sum_draw_ms.into()),
             ("stages", stages.into()),
-            ("width", self.width.into()),
-            ("height", self.height.into()),
-            ("path", self.path.as_str().into()),
+            ("width", totals.width.into()),
+            ("height", totals.height.into()),
+            ("path", totals.path.as_str().into()),
         ]);
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
     }

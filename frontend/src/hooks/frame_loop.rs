@@ -177,7 +177,7 @@ async fn start(
                 match ProcessorDriver::start(Rc::clone(&engine), handle, &track) {
                     Ok(driver) => return Ok((engine, Driver::Processor(driver), description)),
                     Err(err) => {
-                        engine.borrow_mut().stats.last_error = Some(js_error_message(&err));
+                        engine.borrow_mut().stats.totals.last_error = Some(js_error_message(&err));
                     }
                 }
             }
