@@ -116,6 +116,23 @@ pub fn try_send(stream: &TcpStream, frame: &Frame, from: usize) -> io::Result<Se
     })
 }
 
+/// As [`try_send`] for a whole chunk, without tokio's readiness bookkeeping around
+/// `sendfile`: the fan-out pass sends to hundreds of sockets that nearly always take the whole
+/// frame at once. A `WouldBlock` here leaves tokio's readiness set; that is harmless, since
+/// whoever sends the rest goes through [`try_send`], which clears it before waiting.
+pub fn send_now(stream: &TcpStream, frame: &Frame) -> io::Result<Sent> {
+    if let Some(file) = frame.existing_shared_file()
+        && let Ok(sent) = file.send_to(stream, 0)
+    {
+        let bytes = sent?;
+        return Ok(Sent {
+            bytes,
+            zero_copy: bytes,
+        });
+    }
+    try_send(stream, frame, 0)
+}
+
 /// Sends `frame`'s chunk from byte `from` to its end, waiting for the socket as needed;
 /// how many bytes went without a copy.
 pub async fn send_rest(stream: &TcpStream, frame: &Frame, mut from: usize) -> io::Result<usize> {

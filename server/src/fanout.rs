@@ -16,7 +16,10 @@
 
 use std::{
     io, mem,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use tokio::{net::TcpStream, sync::Notify};
@@ -46,10 +49,36 @@ struct Inner {
 
 struct Member {
     stream: Arc<TcpStream>,
-    /// Cancelled when the viewer hung up or its socket failed.
-    gone: CancellationToken,
+    /// Set when the viewer hung up or its socket failed.
+    gone: Gone,
     /// The last frame sent in full (0: none yet).
     last_seq: u64,
+}
+
+/// Whether a member's viewer is gone. The pass checks it for every member and frame, so that
+/// is one atomic load; the member's own tasks wait for it.
+#[derive(Clone, Default)]
+struct Gone(Arc<GoneState>);
+
+#[derive(Default)]
+struct GoneState {
+    flag: AtomicBool,
+    token: CancellationToken,
+}
+
+impl Gone {
+    fn set(&self) {
+        self.0.flag.store(true, Ordering::Release);
+        self.0.token.cancel();
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.flag.load(Ordering::Acquire)
+    }
+
+    async fn wait(&self) {
+        self.0.token.cancelled().await;
+    }
 }
 
 /// What the fan-out's tasks need from the server.
@@ -70,7 +99,7 @@ pub fn join(stream: TcpStream, guard: ViewerGuard, services: &Services) {
     let room = Arc::clone(&guard.room);
     let member = Member {
         stream: Arc::new(stream),
-        gone: CancellationToken::new(),
+        gone: Gone::default(),
         last_seq: 0,
     };
     services.tasks.spawn(watch_presence(
@@ -87,13 +116,13 @@ pub fn join(stream: TcpStream, guard: ViewerGuard, services: &Services) {
 /// Holds the viewer's place in the room until it hangs up (or the server shuts down).
 async fn watch_presence(
     stream: Arc<TcpStream>,
-    gone: CancellationToken,
+    gone: Gone,
     guard: ViewerGuard,
     shutdown: CancellationToken,
 ) {
     tokio::select! {
-        () = direct::left(&stream) => gone.cancel(),
-        () = gone.cancelled() => {}
+        () = direct::left(&stream) => gone.set(),
+        () = gone.wait() => {}
         // The pass ends the body; the count no longer matters.
         () = shutdown.cancelled() => return,
     }
@@ -119,14 +148,14 @@ async fn catch_up(room: Arc<Room>, mut member: Member, mut backlog: Backlog, ser
     loop {
         let sent = tokio::select! {
             biased;
-            () = member.gone.cancelled() => return,
+            () = member.gone.wait() => return,
             // Mid-part: the body cannot be ended cleanly, the socket just closes.
             () = services.shutdown.cancelled() => return,
             sent = send_backlog(&member.stream, &backlog, &services.metrics) => sent,
         };
         if let Err(err) = sent {
             tracing::debug!(error = %err, "viewer connection failed");
-            member.gone.cancel();
+            member.gone.set();
             return;
         }
         match rejoin(&room, member, &services) {
@@ -324,7 +353,7 @@ enum Offer {
 }
 
 fn offer(member: &mut Member, frame: &Arc<Frame>, out: &mut FramesOut) -> Offer {
-    if member.gone.is_cancelled() {
+    if member.gone.is_set() {
         return Offer::Gone;
     }
     if frame.seq <= member.last_seq {
@@ -332,7 +361,7 @@ fn offer(member: &mut Member, frame: &Arc<Frame>, out: &mut FramesOut) -> Offer 
     }
     out.add(member.last_seq, frame, false);
     member.last_seq = frame.seq;
-    match direct::try_send(&member.stream, frame, 0) {
+    match direct::send_now(&member.stream, frame) {
         Ok(sent) => {
             out.bytes_zero_copy += sent.zero_copy;
             if sent.bytes == frame.chunk.len() {
@@ -344,7 +373,7 @@ fn offer(member: &mut Member, frame: &Arc<Frame>, out: &mut FramesOut) -> Offer 
         Err(err) if err.kind() == io::ErrorKind::WouldBlock => Offer::Partial(0),
         Err(err) => {
             tracing::debug!(error = %err, "viewer connection failed");
-            member.gone.cancel();
+            member.gone.set();
             Offer::Gone
         }
     }
@@ -353,7 +382,7 @@ fn offer(member: &mut Member, frame: &Arc<Frame>, out: &mut FramesOut) -> Offer 
 /// At shutdown: the last chunk to every member whose socket takes it now, then no more.
 fn end_bodies(members: &mut Vec<Member>) {
     for member in members.drain(..) {
-        if member.gone.is_cancelled() {
+        if member.gone.is_set() {
             continue;
         }
         if member.stream.try_write(LAST_CHUNK).ok() == Some(LAST_CHUNK.len()) {
