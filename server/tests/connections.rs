@@ -23,9 +23,7 @@ fn get(path: &str) -> String {
 #[tokio::test]
 async fn a_keep_alive_connection_becomes_a_stream_and_ignores_what_follows() {
     let server = TestServer::start().await;
-    let room = server.create_room().await;
-    let mut publisher = server.publisher(&room).await;
-    publisher.wait_viewers(0).await;
+    let (room, mut publisher) = server.live_room().await;
 
     let mut conn = RawConnection::open(server.addr).await;
     // A first request on the connection, answered as usual...
@@ -75,9 +73,7 @@ async fn a_keep_alive_connection_becomes_a_stream_and_ignores_what_follows() {
 #[tokio::test]
 async fn http_1_0_viewers_get_a_close_delimited_stream_from_hyper() {
     let server = TestServer::start().await;
-    let room = server.create_room().await;
-    let mut publisher = server.publisher(&room).await;
-    publisher.wait_viewers(0).await;
+    let (room, mut publisher) = server.live_room().await;
 
     let mut conn = RawConnection::open(server.addr).await;
     conn.send(&format!("GET {} HTTP/1.0\r\n\r\n", room.stream_url))
@@ -131,9 +127,7 @@ async fn head_requests_get_the_headers_and_the_connection_stays_usable() {
 #[tokio::test]
 async fn a_viewer_that_leaves_while_no_frames_flow_leaves_the_count() {
     let server = TestServer::start().await;
-    let room = server.create_room().await;
-    let mut publisher = server.publisher(&room).await;
-    publisher.wait_viewers(0).await;
+    let (room, mut publisher) = server.live_room().await;
     let mut conn = RawConnection::open(server.addr).await;
     conn.send(&get(&room.stream_url)).await;
     conn.head().await;

@@ -252,9 +252,7 @@ async fn snapshot_is_the_latest_frame() {
 #[tokio::test]
 async fn viewer_count_reaches_the_publisher_and_polling_does_not_count() {
     let server = TestServer::start().await;
-    let room = server.create_room().await;
-    let mut publisher = server.publisher(&room).await;
-    publisher.wait_viewers(0).await;
+    let (room, mut publisher) = server.live_room().await;
     let v1 = server.viewer(&room.room, "").await;
     publisher.wait_viewers(1).await;
     let v2 = server.viewer(&room.room, "?fps=1").await;

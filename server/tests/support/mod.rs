@@ -119,6 +119,14 @@ impl TestServer {
         Ok(Publisher { ws })
     }
 
+    /// A new room and its publisher, which has heard the first viewer count (0).
+    pub async fn live_room(&self) -> (RoomInfo, Publisher) {
+        let room = self.create_room().await;
+        let mut publisher = self.publisher(&room).await;
+        publisher.wait_viewers(0).await;
+        (room, publisher)
+    }
+
     pub async fn viewer(&self, room: &str, query: &str) -> Viewer {
         let res = self
             .http
