@@ -13,7 +13,7 @@ use axum::{
         ConnectInfo, Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderValue, Method, StatusCode, Version, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header},
     response::{Html, IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    AppState, direct, fanout,
+    AppState, client, direct, fanout,
     handoff::Handoff,
     metrics::Rejection,
     mjpeg, publish,
@@ -66,11 +66,13 @@ fn room_rate(state: &AppState, wait: std::time::Duration) -> Response {
 pub async fn create_room(
     State(state): Shared,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
 ) -> Response {
     let peer = peer.map_or(
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         |Extension(ConnectInfo(addr))| addr.ip(),
     );
+    let peer = client::client_ip(peer, &headers, &state.config.trusted_proxies);
     if let Err(wait) = state.room_creation.check(peer) {
         // Debug only: a client hammering the limit must not flood the log.
         tracing::debug!(%peer, "room creation over the rate limit");

@@ -2,6 +2,8 @@
 
 use std::{num::NonZeroU32, time::Duration};
 
+use ipnet::IpNet;
+
 use crate::secret::Secret;
 
 /// Limits and options of one server. The binary fills it from flags and `LENSCAST_*` variables.
@@ -26,6 +28,9 @@ pub struct Config {
     /// How long a client may take to send a request's head on plain HTTP; then the
     /// connection is closed (a client that connects and sends nothing holds nothing).
     pub request_head_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits
+    /// and the log); empty means the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed to call the HTTP API from other sites; empty means same-origin only.
     pub cors_origins: Vec<String>,
     /// The key of room ids and publish tokens: the same secret after a restart keeps every
@@ -45,6 +50,7 @@ impl Default for Config {
             max_rooms_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             room_idle: Duration::from_mins(10),
             request_head_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             secret: Secret::from_bytes(rand::random()),
         }

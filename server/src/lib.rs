@@ -19,7 +19,8 @@
 //!   they stay valid across restarts without any storage; a room's in-memory state is
 //!   made on demand for a valid id.
 //! - [`config`]: every limit with its default, and the secret; [`limits`]: the rate limits
-//!   (rooms created per client address, frames per second per publisher).
+//!   (rooms created per client address, frames per second per publisher); [`client`]: the
+//!   client address, also behind trusted reverse proxies.
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod assets;
 pub mod capability;
+pub mod client;
 pub mod config;
 pub mod direct;
 pub mod fanout;

@@ -50,6 +50,10 @@ struct Args {
     /// Seconds a client may take to send a request's head before its connection is closed.
     #[arg(long, env = "LENSCAST_REQUEST_HEAD_TIMEOUT_SECS", default_value_t = Config::default().request_head_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     request_head_timeout_secs: u64,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For`
+    /// names the client, for the per-client limits; none means the TCP peer is the client.
+    #[arg(long = "trusted-proxy", env = "LENSCAST_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from other sites (comma-separated, `*` for any);
     /// none means same-origin only.
     #[arg(
@@ -83,6 +87,13 @@ struct Args {
 
 /// The secret from `LENSCAST_SECRET`, else from the secret file (made if missing), else
 /// (no file can be written) a fresh one that lives as long as this process.
+/// An address range (`10.0.0.0/8`) or a single address (`10.0.0.1`).
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor an address/prefix range"))
+}
+
 fn load_secret(file: Option<PathBuf>) -> anyhow::Result<Secret> {
     // Only an environment variable, never a flag: command lines are visible to every user.
     if let Some(hex) = std::env::var_os("LENSCAST_SECRET").filter(|v| !v.is_empty()) {
@@ -132,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
         max_rooms_per_minute: args.max_rooms_per_minute,
         room_idle: Duration::from_secs(args.room_idle_secs),
         request_head_timeout: Duration::from_secs(args.request_head_timeout_secs),
+        trusted_proxies: args.trusted_proxies,
         cors_origins: args.cors_origins,
         secret,
     };
@@ -196,5 +208,28 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_ranges_or_single_addresses() {
+        assert_eq!(
+            parse_net("10.0.0.0/8").map(|n| n.to_string()),
+            Ok("10.0.0.0/8".into())
+        );
+        assert_eq!(
+            parse_net("10.0.0.1").map(|n| n.to_string()),
+            Ok("10.0.0.1/32".into())
+        );
+        assert_eq!(
+            parse_net("::1").map(|n| n.to_string()),
+            Ok("::1/128".into())
+        );
+        assert!(parse_net("proxy.local").is_err());
+        assert!(parse_net("10.0.0.0/33").is_err());
     }
 }

@@ -213,3 +213,46 @@ async fn room_creation_is_limited_per_client_and_other_routes_keep_working() {
     assert_eq!(counter(&metrics, ROOM_RATE), 1);
     server.shutdown().await;
 }
+
+async fn create_room_as(server: &TestServer, forwarded_for: &str) -> u16 {
+    server
+        .http
+        .post(server.url("/api/rooms"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("POST /api/rooms")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_room_limit() {
+    let server = TestServer::with(Config {
+        max_rooms_per_minute: nz(1),
+        trusted_proxies: vec!["127.0.0.0/8".parse().expect("net")],
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(create_room_as(&server, "203.0.113.1").await, 201);
+    assert_eq!(create_room_as(&server, "203.0.113.1").await, 429);
+    // Another client behind the same proxy, and one whose claim the proxy appended to.
+    assert_eq!(create_room_as(&server, "203.0.113.2").await, 201);
+    assert_eq!(
+        create_room_as(&server, "203.0.113.1, 203.0.113.3").await,
+        201
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_untrusted_peer_cannot_dodge_the_room_limit_with_forwarded_for() {
+    let server = TestServer::with(Config {
+        max_rooms_per_minute: nz(1),
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(create_room_as(&server, "203.0.113.1").await, 201);
+    assert_eq!(create_room_as(&server, "203.0.113.2").await, 429);
+    server.shutdown().await;
+}
