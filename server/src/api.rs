@@ -150,6 +150,18 @@ pub async fn stream(
         // Below one frame a minute is no stream; above 1000 the cap means nothing.
         f => f.map(|f| f.clamp(1.0 / 60.0, 1000.0)),
     };
+    let headers = [
+        (header::CONTENT_TYPE, mjpeg::CONTENT_TYPE),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::HeaderName::from_static("x-accel-buffering"), "no"),
+    ];
+    // A HEAD asks what a stream would be, without becoming a viewer for a moment.
+    if method == Method::HEAD {
+        if !state.rooms.is_valid_id(&id) {
+            return unknown_room(&state);
+        }
+        return (headers, Body::empty()).into_response();
+    }
     // A valid id not in memory comes back, and the viewer waits for the publisher.
     let guard = match state.rooms.join_viewer(
         &id,
@@ -166,7 +178,7 @@ pub async fn stream(
     };
     let body = match handoff {
         // Plain HTTP/1.1: after the head, the server writes the frames itself (zero-copy).
-        Some(Extension(handoff)) if method == Method::GET && version == Version::HTTP_11 => {
+        Some(Extension(handoff)) if version == Version::HTTP_11 => {
             let services = state.fanout_services();
             handoff.after_head(move |socket| {
                 if fps.is_none() {
@@ -189,15 +201,7 @@ pub async fn stream(
             Arc::clone(&state.metrics),
         )),
     };
-    (
-        [
-            (header::CONTENT_TYPE, mjpeg::CONTENT_TYPE),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::HeaderName::from_static("x-accel-buffering"), "no"),
-        ],
-        body,
-    )
-        .into_response()
+    (headers, body).into_response()
 }
 
 pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Response {

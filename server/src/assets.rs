@@ -7,15 +7,25 @@ use axum::{
     extract::Request,
     http::{HeaderValue, header},
     middleware::{self, Next},
-    response::Response,
+    response::{IntoResponse, Response},
 };
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// `dist/` at `/`: unknown paths get `index.html` so the frontend's own routes load.
+/// `dist/` at `/`: unknown paths get `index.html` so the frontend's own routes load, except
+/// hashed asset names: a missing one (an old build's, after a redeploy) is a 404, never an
+/// `index.html` that would then be cached for a year under the asset's name.
 pub fn dist(dir: &Path) -> Router {
-    let index = dir.join("index.html");
+    let assets = ServeDir::new(dir);
+    let app = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
     Router::new()
-        .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
+        .fallback(async move |req: Request| {
+            if is_hashed(req.uri().path()) {
+                assets.oneshot(req).await.into_response()
+            } else {
+                app.oneshot(req).await.into_response()
+            }
+        })
         .layer(middleware::from_fn(cache_control))
 }
 

@@ -13,7 +13,8 @@ pub enum Rejection {
     NotJpeg,
     /// A frame over the byte or dimension limit (closed with 1009 or 1003).
     TooLarge,
-    /// A text message that is not JSON or not an object with a `type`.
+    /// A text message that is not UTF-8 (closed with 1007), not JSON, or not an object
+    /// with a `type`.
     BadText,
     /// Publish without a token (401).
     MissingToken,
@@ -42,6 +43,7 @@ pub struct Metrics {
     pub rooms: Gauge,
     pub publishers: Gauge,
     pub viewers: Gauge,
+    pub viewers_joined: Counter,
     pub frames_in: Counter,
     pub bytes_in: Counter,
     pub frames_out: Counter,
@@ -57,6 +59,7 @@ impl Metrics {
         let rooms = Gauge::default();
         let publishers = Gauge::default();
         let viewers = Gauge::default();
+        let viewers_joined = Counter::default();
         let frames_in = Counter::default();
         let bytes_in = Counter::default();
         let frames_out = Counter::default();
@@ -67,6 +70,11 @@ impl Metrics {
         registry.register("rooms", "Rooms that exist", rooms.clone());
         registry.register("publishers", "Connected publishers", publishers.clone());
         registry.register("viewers", "Open MJPEG streams", viewers.clone());
+        registry.register(
+            "viewers_joined",
+            "MJPEG streams opened since start",
+            viewers_joined.clone(),
+        );
         registry.register(
             "frames_in",
             "JPEG frames accepted from publishers",
@@ -103,6 +111,7 @@ impl Metrics {
             rooms,
             publishers,
             viewers,
+            viewers_joined,
             frames_in,
             bytes_in,
             frames_out,

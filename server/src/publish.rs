@@ -192,7 +192,8 @@ async fn send_json(socket: &mut WebSocket, value: &Value) -> Result<(), axum::Er
     socket.send(Message::Text(value.to_string().into())).await
 }
 
-/// A receive error: a message over the size limit gets 1009, anything else just ends.
+/// A receive error: a message over the size limit gets 1009, a text message that is not
+/// UTF-8 gets 1007, anything else just ends.
 fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
     // axum does not re-export tungstenite's error type; its text is the only stable handle
     // on "message too long" (tests cover it, so a change of wording fails loudly).
@@ -205,6 +206,12 @@ fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
                 "frame is over the {} byte limit",
                 state.config.max_frame_bytes
             ),
+        ))
+    } else if text.contains("UTF-8") {
+        state.metrics.reject(Rejection::BadText);
+        Some(Ending::new(
+            close_code::INVALID,
+            "text message is not valid UTF-8",
         ))
     } else {
         tracing::debug!(error = %err, "publisher socket error");

@@ -344,6 +344,7 @@ impl Rooms {
                 return Err(RoomError::TooManyViewers(max_viewers));
             }
             self.metrics.viewers.inc();
+            self.metrics.viewers_joined.inc();
             tracing::info!(room = %room.id, "viewer connected");
             Ok(ViewerGuard {
                 room: Arc::clone(room),

@@ -414,6 +414,25 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
     })
     .await;
     check_good().await;
+    // A text frame that is not UTF-8 cannot be answered as text: 1007 with a reason.
+    {
+        use tokio_tungstenite::tungstenite::protocol::frame::{
+            Frame,
+            coding::{Data, OpCode},
+        };
+        let raw = Frame::message(vec![b'{', 0xC3, 0x28, b'}'], OpCode::Data(Data::Text), true);
+        p.ws.send(tokio_tungstenite::tungstenite::Message::Frame(raw))
+            .await
+            .expect("send a raw text frame");
+        match p.next().await {
+            Said::Closed(code, reason) => {
+                assert_eq!(code, 1007, "{reason}");
+                assert!(reason.contains("UTF-8"), "{reason}");
+            }
+            other => panic!("expected close 1007, got {other:?}"),
+        }
+    }
+    check_good().await;
 
     // Tokens: checked before the upgrade.
     let status = |r: Result<support::Publisher, tokio_tungstenite::tungstenite::Error>| match r {
@@ -515,6 +534,13 @@ async fn limits_on_rooms_and_viewers() {
         .await
         .expect("GET");
     assert_eq!(res.status(), 503);
+    let metrics = server.metrics().await;
+    assert_eq!(metric(&metrics, "lenscast_rooms"), 2);
+    assert_eq!(metric(&metrics, "lenscast_viewers"), 1);
+    for kind in ["RoomLimit", "ViewerLimit"] {
+        let line = format!("lenscast_rejected_total{{kind=\"{kind}\"}}");
+        assert_eq!(metric(&metrics, &line), 1, "{kind}");
+    }
     server.shutdown().await;
 }
 
@@ -562,6 +588,19 @@ async fn pages_health_metrics_and_frontend() {
         404
     );
     assert_eq!(get("/static/watch.js").await.status(), 200);
+    // HEAD on a stream: its headers, no body, and no viewer joins for it.
+    let head = server
+        .http
+        .head(server.url(&room.stream_url))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), 200);
+    assert!(head.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("multipart/x-mixed-replace"));
+    assert_eq!(head.bytes().await.expect("empty body").len(), 0);
 
     // SPA fallback, and caching by name.
     let index = get("/some/client/route").await;
@@ -573,6 +612,10 @@ async fn pages_health_metrics_and_frontend() {
         asset.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    // A hashed name that is not there is no page: 404, and nothing cached.
+    let missing = get("/app-fedcba9876543210.js").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().get("cache-control").is_none());
     assert_eq!(get("/api/nothing-here").await.status(), 404);
     // Same-origin by default: no CORS grant for another site.
     let res = server
@@ -593,6 +636,7 @@ async fn pages_health_metrics_and_frontend() {
         "lenscast_frames_out_total 0",
         "lenscast_bytes_out_total 0",
         "lenscast_frames_dropped_total 0",
+        "lenscast_viewers_joined_total 0",
     ] {
         assert!(metrics.lines().any(|l| l == name), "{name} in\n{metrics}");
     }
