@@ -85,8 +85,6 @@ struct Args {
     secret_file: Option<PathBuf>,
 }
 
-/// The secret from `LENSCAST_SECRET`, else from the secret file (made if missing), else
-/// (no file can be written) a fresh one that lives as long as this process.
 /// An address range (`10.0.0.0/8`) or a single address (`10.0.0.1`).
 fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
     text.parse::<ipnet::IpNet>()
@@ -94,6 +92,8 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("{text:?} is neither an address nor an address/prefix range"))
 }
 
+/// The secret from `LENSCAST_SECRET`, else from the secret file (made if missing), else
+/// (no file can be written) a fresh one that lives as long as this process.
 fn load_secret(file: Option<PathBuf>) -> anyhow::Result<Secret> {
     // Only an environment variable, never a flag: command lines are visible to every user.
     if let Some(hex) = std::env::var_os("LENSCAST_SECRET").filter(|v| !v.is_empty()) {

@@ -596,10 +596,12 @@ async fn pages_health_metrics_and_frontend() {
         .await
         .expect("HEAD");
     assert_eq!(head.status(), 200);
-    assert!(head.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("multipart/x-mixed-replace"));
+    assert!(
+        head.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("multipart/x-mixed-replace")
+    );
     assert_eq!(head.bytes().await.expect("empty body").len(), 0);
 
     // SPA fallback, and caching by name.

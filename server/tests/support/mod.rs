@@ -29,12 +29,27 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
+/// A server in this process (`server::run` on `127.0.0.1:0`); its [`Client`] methods are
+/// its own through `Deref`.
 pub struct TestServer {
-    pub addr: SocketAddr,
+    client: Client,
     pub state: Arc<AppState>,
-    pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// HTTP and WebSocket clients of a server at `addr`, in this process or not.
+pub struct Client {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
 }
 
 fn scratch_dir(tag: &str) -> PathBuf {
@@ -69,11 +84,32 @@ impl TestServer {
             let _ = stopped.await;
         }));
         Self {
-            addr,
+            client: Client::new(addr),
             state,
-            http: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),
+        }
+    }
+
+    /// Starts the graceful shutdown and waits for `run` to return.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            within("server shutdown", task)
+                .await
+                .expect("server task")
+                .expect("server run");
+        }
+    }
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            http: reqwest::Client::new(),
         }
     }
 
@@ -147,19 +183,6 @@ impl TestServer {
             .text()
             .await
             .expect("metrics text")
-    }
-
-    /// Starts the graceful shutdown and waits for `run` to return.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            within("server shutdown", task)
-                .await
-                .expect("server task")
-                .expect("server run");
-        }
     }
 }
 
