@@ -1,4 +1,7 @@
-//! https with a certificate from files, HTTP/2 offered by ALPN, and the self-signed path.
+//! https with a certificate from files, HTTP/2 offered by ALPN, streams and a publisher
+//! over TLS, and the self-signed path.
+
+mod support;
 
 use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, sync::Arc};
 
@@ -112,4 +115,142 @@ async fn self_signed_certificate_names_this_machine() {
     tls::config(&TlsSource::SelfSigned, addr)
         .await
         .expect("self-signed config");
+}
+
+/// A server on TLS with a fresh certificate, and a client config that trusts exactly it.
+struct TlsServer {
+    addr: SocketAddr,
+    trust: rustls::RootCertStore,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TlsServer {
+    async fn start() -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, made.cert.pem()).expect("write cert");
+        std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = tls::config(&TlsSource::Files { cert, key }, addr)
+            .await
+            .expect("tls config from files");
+        let state = AppState::new(
+            Config::default(),
+            PathBuf::from("dist"),
+            PathBuf::from("static"),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server::run_tls(listener, config, state, async {
+            let _ = stopped.await;
+        }));
+        let mut trust = rustls::RootCertStore::empty();
+        trust
+            .add(CertificateDer::from(made.cert.der().to_vec()))
+            .expect("trust the test certificate");
+        Self {
+            addr,
+            trust,
+            stop,
+            task,
+        }
+    }
+
+    /// A TLS connection offering exactly `alpn`.
+    async fn connect(&self, alpn: &[u8]) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+        let mut client = rustls::ClientConfig::builder()
+            .with_root_certificates(self.trust.clone())
+            .with_no_client_auth();
+        client.alpn_protocols = vec![alpn.to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let tcp = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let name = ServerName::try_from("localhost").expect("name");
+        connector.connect(name, tcp).await.expect("TLS handshake")
+    }
+}
+
+/// The phone case: a publisher over `wss://`, and viewers whose streams share one HTTP/2
+/// connection (over h2 a page may hold many streams to one host).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper::{Method, Request};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use support::{Publisher, RoomInfo, Viewer, jpeg, within};
+
+    let server = TlsServer::start().await;
+    let tls = server.connect(b"h2").await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut h2, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .expect("h2 handshake");
+    tokio::spawn(connection);
+    let request = |method: Method, path: &str| {
+        Request::builder()
+            .method(method)
+            .uri(format!("https://localhost{path}"))
+            .body(Empty::<bytes::Bytes>::new())
+            .expect("request")
+    };
+
+    let res = h2
+        .send_request(request(Method::POST, "/api/rooms"))
+        .await
+        .expect("POST over h2");
+    assert_eq!(res.status(), 201);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let room: RoomInfo = serde_json::from_slice(&body).expect("room JSON");
+
+    let mut viewers = Vec::new();
+    for _ in 0..2 {
+        let res = h2
+            .send_request(request(Method::GET, &room.stream_url))
+            .await
+            .expect("GET stream over h2");
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.version(), hyper::Version::HTTP_2);
+        let headers = res.headers().clone();
+        viewers.push(Viewer::from_parts(
+            &headers,
+            res.into_body().into_data_stream(),
+        ));
+    }
+
+    let url = format!(
+        "wss://localhost/ws/rooms/{}/publish?token={}",
+        room.room, room.publish_token
+    );
+    let tls = server.connect(b"http/1.1").await;
+    let (ws, _) = within(
+        "wss upgrade",
+        Box::pin(tokio_tungstenite::client_async(url, tls)),
+    )
+    .await
+    .expect("wss publisher");
+    let mut publisher = Publisher { ws };
+    publisher.wait_viewers(2).await;
+    for seed in 1..=3 {
+        let frame = jpeg(96, 64, seed, false);
+        publisher.send_jpeg(&frame).await;
+        for viewer in &mut viewers {
+            assert_eq!(viewer.frame().await, frame);
+        }
+    }
+
+    // A graceful stop ends the h2 streams cleanly too.
+    let _ = server.stop.send(());
+    for viewer in &mut viewers {
+        assert_eq!(within("end of stream", viewer.next_frame()).await, None);
+        assert_eq!(viewer.broken, None, "the stream ended cleanly");
+    }
+    within("server stops", server.task)
+        .await
+        .expect("join")
+        .expect("run_tls");
 }

@@ -17,7 +17,12 @@ use futures_util::{SinkExt, StreamExt};
 use image::{ExtendedColorType, codecs::jpeg::JpegEncoder};
 use serde::Deserialize;
 use server::{AppState, Config};
-use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpStream,
+    sync::oneshot,
+    task::JoinHandle,
+};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -206,8 +211,9 @@ pub struct RoomState {
     pub height: u32,
 }
 
-pub struct Publisher {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+/// A publisher over any transport (plain TCP by default, TLS in `tls.rs`).
+pub struct Publisher<S = MaybeTlsStream<TcpStream>> {
+    pub ws: WebSocketStream<S>,
 }
 
 /// What the server said to the publisher, in a test-friendly shape.
@@ -218,7 +224,7 @@ pub enum Said {
     Ended,
 }
 
-impl Publisher {
+impl<S: AsyncRead + AsyncWrite + Unpin> Publisher<S> {
     pub async fn send_jpeg(&mut self, jpeg: &[u8]) {
         self.ws
             .send(Message::Binary(Bytes::copy_from_slice(jpeg)))
@@ -269,7 +275,7 @@ impl Publisher {
 
 /// An MJPEG client: checks the framing of every part and returns each JPEG.
 pub struct Viewer {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, String>> + Send>>,
     buf: BytesMut,
     boundary: Vec<u8>,
     started: bool,
@@ -279,18 +285,27 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn new(res: reqwest::Response) -> Self {
-        let ct = res.headers()["content-type"]
+        let headers = res.headers().clone();
+        Self::from_parts(&headers, res.bytes_stream())
+    }
+
+    /// A stream from any HTTP client: its response headers and body.
+    pub fn from_parts<E: std::fmt::Debug>(
+        headers: &reqwest::header::HeaderMap,
+        body: impl futures_util::Stream<Item = Result<Bytes, E>> + Send + 'static,
+    ) -> Self {
+        let ct = headers["content-type"]
             .to_str()
             .expect("ascii content type")
             .to_owned();
         let boundary = ct
             .strip_prefix("multipart/x-mixed-replace; boundary=")
             .unwrap_or_else(|| panic!("unexpected content type {ct}"));
-        assert_eq!(res.headers()["cache-control"], "no-store");
-        assert_eq!(res.headers()["x-accel-buffering"], "no");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["x-accel-buffering"], "no");
         Self {
             boundary: format!("--{boundary}\r\n").into_bytes(),
-            body: Box::pin(res.bytes_stream()),
+            body: Box::pin(body.map(|chunk| chunk.map_err(|err| format!("{err:?}")))),
             buf: BytesMut::new(),
             started: false,
             broken: None,
@@ -303,7 +318,7 @@ impl Viewer {
             match self.body.next().await {
                 Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
                 Some(Err(err)) => {
-                    self.broken = Some(format!("{err:?}"));
+                    self.broken = Some(err);
                     return false;
                 }
                 None => return false,
