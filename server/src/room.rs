@@ -438,6 +438,67 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_publisher_leaves_the_room_live_and_a_departed_one_lets_it_expire() {
+        let metrics = Arc::new(Metrics::new());
+        let rooms = Rooms::new(
+            Keys::new(&Secret::random().expect("random")),
+            Arc::clone(&metrics),
+        );
+        let room = rooms.create(10).expect("room");
+        let first = rooms.attach_publisher(&room.id, 10).expect("first");
+        let second = rooms.attach_publisher(&room.id, 10).expect("second");
+        assert!(first.kicked.is_cancelled(), "the first is told to go");
+        assert!(!second.kicked.is_cancelled());
+        // Both connections are open until the first one's task ends.
+        assert_eq!(metrics.publishers.get(), 2);
+        drop(first);
+        assert_eq!(metrics.publishers.get(), 1);
+        assert!(
+            room.snapshot().live,
+            "the new publisher keeps the room live"
+        );
+        assert_eq!(
+            rooms.sweep(Duration::ZERO),
+            0,
+            "a room with a publisher stays"
+        );
+
+        drop(second);
+        assert_eq!(metrics.publishers.get(), 0);
+        assert!(!room.snapshot().live);
+        drop(room);
+        assert_eq!(
+            rooms.sweep(Duration::ZERO),
+            1,
+            "idle once its publisher left"
+        );
+        assert!(rooms.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn room_state_has_the_publish_rate_while_frames_come() {
+        let rooms = rooms();
+        let room = rooms.create(10).expect("room");
+        let dims = Dimensions {
+            width: 8,
+            height: 8,
+        };
+        for _ in 0..25 {
+            room.publish(&[0xFF, 0xD8, 0xFF, 0xD9], dims);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let state = room.snapshot();
+        assert_eq!(state.frames, 25);
+        assert_eq!(state.dims, Some(dims));
+        assert!((state.fps - 20.0).abs() < 0.5, "{} fps", state.fps);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(
+            room.snapshot().fps.abs() < f64::EPSILON,
+            "a stale rate reads 0"
+        );
+    }
+
+    #[test]
     fn unknown_ids_are_never_restored() {
         let rooms = rooms();
         let id = rooms.create(10).expect("room").id.clone();
