@@ -16,9 +16,16 @@ use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A 320×240 JPEG, one flat colour per frame number.
+/// A 320×240 JPEG: a gradient with a bar that moves with the frame number.
 fn frame(n: u8) -> Result<Vec<u8>> {
-    let img = RgbImage::from_pixel(320, 240, Rgb([n.wrapping_mul(40), 120, 200]));
+    let bar = u32::from(n) * 32;
+    let img = RgbImage::from_fn(320, 240, |x, y| {
+        if (bar..bar + 24).contains(&x) {
+            Rgb([250, 250, 250])
+        } else {
+            Rgb([(x * 255 / 320) as u8, (y * 255 / 240) as u8, 160])
+        }
+    });
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Jpeg)?;
     Ok(out.into_inner())
@@ -113,7 +120,48 @@ async fn viewer_page_follows_the_room_and_saves_snapshots() -> Result<()> {
             WAIT,
         )
         .await?;
+    // Once live, the message over the picture fades away.
+    browser
+        .wait_for(
+            "the message to fade out",
+            "return getComputedStyle(document.querySelector('#message')).opacity === '0';",
+            WAIT,
+        )
+        .await?;
+    // The bar and buttons hide while nobody touches the page, and come back on a touch.
+    browser
+        .wait_for(
+            "the controls to hide",
+            "return document.querySelector('#stage').classList.contains('idle');",
+            WAIT,
+        )
+        .await?;
+    browser
+        .eval(
+            "window.dispatchEvent(new PointerEvent('pointermove'));
+             return true;",
+            vec![],
+        )
+        .await?;
+    browser
+        .wait_for(
+            "the controls to show",
+            "return getComputedStyle(document.querySelector('.bar')).opacity === '1';",
+            WAIT,
+        )
+        .await?;
     browser.screenshot("viewer-page-live").await?;
+    // The whole picture is in the window, letterboxed, whatever the window's shape.
+    let fits = browser
+        .eval(
+            "const r = document.querySelector('#stream').getBoundingClientRect();
+             return r.top >= 0 && r.left >= 0
+                 && r.bottom <= innerHeight && r.right <= innerWidth
+                 && getComputedStyle(document.querySelector('#stream')).objectFit === 'contain';",
+            vec![],
+        )
+        .await?;
+    ensure!(fits == json!(true), "the picture is cut off by the window");
 
     // The snapshot is saved as a download: catch the link the page clicks.
     browser
