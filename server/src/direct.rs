@@ -1,6 +1,6 @@
 //! Writing MJPEG to sockets taken over from hyper (plain HTTP/1.1, [`crate::handoff`]).
 //!
-//! Each frame goes out as one HTTP chunk, with `sendfile` from the frame's shared file
+//! Each frame goes out as one HTTP chunk, without a copy from the frame's shared file
 //! ([`crate::zerocopy`]) when a fan-out pass made one, so no frame is copied per viewer. The
 //! bytes on the wire are what hyper would have sent: chunked encoding around the same parts.
 //!
@@ -116,9 +116,9 @@ pub fn try_send(stream: &TcpStream, frame: &Frame, from: usize) -> io::Result<Se
     })
 }
 
-/// As [`try_send`] for a whole chunk, without tokio's readiness bookkeeping around
-/// `sendfile`: the fan-out pass sends to hundreds of sockets that nearly always take the whole
-/// frame at once. A `WouldBlock` here leaves tokio's readiness set; that is harmless, since
+/// As [`try_send`] for a whole chunk, without tokio's readiness bookkeeping around the
+/// zero-copy send: the fan-out pass sends to hundreds of sockets that nearly always take the
+/// whole frame at once. A `WouldBlock` here leaves tokio's readiness set; that is harmless, since
 /// whoever sends the rest goes through [`try_send`], which clears it before waiting.
 pub fn send_now(stream: &TcpStream, frame: &Frame) -> io::Result<Sent> {
     if let Some(file) = frame.existing_shared_file()

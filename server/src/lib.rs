@@ -11,7 +11,7 @@
 //!   a slow viewer skips frames and never holds more than the latest.
 //! - [`serve`]: the plain-HTTP accept loop (hyper HTTP/1.1). An MJPEG viewer's connection
 //!   is taken over from hyper after the response head ([`handoff`]) and joins its room's
-//!   [`fanout`]: one pass per frame offers it to every such viewer with `sendfile` from a
+//!   [`fanout`]: one pass per frame offers it to every such viewer without a copy from a
 //!   per-frame in-memory file ([`zerocopy`], [`direct`]), so one copy of a frame serves all
 //!   of them. On TLS and HTTP/2 (and for HTTP/1.0) hyper writes the frames as a body.
 //! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.

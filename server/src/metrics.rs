@@ -102,7 +102,7 @@ impl Metrics {
         );
         registry.register(
             "bytes_zero_copy",
-            "Stream bytes sent to viewers from a frame's shared in-memory file (sendfile), not copied per viewer",
+            "Stream bytes sent to viewers from a frame's shared in-memory file (tee/splice or sendfile), not copied per viewer",
             bytes_zero_copy.clone(),
         );
         registry.register("rejected", "Inputs turned away, by kind", rejected.clone());

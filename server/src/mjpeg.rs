@@ -39,8 +39,8 @@ pub struct Frame {
     /// 1 for the room's first frame, then +1 for each.
     pub seq: u64,
     pub dims: Dimensions,
-    /// `chunk` in an in-memory file for `sendfile`, made by the first fan-out pass big
-    /// enough to gain from it (`None` where that is not possible).
+    /// `chunk` in an in-memory file (and its page pipe) for zero-copy sends, made by the
+    /// first fan-out pass big enough to gain from it (`None` where that is not possible).
     file: OnceLock<Option<SharedFile>>,
 }
 
