@@ -49,12 +49,7 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
     assert_ne!(addr.port(), 0, "the real port is announced");
 
     let client = Client::new(addr);
-    let app = client
-        .http
-        .get(client.url("/"))
-        .send()
-        .await
-        .expect("GET /");
+    let app = client.get("/").await;
     assert!(
         app.text().await.expect("html").contains("app"),
         "LENSCAST_DIST"

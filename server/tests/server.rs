@@ -527,13 +527,7 @@ async fn limits_on_rooms_and_viewers() {
         .expect("POST");
     assert_eq!(res.status(), 503);
     let _viewer = server.viewer(&room.room, "").await;
-    let res = server
-        .http
-        .get(server.url(&room.stream_url))
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(res.status(), 503);
+    assert_eq!(server.get(&room.stream_url).await.status(), 503);
     let metrics = server.metrics().await;
     assert_eq!(metric(&metrics, "lenscast_rooms"), 2);
     assert_eq!(metric(&metrics, "lenscast_viewers"), 1);
@@ -576,18 +570,20 @@ async fn graceful_shutdown_ends_streams_and_sockets_cleanly() {
 #[tokio::test]
 async fn pages_health_metrics_and_frontend() {
     let server = TestServer::start().await;
-    let get = async |path: &str| server.http.get(server.url(path)).send().await.expect("GET");
-    assert_eq!(get("/healthz").await.status(), 200);
+    assert_eq!(server.get("/healthz").await.status(), 200);
 
     let room = server.create_room().await;
-    let page = get(&room.watch_url).await;
+    let page = server.get(&room.watch_url).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("html").contains("<html"));
     assert_eq!(
-        get(&format!("/watch/{}", "f".repeat(32))).await.status(),
+        server
+            .get(&format!("/watch/{}", "f".repeat(32)))
+            .await
+            .status(),
         404
     );
-    assert_eq!(get("/static/watch.js").await.status(), 200);
+    assert_eq!(server.get("/static/watch.js").await.status(), 200);
     // HEAD on a stream: its headers, no body, and no viewer joins for it.
     let head = server
         .http
@@ -605,20 +601,20 @@ async fn pages_health_metrics_and_frontend() {
     assert_eq!(head.bytes().await.expect("empty body").len(), 0);
 
     // SPA fallback, and caching by name.
-    let index = get("/some/client/route").await;
+    let index = server.get("/some/client/route").await;
     assert_eq!(index.status(), 200);
     assert_eq!(index.headers()["cache-control"], "no-cache");
     assert!(index.text().await.expect("html").contains("spa"));
-    let asset = get("/app-0123456789abcdef.js").await;
+    let asset = server.get("/app-0123456789abcdef.js").await;
     assert_eq!(
         asset.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
     // A hashed name that is not there is no page: 404, and nothing cached.
-    let missing = get("/app-fedcba9876543210.js").await;
+    let missing = server.get("/app-fedcba9876543210.js").await;
     assert_eq!(missing.status(), 404);
     assert!(missing.headers().get("cache-control").is_none());
-    assert_eq!(get("/api/nothing-here").await.status(), 404);
+    assert_eq!(server.get("/api/nothing-here").await.status(), 404);
     // Same-origin by default: no CORS grant for another site.
     let res = server
         .http

@@ -14,80 +14,29 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn serves_https_with_h2_from_certificate_files() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    let dir = std::env::temp_dir().join(format!("lenscast-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, made.cert.pem()).expect("write cert");
-    std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let config = tls::config(&TlsSource::Files { cert, key }, addr)
-        .await
-        .expect("tls config from files");
     // One room a minute per client: the second POST shows the peer address reaches the
     // limiter over TLS as well.
-    let state = AppState::new(
-        Config {
-            max_rooms_per_minute: NonZeroU32::MIN,
-            ..Config::default()
-        },
-        PathBuf::from("dist"),
-        PathBuf::from("static"),
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::run_tls(listener, config, state, async {
-        let _ = stopped.await;
-    }));
+    let server = TlsServer::start(Config {
+        max_rooms_per_minute: NonZeroU32::MIN,
+        ..Config::default()
+    })
+    .await;
 
-    // A client that trusts exactly this certificate and offers h2 and http/1.1.
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(made.cert.der().to_vec()))
-        .expect("trust the test certificate");
-    let mut client = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let name = ServerName::try_from("localhost").expect("name");
-    let tls_stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    // Offered h2 and http/1.1, the server picks h2.
+    let tls_stream = server.connect(&["h2", "http/1.1"]).await;
     assert_eq!(tls_stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     drop(tls_stream);
 
     // HTTP/1.1 over TLS works as well.
-    let client = rustls::ClientConfig::builder()
-        .with_root_certificates({
-            let mut roots = rustls::RootCertStore::empty();
-            roots
-                .add(CertificateDer::from(made.cert.der().to_vec()))
-                .expect("trust");
-            roots
-        })
-        .with_no_client_auth();
-    let client = Arc::new({
-        let mut client = client;
-        client.alpn_protocols = vec![b"http/1.1".to_vec()];
-        client
-    });
-    let request = |head: &'static str| {
-        let client = Arc::clone(&client);
-        async move {
-            let connector = tokio_rustls::TlsConnector::from(client);
-            let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-            let name = ServerName::try_from("localhost").expect("name");
-            let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
-            stream.write_all(head.as_bytes()).await.expect("request");
-            let mut response = String::new();
-            stream
-                .read_to_string(&mut response)
-                .await
-                .expect("response");
-            response
-        }
+    let request = async |head: &str| {
+        let mut stream = server.connect(&["http/1.1"]).await;
+        stream.write_all(head.as_bytes()).await.expect("request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .expect("response");
+        response
     };
     let response =
         request("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
@@ -102,8 +51,8 @@ async fn serves_https_with_h2_from_certificate_files() {
         "{response}"
     );
 
-    let _ = stop.send(());
-    server.await.expect("join").expect("run_tls");
+    let _ = server.stop.send(());
+    server.task.await.expect("join").expect("run_tls");
 }
 
 #[tokio::test]
@@ -126,7 +75,7 @@ struct TlsServer {
 }
 
 impl TlsServer {
-    async fn start() -> Self {
+    async fn start(config: Config) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
         let dir = tempfile::tempdir().expect("temp dir");
@@ -135,16 +84,12 @@ impl TlsServer {
         std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = tls::config(&TlsSource::Files { cert, key }, addr)
+        let tls_config = tls::config(&TlsSource::Files { cert, key }, addr)
             .await
             .expect("tls config from files");
-        let state = AppState::new(
-            Config::default(),
-            PathBuf::from("dist"),
-            PathBuf::from("static"),
-        );
+        let state = AppState::new(config, PathBuf::from("dist"), PathBuf::from("static"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server::run_tls(listener, config, state, async {
+        let task = tokio::spawn(server::run_tls(listener, tls_config, state, async {
             let _ = stopped.await;
         }));
         let mut trust = rustls::RootCertStore::empty();
@@ -160,11 +105,14 @@ impl TlsServer {
     }
 
     /// A TLS connection offering exactly `alpn`.
-    async fn connect(&self, alpn: &[u8]) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    async fn connect(
+        &self,
+        alpn: &[&str],
+    ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
         let mut client = rustls::ClientConfig::builder()
             .with_root_certificates(self.trust.clone())
             .with_no_client_auth();
-        client.alpn_protocols = vec![alpn.to_vec()];
+        client.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
         let tcp = tokio::net::TcpStream::connect(self.addr)
             .await
@@ -183,8 +131,8 @@ async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection(
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use support::{Publisher, RoomInfo, Viewer, jpeg, within};
 
-    let server = TlsServer::start().await;
-    let tls = server.connect(b"h2").await;
+    let server = TlsServer::start(Config::default()).await;
+    let tls = server.connect(&["h2"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let (mut h2, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
@@ -226,7 +174,7 @@ async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection(
         "wss://localhost/ws/rooms/{}/publish?token={}",
         room.room, room.publish_token
     );
-    let tls = server.connect(b"http/1.1").await;
+    let tls = server.connect(&["http/1.1"]).await;
     let (ws, _) = within(
         "wss upgrade",
         Box::pin(tokio_tungstenite::client_async(url, tls)),

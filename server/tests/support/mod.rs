@@ -122,6 +122,15 @@ impl Client {
         format!("http://{}{path}", self.addr)
     }
 
+    /// `GET path`, whatever the answer.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"))
+    }
+
     pub async fn create_room(&self) -> RoomInfo {
         let res = self
             .http
