@@ -1,30 +1,42 @@
 //! The `lenscast-server` binary itself, as an operator runs it: flags from `LENSCAST_*`
-//! variables, the address announced on stdout, no token in its logs, and on SIGTERM a
-//! graceful stop (viewers' streams end cleanly, the process exits 0).
+//! variables, the address announced on stdout, no token in its logs, on SIGTERM a graceful
+//! stop (viewers' streams end cleanly, the process exits 0), and `--tls-self-signed` serving
+//! https with a certificate for this machine's names.
 #![cfg(unix)]
 
 mod support;
 
-use std::{net::SocketAddr, process::Stdio};
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::Stdio,
+    sync::{Arc, Mutex},
+};
 
 use support::{Client, Said, jpeg, within};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::Command,
+    process::{Child, Command},
+    task::JoinHandle,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("index.html"), "<title>app</title>").expect("index");
+/// A running `lenscast-server` with its announced address and its collected logs.
+struct Process {
+    child: Child,
+    addr: SocketAddr,
+    logs: JoinHandle<String>,
+}
+
+/// Starts the binary with `args` and `envs` (on any free port, a secret file in `dir`) and
+/// waits for the line that announces `scheme://address` on stdout.
+async fn start(dir: &Path, scheme: &str, args: &[&str], envs: &[(&str, &str)]) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lenscast-server"))
+        .args(args)
         .env("LENSCAST_ADDR", "127.0.0.1:0")
-        .env("LENSCAST_DIST", dir.path())
-        .env("LENSCAST_SECRET_FILE", dir.path().join("secret"))
-        .env("LENSCAST_MAX_FRAME_BYTES", "20000")
+        .env("LENSCAST_DIST", dir)
+        .env("LENSCAST_SECRET_FILE", dir.join("secret"))
         .env_remove("LENSCAST_SECRET")
-        // Everything the server logs, request spans included.
-        .env("RUST_LOG", "debug")
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -42,11 +54,46 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
         .expect("stdout")
         .expect("a line on stdout");
     let addr: SocketAddr = line
-        .strip_prefix("listening on http://")
+        .strip_prefix(&format!("listening on {scheme}://"))
         .unwrap_or_else(|| panic!("unexpected announcement {line:?}"))
         .parse()
         .expect("an address");
     assert_ne!(addr.port(), 0, "the real port is announced");
+    Process { child, addr, logs }
+}
+
+impl Process {
+    /// SIGTERM, then the exit status and everything the server logged.
+    async fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().expect("running").to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("run kill");
+        assert!(killed.success());
+        let status = within("exit", self.child.wait()).await.expect("wait");
+        let logs = within("logs", self.logs).await.expect("log reader");
+        (status, logs)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("index.html"), "<title>app</title>").expect("index");
+    let server = start(
+        dir.path(),
+        "http",
+        &[],
+        &[
+            ("LENSCAST_MAX_FRAME_BYTES", "20000"),
+            // Everything the server logs, request spans included.
+            ("RUST_LOG", "debug"),
+        ],
+    )
+    .await;
+    let addr = server.addr;
 
     let client = Client::new(addr);
     let app = client.get("/").await;
@@ -80,23 +127,143 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
         }
     }
 
-    let pid = child.id().expect("running").to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("run kill");
-    assert!(killed.success());
-    assert_eq!(within("end of stream", viewer.next_frame()).await, None);
-    assert_eq!(viewer.broken, None, "the body ended cleanly");
-    let status = within("exit", child.wait()).await.expect("wait");
+    let stream_ends = tokio::spawn(async move {
+        let end = within("end of stream", viewer.next_frame()).await;
+        (end, viewer.broken)
+    });
+    let (status, logs) = server.terminate().await;
+    let (end, broken) = stream_ends.await.expect("viewer task");
+    assert_eq!(end, None);
+    assert_eq!(broken, None, "the body ended cleanly");
     assert!(status.success(), "{status}");
 
-    let logs = within("logs", logs).await.expect("log reader");
     assert!(logs.contains("viewer connected"), "{logs}");
     assert!(logs.contains("publisher connected"), "{logs}");
     assert!(
         !logs.contains(&room.publish_token),
         "the publish token is in the logs:\n{logs}"
     );
+}
+
+/// Accepts any certificate and keeps the one the server presented, to check it properly
+/// afterwards.
+#[derive(Debug)]
+struct Keep(Mutex<Option<rustls::pki_types::CertificateDer<'static>>>);
+
+impl rustls::client::danger::ServerCertVerifier for Keep {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        *self.0.lock().expect("not poisoned") = Some(end_entity.clone().into_owned());
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A TLS connection to `addr` as `name`, offering h2 and http/1.1.
+async fn tls_connect(
+    config: rustls::ClientConfig,
+    addr: SocketAddr,
+    name: &str,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, std::io::Error> {
+    let mut config = config;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("a server name");
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine() {
+    use http_body_util::Empty;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start(dir.path(), "https", &["--tls-self-signed"], &[]).await;
+
+    // Whatever the certificate, take it.
+    let keep = Arc::new(Keep(Mutex::new(None)));
+    let trusting = rustls::ClientConfig::builder()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::clone(&keep) as _)
+        .with_no_client_auth();
+    drop(
+        tls_connect(trusting, server.addr, "localhost")
+            .await
+            .expect("TLS handshake"),
+    );
+    let cert = keep
+        .0
+        .lock()
+        .expect("not poisoned")
+        .clone()
+        .expect("a certificate");
+
+    // Now verify it for real, as a browser that was told to trust it would: it must name
+    // this machine both ways a phone or a local browser may address it.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).expect("a usable certificate");
+    let verifying = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    for name in ["localhost", "127.0.0.1"] {
+        let tls = tls_connect(verifying.clone(), server.addr, name)
+            .await
+            .unwrap_or_else(|err| panic!("the certificate is not valid for {name}: {err}"));
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "{name}");
+        let (mut h2, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .expect("h2 handshake");
+        tokio::spawn(connection);
+        let res = h2
+            .send_request(
+                hyper::Request::get(format!("https://{name}/healthz"))
+                    .body(Empty::<bytes::Bytes>::new())
+                    .expect("request"),
+            )
+            .await
+            .expect("GET /healthz over h2");
+        assert_eq!(res.status(), 200, "{name}");
+    }
+    // A name it was not made for is refused.
+    assert!(
+        tls_connect(verifying, server.addr, "elsewhere.example")
+            .await
+            .is_err()
+    );
+
+    let (status, _) = server.terminate().await;
+    assert!(status.success(), "{status}");
 }
