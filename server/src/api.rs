@@ -160,7 +160,9 @@ pub async fn stream(
         if !state.rooms.is_valid_id(&id) {
             return unknown_room(&state);
         }
-        return (headers, Body::empty()).into_response();
+        // A body of unknown length, as GET's is: an empty one would add `Content-Length: 0`.
+        let none = futures_util::stream::empty::<Result<Bytes, Infallible>>();
+        return (headers, Body::from_stream(none)).into_response();
     }
     // A valid id not in memory comes back, and the viewer waits for the publisher.
     let guard = match state.rooms.join_viewer(

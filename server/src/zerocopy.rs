@@ -178,11 +178,26 @@ mod imp {
             socket: std::os::fd::BorrowedFd<'_>,
             len: usize,
         ) -> Option<io::Result<usize>> {
-            SCRATCH.with(|slot| {
+            let sent = SCRATCH.try_with(|slot| {
                 let mut slot = slot.try_borrow_mut().ok()?;
-                let scratch = match &mut *slot {
-                    Some(scratch) if scratch.capacity >= self.capacity => scratch,
-                    _ => slot.insert(Scratch::new(self.capacity)?),
+                match &*slot {
+                    ScratchSlot::Ready(scratch) if scratch.capacity >= self.capacity => {}
+                    ScratchSlot::Unavailable => return None,
+                    ScratchSlot::Ready(_) | ScratchSlot::Empty => {
+                        *slot = Scratch::new(self.capacity).map_or_else(
+                            || {
+                                // Out of pipes (the per-user pipe memory limit, or file
+                                // descriptors): this thread uses `sendfile` from now on
+                                // rather than trying again for every send.
+                                tracing::debug!("no scratch pipe: this thread sends with sendfile");
+                                ScratchSlot::Unavailable
+                            },
+                            ScratchSlot::Ready,
+                        );
+                    }
+                }
+                let ScratchSlot::Ready(scratch) = &*slot else {
+                    return None;
                 };
                 match tee(&self.pipe, &scratch.write, len, SpliceFlags::NONBLOCK) {
                     Ok(teed) if teed == len => {}
@@ -193,7 +208,7 @@ mod imp {
                             PIPES_REFUSED.store(true, Ordering::Relaxed);
                         }
                         // Whatever went into the scratch pipe goes with it.
-                        *slot = None;
+                        *slot = ScratchSlot::Empty;
                         return None;
                     }
                 }
@@ -208,7 +223,11 @@ mod imp {
                 if sent != Ok(len) {
                     // The rest of the frame sits in the scratch pipe; the next send needs an
                     // empty one. Rare: only a socket with a full buffer takes part of a frame.
-                    *slot = None;
+                    *slot = ScratchSlot::Empty;
+                }
+                #[cfg(test)]
+                if let Ok(n) = sent {
+                    PIPE_BYTES.set(PIPE_BYTES.get() + n);
                 }
                 match sent {
                     Err(err) if is_refusal(err) => {
@@ -217,7 +236,9 @@ mod imp {
                     }
                     sent => Some(sent.map_err(io::Error::from)),
                 }
-            })
+            });
+            // No thread-local any more (the thread is ending): `sendfile` will do.
+            sent.ok().flatten()
         }
     }
 
@@ -240,9 +261,25 @@ mod imp {
         }
     }
 
+    /// A thread's scratch pipe, if it has one.
+    #[derive(Default)]
+    enum ScratchSlot {
+        #[default]
+        Empty,
+        Ready(Scratch),
+        /// Making one failed: this thread does without.
+        Unavailable,
+    }
+
     thread_local! {
         /// Used only inside one synchronous send: never held across an `.await`.
-        static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+        static SCRATCH: RefCell<ScratchSlot> = const { RefCell::new(ScratchSlot::Empty) };
+    }
+
+    #[cfg(test)]
+    thread_local! {
+        /// Bytes this thread sent through the pipes (not by `sendfile`).
+        pub static PIPE_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 }
 
@@ -273,6 +310,8 @@ mod imp {
     }
 }
 
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+use imp::PIPE_BYTES;
 /// A frame's bytes in an in-memory file, ready to be sent to any number of sockets.
 pub use imp::SharedFile;
 
@@ -323,6 +362,7 @@ mod tests {
             let bytes = pattern(len);
             let file = SharedFile::new(&bytes).expect("memfd on Linux");
             assert!(file.has_page_pipe(), "{len} bytes fit a pipe");
+            let before = PIPE_BYTES.get();
             for _ in 0..3 {
                 let (sender, receiver) = connected();
                 let reader = read_all(receiver);
@@ -331,6 +371,11 @@ mod tests {
                 drop(sender);
                 assert!(reader.join().expect("reader") == bytes, "{len} bytes");
             }
+            // Not `sendfile` all along: fresh sockets take a frame's first bytes from the pipe.
+            assert!(
+                PIPE_BYTES.get() - before >= 3 * len.min(60_000),
+                "{len} bytes"
+            );
         }
     }
 
@@ -362,9 +407,14 @@ mod tests {
             let (other, other_receiver) = connected();
             let other_reader = read_all(other_receiver);
             other.set_nonblocking(true).expect("non-blocking");
+            let before = PIPE_BYTES.get();
             for _ in 0..3 {
                 send_rest(&new_file, &other, 0);
             }
+            assert!(
+                PIPE_BYTES.get() - before >= len,
+                "after the cut send the pipes work again"
+            );
             drop(other);
             let got = other_reader.join().expect("reader");
             assert!(

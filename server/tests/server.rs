@@ -593,6 +593,10 @@ async fn pages_health_metrics_and_frontend() {
         .expect("HEAD");
     assert_eq!(head.status(), 200);
     assert!(
+        head.headers().get("content-length").is_none(),
+        "GET's length is unknown, so HEAD states none"
+    );
+    assert!(
         head.headers()["content-type"]
             .to_str()
             .expect("ascii")
