@@ -262,9 +262,7 @@ mod imp {
     }
 
     /// A thread's scratch pipe, if it has one.
-    #[derive(Default)]
     enum ScratchSlot {
-        #[default]
         Empty,
         Ready(Scratch),
         /// Making one failed: this thread does without.
@@ -438,14 +436,8 @@ mod tests {
         let bytes = pattern(300_000);
         let file = SharedFile::new(&bytes).expect("memfd on Linux");
         assert_eq!(file.size(), bytes.len());
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let sender = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-        let (mut receiver, _) = listener.accept().expect("accept");
-        let reader = std::thread::spawn(move || {
-            let mut got = Vec::new();
-            receiver.read_to_end(&mut got).expect("read");
-            got
-        });
+        let (sender, receiver) = connected();
+        let reader = read_all(receiver);
         // A blocking socket: each call sends something; start past the first byte, as a
         // viewer whose previous write was cut short does.
         let mut sent = 1;

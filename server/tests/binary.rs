@@ -13,7 +13,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use support::{Client, Said, jpeg, within};
+use support::{Client, Said, jpeg, tls_connect, within};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
     process::{Child, Command},
@@ -104,9 +104,7 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
         "LENSCAST_DIST"
     );
 
-    let room = client.create_room().await;
-    let mut publisher = client.publisher(&room).await;
-    publisher.wait_viewers(0).await;
+    let (room, mut publisher) = client.live_room().await;
     let mut viewer = client.viewer(&room.room, "").await;
     publisher.wait_viewers(1).await;
     let frame = jpeg(64, 64, 1, false);
@@ -190,20 +188,8 @@ impl rustls::client::danger::ServerCertVerifier for Keep {
     }
 }
 
-/// A TLS connection to `addr` as `name`, offering h2 and http/1.1.
-async fn tls_connect(
-    config: rustls::ClientConfig,
-    addr: SocketAddr,
-    name: &str,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, std::io::Error> {
-    let mut config = config;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(addr).await?;
-    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("a server name");
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-}
+/// What a browser offers by ALPN.
+const H2_OR_1: &[&str] = &["h2", "http/1.1"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine() {
@@ -221,7 +207,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         .with_custom_certificate_verifier(Arc::clone(&keep) as _)
         .with_no_client_auth();
     drop(
-        tls_connect(trusting, server.addr, "localhost")
+        tls_connect(trusting, server.addr, "localhost", H2_OR_1)
             .await
             .expect("TLS handshake"),
     );
@@ -240,7 +226,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         .with_root_certificates(roots)
         .with_no_client_auth();
     for name in ["localhost", "127.0.0.1"] {
-        let tls = tls_connect(verifying.clone(), server.addr, name)
+        let tls = tls_connect(verifying.clone(), server.addr, name, H2_OR_1)
             .await
             .unwrap_or_else(|err| panic!("the certificate is not valid for {name}: {err}"));
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "{name}");
@@ -260,7 +246,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         assert_eq!(res.status(), 200, "{name}");
     }
     // A name it was not made for is refused, for that reason.
-    let refused = tls_connect(verifying, server.addr, "elsewhere.example")
+    let refused = tls_connect(verifying, server.addr, "elsewhere.example", H2_OR_1)
         .await
         .expect_err("not valid for another name");
     assert!(

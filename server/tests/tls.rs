@@ -3,9 +3,9 @@
 
 mod support;
 
-use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf};
 
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use server::{
     AppState, Config,
     tls::{self, TlsSource},
@@ -109,16 +109,12 @@ impl TlsServer {
         &self,
         alpn: &[&str],
     ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-        let mut client = rustls::ClientConfig::builder()
+        let client = rustls::ClientConfig::builder()
             .with_root_certificates(self.trust.clone())
             .with_no_client_auth();
-        client.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
-        let tcp = tokio::net::TcpStream::connect(self.addr)
+        support::tls_connect(client, self.addr, "localhost", alpn)
             .await
-            .expect("connect");
-        let name = ServerName::try_from("localhost").expect("name");
-        connector.connect(name, tcp).await.expect("TLS handshake")
+            .expect("TLS handshake")
     }
 }
 

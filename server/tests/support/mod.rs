@@ -34,6 +34,21 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
+/// A TLS connection to `addr` as `name`, offering the protocols in `alpn`.
+pub async fn tls_connect(
+    mut config: rustls::ClientConfig,
+    addr: SocketAddr,
+    name: &str,
+    alpn: &[&str],
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    let tcp = TcpStream::connect(addr).await?;
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("a server name");
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+}
+
 /// A server in this process (`server::run` on `127.0.0.1:0`); its [`Client`] methods are
 /// its own through `Deref`.
 pub struct TestServer {
