@@ -18,7 +18,7 @@ mod floor {
         time::Duration,
     };
 
-    use server::zerocopy::SharedFile;
+    use server::stream::SharedFile;
 
     const SOCKETS: usize = 1000;
     const FRAME: usize = 62_700;

@@ -1,14 +1,13 @@
 //! HTTP handlers: rooms, stream, snapshot, viewer page, publish upgrade, health, metrics.
+//! Refusals are [`ApiError`]s, counted by [`refuse`] as they go out.
 
 use std::{
-    convert::Infallible,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
 };
 
 use axum::{
     Extension, Json,
-    body::Body,
     extract::{
         ConnectInfo, Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
@@ -16,49 +15,29 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header},
     response::{Html, IntoResponse, Response},
 };
-use bytes::Bytes;
+use protocol::{RoomCreated, RoomState};
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::{
-    AppState, client, direct, fanout,
-    handoff::Handoff,
-    metrics::Rejection,
-    mjpeg, publish,
-    room::{RoomError, Snapshot},
-};
+use crate::{client, error::ApiError, publish, state::AppState, stream, stream::handoff::Handoff};
 
 type Shared = State<Arc<AppState>>;
 
-/// A JSON error body `{"error": message}` with `status`.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
+/// Counts a refusal in the metrics on its way out.
+fn refuse(state: &AppState, err: impl Into<ApiError>) -> ApiError {
+    let err = err.into();
+    if let Some(rejection) = err.rejection() {
+        state.metrics.reject(rejection);
+    }
+    err
 }
 
-fn unknown_room(state: &AppState) -> Response {
-    state.metrics.reject(Rejection::UnknownRoom);
-    error(StatusCode::NOT_FOUND, "no such room")
-}
-
-fn room_limit(state: &AppState, err: &RoomError) -> Response {
-    state.metrics.reject(Rejection::RoomLimit);
-    error(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
-}
-
-/// Past the per-client rate: 429 with the whole seconds until the next room is allowed.
-fn room_rate(state: &AppState, wait: std::time::Duration) -> Response {
-    state.metrics.reject(Rejection::RoomRate);
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let mut res = error(
-        StatusCode::TOO_MANY_REQUESTS,
-        format!(
-            "more than {} rooms a minute from this address; retry in {secs} s",
-            state.config.max_rooms_per_minute
-        ),
-    );
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-    res
+/// A valid room id, or the refusal of an unknown one.
+fn known_room(state: &AppState, id: &str) -> Result<(), ApiError> {
+    if state.rooms.is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(refuse(state, ApiError::UnknownRoom))
+    }
 }
 
 /// The peer address comes from [`crate::run`]/[`crate::run_tls`]; a router served without
@@ -67,7 +46,7 @@ pub async fn create_room(
     State(state): Shared,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-) -> Response {
+) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
     let peer = peer.map_or(
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         |Extension(ConnectInfo(addr))| addr.ip(),
@@ -76,53 +55,35 @@ pub async fn create_room(
     if let Err(wait) = state.room_creation.check(peer) {
         // Debug only: a client hammering the limit must not flood the log.
         tracing::debug!(%peer, "room creation over the rate limit");
-        return room_rate(&state, wait);
+        let per_minute = state.config.max_rooms_per_minute.get();
+        return Err(refuse(&state, ApiError::RoomRate { per_minute, wait }));
     }
-    match state.rooms.create(state.config.max_rooms) {
-        Ok(room) => {
-            tracing::info!(room = %room.id, "room created");
-            let id = &room.id;
-            let token = state.rooms.publish_token(id);
-            (
-                StatusCode::CREATED,
-                Json(json!({
-                    "room": id,
-                    "publish_token": token,
-                    "watch_url": format!("/watch/{id}"),
-                    "stream_url": format!("/api/rooms/{id}/stream.mjpg"),
-                    "snapshot_url": format!("/api/rooms/{id}/snapshot.jpg"),
-                })),
-            )
-                .into_response()
-        }
-        Err(err @ RoomError::TooManyRooms(_)) => room_limit(&state, &err),
-        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-    }
+    let room = state
+        .rooms
+        .create(state.config.max_rooms)
+        .map_err(|err| refuse(&state, err))?;
+    tracing::info!(room = %room.id, "room created");
+    let token = state.rooms.publish_token(&room.id);
+    Ok((
+        StatusCode::CREATED,
+        Json(RoomCreated::new(room.id.clone(), token)),
+    ))
 }
 
 /// A valid id that is not in memory (the server restarted, or the room idled out) is a
 /// room nobody has published to yet; asking about it allocates nothing.
-pub async fn room_state(State(state): Shared, Path(id): Path<String>) -> Response {
-    if !state.rooms.is_valid_id(&id) {
-        return unknown_room(&state);
-    }
-    let s = state
+pub async fn room_state(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    known_room(&state, &id)?;
+    let room_state = state
         .rooms
         .get(&id)
-        .map_or_else(Snapshot::default, |room| room.snapshot());
-    let (width, height) = s.dims.map_or((0, 0), |d| (d.width, d.height));
-    let mut res = Json(json!({
-        "room": id,
-        "live": s.live,
-        "viewers": s.viewers,
-        "frames": s.frames,
-        "fps": (s.fps * 10.0).round() / 10.0,
-        "width": width,
-        "height": height,
-    }))
-    .into_response();
+        .map_or_else(|| RoomState::empty(id), |room| room.state());
+    let mut res = Json(room_state).into_response();
     no_store(&mut res);
-    res
+    Ok(res)
 }
 
 fn no_store(res: &mut Response) {
@@ -135,6 +96,8 @@ pub struct StreamParams {
     fps: Option<f64>,
 }
 
+/// Nothing here awaits: the stream may take the connection over once the head is written,
+/// and [`stream::respond`]'s answer cannot be held across an `.await` (it is not `Send`).
 pub async fn stream(
     State(state): Shared,
     Path(id): Path<String>,
@@ -142,89 +105,53 @@ pub async fn stream(
     method: Method,
     version: Version,
     handoff: Option<Extension<Handoff>>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let fps = match params.fps {
         Some(f) if !(f.is_finite() && f > 0.0) => {
-            return error(StatusCode::BAD_REQUEST, "fps must be a positive number");
+            return Err(ApiError::BadRequest("fps must be a positive number"));
         }
         // Below one frame a minute is no stream; above 1000 the cap means nothing.
         f => f.map(|f| f.clamp(1.0 / 60.0, 1000.0)),
     };
-    let headers = [
-        (header::CONTENT_TYPE, mjpeg::CONTENT_TYPE),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::HeaderName::from_static("x-accel-buffering"), "no"),
-    ];
-    // A HEAD asks what a stream would be, without becoming a viewer for a moment.
     if method == Method::HEAD {
-        if !state.rooms.is_valid_id(&id) {
-            return unknown_room(&state);
-        }
-        // A body of unknown length, as GET's is: an empty one would add `Content-Length: 0`.
-        let none = futures_util::stream::empty::<Result<Bytes, Infallible>>();
-        return (headers, Body::from_stream(none)).into_response();
+        known_room(&state, &id)?;
+        return Ok(stream::head());
     }
     // A valid id not in memory comes back, and the viewer waits for the publisher.
-    let guard = match state.rooms.join_viewer(
-        &id,
-        state.config.max_rooms,
-        state.config.max_viewers_per_room,
-    ) {
-        Ok(guard) => guard,
-        Err(RoomError::Unknown) => return unknown_room(&state),
-        Err(err @ RoomError::TooManyRooms(_)) => return room_limit(&state, &err),
-        Err(err) => {
-            state.metrics.reject(Rejection::ViewerLimit);
-            return error(StatusCode::SERVICE_UNAVAILABLE, err.to_string());
-        }
-    };
-    let body = match handoff {
-        // Plain HTTP/1.1: after the head, the server writes the frames itself (zero-copy).
-        Some(Extension(handoff)) if version == Version::HTTP_11 => {
-            let services = state.fanout_services();
-            handoff.after_head(move |socket| {
-                if fps.is_none() {
-                    fanout::join(socket, guard, &services);
-                } else {
-                    // Its own clock, its own task.
-                    let viewer =
-                        mjpeg::Viewer::new(guard, fps, services.shutdown.clone(), services.metrics);
-                    services
-                        .tasks
-                        .spawn(direct::serve_capped_viewer(socket, viewer));
-                }
-            });
-            Body::from_stream(futures_util::stream::pending::<Result<Bytes, Infallible>>())
-        }
-        _ => mjpeg::viewer_body(mjpeg::Viewer::new(
-            guard,
-            fps,
-            state.shutdown.clone(),
-            Arc::clone(&state.metrics),
-        )),
-    };
-    (headers, body).into_response()
+    let guard = state
+        .rooms
+        .join_viewer(
+            &id,
+            state.config.max_rooms,
+            state.config.max_viewers_per_room,
+        )
+        .map_err(|err| refuse(&state, err))?;
+    let handoff = handoff.map(|Extension(handoff)| handoff);
+    Ok(stream::respond(guard, fps, version, handoff, &state.stream_services()).into_response())
 }
 
-pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Response {
-    if !state.rooms.is_valid_id(&id) {
-        return unknown_room(&state);
-    }
-    let Some(frame) = state.rooms.get(&id).and_then(|room| room.latest()) else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no frame yet");
-    };
-    (
+pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+    known_room(&state, &id)?;
+    let frame = state
+        .rooms
+        .get(&id)
+        .and_then(|room| room.latest())
+        .ok_or(ApiError::NoFrameYet)?;
+    Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "no-store"),
         ],
         frame.jpeg.clone(),
     )
-        .into_response()
+        .into_response())
 }
 
 /// The viewer page; the same page with 404 for an unknown room, so it can say so itself.
-pub async fn watch_page(State(state): Shared, Path(id): Path<String>) -> Response {
+pub async fn watch_page(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let status = if state.rooms.is_valid_id(&id) {
         StatusCode::OK
     } else {
@@ -235,11 +162,11 @@ pub async fn watch_page(State(state): Shared, Path(id): Path<String>) -> Respons
             let mut res = (status, Html(page)).into_response();
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            res
+            Ok(res)
         }
         Err(err) => {
             tracing::error!(error = %err, dir = %state.static_dir.display(), "viewer page missing");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "viewer page missing")
+            Err(ApiError::Internal("viewer page missing".to_owned()))
         }
     }
 }
@@ -255,40 +182,35 @@ pub async fn publish(
     Path(id): Path<String>,
     Query(params): Query<PublishParams>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    if !state.rooms.is_valid_id(&id) {
-        return unknown_room(&state);
-    }
+) -> Result<Response, ApiError> {
+    known_room(&state, &id)?;
     let Some(token) = params.token.filter(|t| !t.is_empty()) else {
-        state.metrics.reject(Rejection::MissingToken);
-        return error(StatusCode::UNAUTHORIZED, "publish token missing");
+        return Err(refuse(&state, ApiError::MissingToken));
     };
     if !state.rooms.token_matches(&id, &token) {
-        state.metrics.reject(Rejection::WrongToken);
         tracing::warn!(room = %id, "publish with a wrong token");
-        return error(StatusCode::FORBIDDEN, "wrong publish token");
+        return Err(refuse(&state, ApiError::WrongToken));
     }
     let ws = match ws {
         Ok(ws) => ws,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     // Taking the slot (and bringing the room back into memory) happens here, under the
     // rooms' lock, so the idle sweep cannot drop the room between check and use; if the
     // upgrade never completes, the guard is dropped with the callback and frees the slot.
-    let guard = match state.rooms.attach_publisher(&id, state.config.max_rooms) {
-        Ok(guard) => guard,
-        Err(err @ RoomError::TooManyRooms(_)) => return room_limit(&state, &err),
-        Err(RoomError::Unknown) => return unknown_room(&state),
-        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-    };
+    let guard = state
+        .rooms
+        .attach_publisher(&id, state.config.max_rooms)
+        .map_err(|err| refuse(&state, err))?;
     let limit = state.config.max_frame_bytes;
     let task = state.tasks.token();
-    ws.max_message_size(limit)
+    Ok(ws
+        .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
             publish::serve(socket, guard, state).await;
             drop(task);
-        })
+        }))
 }
 
 pub async fn healthz() -> &'static str {

@@ -1,51 +1,54 @@
 //! lenscast server: rooms, WebSocket ingest of JPEG frames, MJPEG fan-out to many viewers.
+//! The public contract it serves is `docs/PROTOCOL.md`; its messages are the `protocol`
+//! crate's types.
 //!
-//! Modules and data flow:
-//! - [`api`]: the HTTP handlers of the public contract (see `shared/DESIGN.md`).
-//! - [`publish`]: a publisher's WebSocket. Each binary message is checked by [`jpeg`]
-//!   (markers and frame header, never pixels) and handed to its [`room`].
-//! - [`room`]: the rooms. A published JPEG is framed once into an [`mjpeg::Frame`] (the
-//!   multipart part inside its HTTP chunk, one `bytes::Bytes`) and put into the room's
-//!   `watch` channel.
-//! - [`mjpeg`]: each viewer takes the newest frame whenever its connection can take one, so
-//!   a slow viewer skips frames and never holds more than the latest.
-//! - [`serve`]: the plain-HTTP accept loop (hyper HTTP/1.1). An MJPEG viewer's connection
-//!   is taken over from hyper after the response head ([`handoff`]) and joins its room's
-//!   [`fanout`]: one pass per frame offers it to every such viewer without a copy from a
-//!   per-frame in-memory file ([`zerocopy`], [`direct`]), so one copy of a frame serves all
-//!   of them. On TLS and HTTP/2 (and for HTTP/1.0) hyper writes the frames as a body.
-//! - [`metrics`]: Prometheus counters; [`assets`]: `dist/` and `static/`; [`tls`]: rustls.
-//! - [`capability`]: room ids and publish tokens are MACs under the server [`secret`], so
-//!   they stay valid across restarts without any storage; a room's in-memory state is
-//!   made on demand for a valid id.
-//! - [`config`]: every limit with its default, and the secret; [`limits`]: the rate limits
-//!   (rooms created per client address, frames per second per publisher); [`client`]: the
-//!   client address, also behind trusted reverse proxies.
+//! Modules, in the order a frame passes through them:
+//! - [`api`](crate::api): the HTTP handlers, one error type ([`error`](crate::error)) for
+//!   their refusals.
+//! - `publish`: a publisher's WebSocket. Each binary message is checked by `jpeg` (markers
+//!   and frame header, never pixels) and handed to its room.
+//! - `rooms` (the map, restoring valid ids on demand) and `room` (one room: the latest
+//!   frame in a `watch`, the viewer count, the publisher slot). A published JPEG is framed
+//!   once into a `stream::wire::Frame` (the multipart part inside its HTTP chunk, one
+//!   `bytes::Bytes`).
+//! - [`stream`]: delivering a room's stream to one viewer, behind one entry point. Each
+//!   viewer takes the newest frame whenever its connection can take one, so a slow viewer
+//!   skips frames and never holds more than the latest. Plain HTTP/1.1 viewers are taken
+//!   over from hyper after the response head and served by their room's fan-out pass, from
+//!   one in-memory copy of each frame.
+//! - `serve`: the plain-HTTP accept loop (hyper HTTP/1.1) that makes the handover
+//!   possible; [`tls`]: rustls (HTTP/2 or HTTP/1.1, where hyper writes frames as a body).
+//! - `capability`: room ids and publish tokens are MACs under the server [`secret`], so
+//!   they stay valid across restarts without any storage.
+//! - [`config`]: every limit with its default; `limits`: the rate limits (rooms created per
+//!   client address, frames per second per publisher); `client`: the client address, also
+//!   behind trusted reverse proxies; `metrics`: Prometheus counters; `assets`: `dist/` and
+//!   `static/`; `state`: what the handlers share ([`AppState`]).
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-pub mod api;
-pub mod assets;
-pub mod capability;
-pub mod client;
 pub mod config;
-pub mod direct;
-pub mod fanout;
-pub mod handoff;
-pub mod jpeg;
-pub mod limits;
-pub mod metrics;
-pub mod mjpeg;
-pub mod publish;
-pub mod room;
 pub mod secret;
-pub mod serve;
+pub mod stream;
 pub mod tls;
-pub mod zerocopy;
 
-use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+mod api;
+mod assets;
+mod capability;
+mod client;
+mod error;
+mod jpeg;
+mod limits;
+mod metrics;
+mod publish;
+mod room;
+mod rooms;
+mod serve;
+mod state;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -54,58 +57,16 @@ use axum::{
     routing::{any, get, post},
 };
 use tokio::net::TcpListener;
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     cors::{AllowOrigin, Any, CorsLayer},
     trace::TraceLayer,
 };
 
 pub use config::Config;
-
-use crate::{capability::Keys, limits::RoomCreation, metrics::Metrics, room::Rooms};
+pub use state::AppState;
 
 /// How long streams and sockets get to finish after shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Everything the handlers share.
-pub struct AppState {
-    pub config: Config,
-    pub rooms: Rooms,
-    pub metrics: Arc<Metrics>,
-    /// Rooms created per client address.
-    pub room_creation: RoomCreation,
-    /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
-    pub shutdown: CancellationToken,
-    /// Publisher sockets, which live outside the HTTP connection's own bookkeeping.
-    pub tasks: TaskTracker,
-    pub dist: PathBuf,
-    pub static_dir: PathBuf,
-}
-
-impl AppState {
-    /// What a room's fan-out tasks need.
-    pub fn fanout_services(&self) -> fanout::Services {
-        fanout::Services {
-            shutdown: self.shutdown.clone(),
-            metrics: Arc::clone(&self.metrics),
-            tasks: self.tasks.clone(),
-        }
-    }
-
-    pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
-        let metrics = Arc::new(Metrics::new());
-        Arc::new(Self {
-            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
-            room_creation: RoomCreation::new(config.max_rooms_per_minute),
-            config,
-            metrics,
-            shutdown: CancellationToken::new(),
-            tasks: TaskTracker::new(),
-            dist,
-            static_dir,
-        })
-    }
-}
 
 /// The whole HTTP surface.
 pub fn app(state: Arc<AppState>) -> Router {

@@ -44,6 +44,7 @@ impl RoomCreation {
     }
 
     /// Addresses currently remembered.
+    #[cfg(test)]
     pub fn tracked(&self) -> usize {
         self.limiter.len()
     }

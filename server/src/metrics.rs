@@ -11,7 +11,7 @@ use prometheus_client::{
 pub enum Rejection {
     /// A binary message that is not one JPEG (closed with 1003).
     NotJpeg,
-    /// A frame over the byte or dimension limit (closed with 1009 or 1003).
+    /// A frame over the byte or dimension limit (closed with 1009).
     TooLarge,
     /// A text message that is not UTF-8 (closed with 1007), not JSON, or not an object
     /// with a `type`.

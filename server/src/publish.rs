@@ -8,20 +8,22 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use serde_json::{Value, json};
+use protocol::{
+    ClientMessage, ServerMessage,
+    close::{self, Close},
+};
+use serde::Deserialize as _;
+use serde_json::Value;
 
 use crate::{
-    AppState,
     jpeg::{self, JpegError},
     limits::FrameRate,
     metrics::Rejection,
     room::{PublisherGuard, Room},
+    state::AppState,
 };
-
-/// Close code for a publisher that another one with the same token replaced.
-pub const CLOSE_REPLACED: u16 = 4000;
 
 /// Why the server ends a publisher's socket, if it does.
 struct Ending {
@@ -38,6 +40,12 @@ impl Ending {
     }
 }
 
+impl From<Close> for Ending {
+    fn from(close: Close) -> Self {
+        Self::new(close.code, close.reason)
+    }
+}
+
 pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppState>) {
     let room = Arc::clone(&guard.room);
     tracing::info!(room = %room.id, "publisher connected");
@@ -49,17 +57,17 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
         tokio::select! {
             biased;
             () = state.shutdown.cancelled() => {
-                break Some(Ending::new(close_code::AWAY, "server shutting down"));
+                break Some(close::SHUTDOWN.into());
             }
             () = guard.kicked.cancelled() => {
-                break Some(Ending::new(CLOSE_REPLACED, "replaced by a new publisher"));
+                break Some(close::REPLACED.into());
             }
             changed = viewers.changed() => {
                 if changed.is_err() {
                     break None;
                 }
-                let count = *viewers.borrow_and_update();
-                if send_json(&mut socket, &json!({"type": "viewers", "count": count})).await.is_err() {
+                let count = u32::try_from(*viewers.borrow_and_update()).unwrap_or(u32::MAX);
+                if send(&mut socket, &ServerMessage::Viewers { count }).await.is_err() {
                     break None;
                 }
             }
@@ -67,18 +75,17 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
                 Some(Ok(Message::Binary(data))) => match ingest(&room, &state, &rate, &data) {
                     Ingested::Published => {}
                     Ingested::Dropped => {
-                        if let Some(message) = rate.warning() {
-                            let reply = json!({"type": "error", "message": message});
-                            if send_json(&mut socket, &reply).await.is_err() {
-                                break None;
-                            }
+                        if let Some(message) = rate.warning()
+                            && send(&mut socket, &ServerMessage::error(message)).await.is_err()
+                        {
+                            break None;
                         }
                     }
                     Ingested::Refused(ending) => break Some(ending),
                 },
                 Some(Ok(Message::Text(text))) => {
                     let reply = answer_text(&room, &state, &text);
-                    if send_json(&mut socket, &reply).await.is_err() {
+                    if send(&mut socket, &reply).await.is_err() {
                         break None;
                     }
                 }
@@ -130,7 +137,7 @@ fn ingest(room: &Room, state: &AppState, rate: &FrameRate, data: &[u8]) -> Inges
     if data.len() > limit {
         state.metrics.reject(Rejection::TooLarge);
         return Ingested::Refused(Ending::new(
-            close_code::SIZE,
+            close::MESSAGE_TOO_BIG,
             format!(
                 "frame of {} bytes is over the {limit} byte limit",
                 data.len()
@@ -150,46 +157,50 @@ fn ingest(room: &Room, state: &AppState, rate: &FrameRate, data: &[u8]) -> Inges
         }
         Err(err @ JpegError::TooLarge { .. }) => {
             state.metrics.reject(Rejection::TooLarge);
-            Ingested::Refused(Ending::new(close_code::SIZE, err.to_string()))
+            Ingested::Refused(Ending::new(close::MESSAGE_TOO_BIG, err.to_string()))
         }
         Err(err) => {
             state.metrics.reject(Rejection::NotJpeg);
-            Ingested::Refused(Ending::new(close_code::UNSUPPORTED, err.to_string()))
+            Ingested::Refused(Ending::new(close::UNSUPPORTED_DATA, err.to_string()))
         }
     }
 }
 
 /// The reply to a text message; never closes the socket.
-fn answer_text(room: &Room, state: &AppState, text: &Utf8Bytes) -> Value {
+fn answer_text(room: &Room, state: &AppState, text: &Utf8Bytes) -> ServerMessage {
     let value: Value = match serde_json::from_str(text.as_str()) {
         Ok(value) => value,
         Err(err) => {
             state.metrics.reject(Rejection::BadText);
-            return json!({"type": "error", "message": format!("invalid JSON: {err}")});
+            return ServerMessage::error(format!("invalid JSON: {err}"));
         }
     };
-    match value.get("type").and_then(Value::as_str) {
-        Some("hello") => json!({
-            "type": "welcome",
-            "room": room.id,
-            "viewers": room.snapshot().viewers,
-            "max_frame_bytes": state.config.max_frame_bytes,
-            "max_frame_dim": state.config.max_frame_dim,
-        }),
-        Some("ping") => json!({"type": "pong"}),
-        Some(other) => json!({
-            "type": "error",
-            "message": format!("unknown message type {other:?}; send JPEGs as binary messages"),
-        }),
-        None => {
-            state.metrics.reject(Rejection::BadText);
-            json!({"type": "error", "message": "expected a JSON object with a \"type\""})
+    match ClientMessage::deserialize(&value) {
+        Ok(ClientMessage::Hello) => ServerMessage::Welcome {
+            room: room.id.clone(),
+            viewers: room.viewers(),
+            max_frame_bytes: state.config.max_frame_bytes as u64,
+            max_frame_dim: state.config.max_frame_dim,
+        },
+        Ok(ClientMessage::Ping) => ServerMessage::Pong,
+        // Valid JSON with a type this server does not know: a client's mistake, not an attack.
+        Err(_) => {
+            if let Some(other) = value.get("type").and_then(Value::as_str) {
+                ServerMessage::error(format!(
+                    "unknown message type {other:?}; send JPEGs as binary messages"
+                ))
+            } else {
+                state.metrics.reject(Rejection::BadText);
+                ServerMessage::error("expected a JSON object with a \"type\"")
+            }
         }
     }
 }
 
-async fn send_json(socket: &mut WebSocket, value: &Value) -> Result<(), axum::Error> {
-    socket.send(Message::Text(value.to_string().into())).await
+async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
+    // Serializing an enum of strings and integers cannot fail.
+    let text = serde_json::to_string(message).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
 }
 
 /// A receive error: a message over the size limit gets 1009, a text message that is not
@@ -201,7 +212,7 @@ fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
     if text.contains("too long") || text.contains("Space limit") {
         state.metrics.reject(Rejection::TooLarge);
         Some(Ending::new(
-            close_code::SIZE,
+            close::MESSAGE_TOO_BIG,
             format!(
                 "frame is over the {} byte limit",
                 state.config.max_frame_bytes
@@ -209,10 +220,7 @@ fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
         ))
     } else if text.contains("UTF-8") {
         state.metrics.reject(Rejection::BadText);
-        Some(Ending::new(
-            close_code::INVALID,
-            "text message is not valid UTF-8",
-        ))
+        Some(close::NOT_UTF8.into())
     } else {
         tracing::debug!(error = %err, "publisher socket error");
         None

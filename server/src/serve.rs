@@ -1,5 +1,5 @@
 //! The plain-HTTP accept loop: hyper's HTTP/1.1 connections, each of which can be handed
-//! over to a handler after its response head ([`crate::handoff`]).
+//! over to a handler after its response head ([`crate::stream::handoff`]).
 //!
 //! It does what `axum::serve` does (peer address for `ConnectInfo`, WebSocket upgrades,
 //! graceful shutdown) plus the handoff, and a timeout for reading request heads, so that a
@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt as _;
 
-use crate::handoff::{Handoff, HandoffIo};
+use crate::stream::handoff::{Handoff, HandoffIo};
 
 /// Accepts connections on `listener` and serves `app` on them until `shutdown` is
 /// cancelled; then stops accepting, lets each connection finish its current response and

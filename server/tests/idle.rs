@@ -58,13 +58,10 @@ async fn rooms_without_publisher_or_viewers_expire() {
     assert_eq!(code, StatusCode::OK);
 
     tokio::time::sleep(Duration::from_secs(590)).await;
-    assert!(state.rooms.get(&idle_room).is_some());
+    assert!(state.room_in_memory(&idle_room));
     tokio::time::sleep(Duration::from_secs(200)).await;
-    assert!(state.rooms.get(&idle_room).is_none(), "idle room freed");
-    assert!(
-        state.rooms.get(&watched_room).is_some(),
-        "watched room kept"
-    );
+    assert!(!state.room_in_memory(&idle_room), "idle room freed");
+    assert!(state.room_in_memory(&watched_room), "watched room kept");
     // Asking about the freed room answers as for a room nobody has published to, and
     // does not bring it back into memory.
     let (code, body) = status(&app, "GET", &format!("/api/rooms/{idle_room}")).await;
@@ -74,24 +71,21 @@ async fn rooms_without_publisher_or_viewers_expire() {
     assert_eq!(json["live"], false);
     assert_eq!(json["frames"], 0);
     assert_eq!(json["viewers"], 0);
-    assert!(
-        state.rooms.get(&idle_room).is_none(),
-        "a GET allocates nothing"
-    );
-    assert_eq!(state.rooms.len(), 1);
+    assert!(!state.room_in_memory(&idle_room), "a GET allocates nothing");
+    assert_eq!(state.rooms_in_memory(), 1);
 
     // Once the viewer leaves, the idle time starts again from then.
     drop(stream);
     tokio::time::sleep(Duration::from_secs(590)).await;
-    assert!(state.rooms.get(&watched_room).is_some());
+    assert!(state.room_in_memory(&watched_room));
     tokio::time::sleep(Duration::from_secs(200)).await;
-    assert!(state.rooms.get(&watched_room).is_none());
-    assert!(state.rooms.is_empty());
+    assert!(!state.room_in_memory(&watched_room));
+    assert!(state.rooms_in_memory() == 0);
 
     // A viewer of a freed room brings it back; a made-up id stays unknown.
     let (code, _stream) = status(&app, "GET", &format!("/api/rooms/{idle_room}/stream.mjpg")).await;
     assert_eq!(code, StatusCode::OK);
-    assert_eq!(state.rooms.len(), 1);
+    assert_eq!(state.rooms_in_memory(), 1);
     let (code, _) = status(&app, "GET", &format!("/api/rooms/{}", "A".repeat(32))).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
     sweeper.abort();

@@ -59,7 +59,7 @@ async fn a_room_keeps_working_after_a_restart_with_the_same_secret_file() {
     let (secret, origin) = Secret::load_or_create(&path).expect("secret");
     assert_eq!(origin, Origin::Loaded);
     let second = TestServer::with(config_with(secret)).await;
-    assert!(second.state.rooms.is_empty());
+    assert!(second.state.rooms_in_memory() == 0);
     let state = second.room_state(&room.room).await;
     assert_eq!(state.room, room.room);
     assert!(!state.live);
@@ -67,13 +67,13 @@ async fn a_room_keeps_working_after_a_restart_with_the_same_secret_file() {
     assert_eq!(status(&second, &room.snapshot_url).await, 503);
     assert_eq!(status(&second, &room.watch_url).await, 200);
     assert!(
-        second.state.rooms.is_empty(),
+        second.state.rooms_in_memory() == 0,
         "asking about a room allocates nothing"
     );
 
     // The viewer comes first and waits; the publisher returns with its old token.
     let mut viewer = second.viewer(&room.room, "").await;
-    assert_eq!(second.state.rooms.len(), 1);
+    assert_eq!(second.state.rooms_in_memory(), 1);
     let mut publisher = second.publisher(&room).await;
     publisher.wait_viewers(1).await;
     assert!(second.room_state(&room.room).await.live);
@@ -85,7 +85,7 @@ async fn a_room_keeps_working_after_a_restart_with_the_same_secret_file() {
     let state = second.room_state(&room.room).await;
     assert_eq!((state.viewers, state.frames), (1, 3));
     assert_eq!(
-        second.state.rooms.len(),
+        second.state.rooms_in_memory(),
         1,
         "one room, not a copy per client"
     );
@@ -135,7 +135,7 @@ async fn forged_ids_are_unknown_and_wrong_tokens_are_refused() {
             "{id}"
         );
     }
-    assert_eq!(server.state.rooms.len(), 2, "no forged id got a room");
+    assert_eq!(server.state.rooms_in_memory(), 2, "no forged id got a room");
 
     // A valid id with a token that is not its own.
     let short = &room.publish_token[..room.publish_token.len() - 1];
@@ -182,7 +182,7 @@ async fn another_secret_knows_none_of_the_old_rooms() {
         publish_status(&second, &room.room, &room.publish_token).await,
         404
     );
-    assert!(second.state.rooms.is_empty());
+    assert!(second.state.rooms_in_memory() == 0);
     second.shutdown().await;
 }
 
@@ -208,7 +208,7 @@ async fn restored_rooms_count_against_the_room_limit() {
     );
     // Asking about it still works, since that takes no place.
     assert!(!second.room_state(&b.room).await.live);
-    assert_eq!(second.state.rooms.len(), 1);
+    assert_eq!(second.state.rooms_in_memory(), 1);
     // Room a is in memory: its publisher gets in.
     let mut publisher = second.publisher(&a).await;
     publisher.wait_viewers(1).await;

@@ -92,7 +92,7 @@ async fn many_viewers_all_receive_the_stream(n: usize) {
     assert_eq!(server.room_state(&room.room).await.viewers, n);
     // Many viewers on plain HTTP/1.1: every part went from the frame's shared file, none
     // was copied per viewer (the count follows the send, which a viewer may beat).
-    if cfg!(target_os = "linux") && n >= server::fanout::ZERO_COPY_MIN_MEMBERS {
+    if cfg!(target_os = "linux") && n >= server::stream::ZERO_COPY_MIN_MEMBERS {
         let mut tries = 0;
         loop {
             let metrics = server.metrics().await;

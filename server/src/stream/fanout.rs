@@ -1,9 +1,9 @@
 //! A room's plain-HTTP/1.1 viewers, sent each frame in one pass.
 //!
-//! Once a send costs no copy ([`crate::zerocopy`]), waking one task per viewer per frame
+//! Once a send costs no copy ([`super::zerocopy`]), waking one task per viewer per frame
 //! costs as much as the send itself. So the room's taken-over viewers without an `?fps` cap
-//! are members of its fan-out: one task waits for the room's next frame and offers it to
-//! every member in turn, never waiting for any of them.
+//! are members of its fan-out ([`super::members`]): one task waits for the room's next frame
+//! and offers it to every member in turn, never waiting for any of them.
 //!
 //! A member whose socket cannot take the whole frame at once leaves the pass: a task of its
 //! own finishes that frame when the socket drains, sends the newest frame if one came
@@ -14,85 +14,22 @@
 //! Each member also has a task that only waits for the viewer to hang up, so the room's
 //! viewer count drops even while no frames flow; it holds the viewer's place in the count.
 
-use std::{
-    io, mem,
-    sync::{
-        Arc, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicBool, Ordering},
-    },
-};
+use std::{io, mem, sync::Arc};
 
-use tokio::{net::TcpStream, sync::Notify};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
-    direct::{self, LAST_CHUNK, PROLOGUE_CHUNK},
     metrics::Metrics,
-    mjpeg::{Frame, FramesOut},
     room::{Room, ViewerGuard},
+    stream::{
+        members::{Fanout, Gone, Member, lock},
+        services::Services,
+        socket,
+        viewer::FramesOut,
+        wire::{Frame, LAST_CHUNK, PROLOGUE_CHUNK},
+    },
 };
-
-/// The members of one room's fan-out (a field of [`Room`]).
-#[derive(Default)]
-pub struct Fanout {
-    inner: Mutex<Inner>,
-    /// Told when the last member in the list hangs up, so an idle pass can end.
-    emptied: Notify,
-}
-
-#[derive(Default)]
-struct Inner {
-    members: Vec<Member>,
-    /// Whether a pass task is running for the room.
-    running: bool,
-}
-
-struct Member {
-    stream: Arc<TcpStream>,
-    /// Set when the viewer hung up or its socket failed.
-    gone: Gone,
-    /// The last frame sent in full (0: none yet).
-    last_seq: u64,
-}
-
-/// Whether a member's viewer is gone. The pass checks it for every member and frame, so that
-/// is one atomic load; the member's own tasks wait for it.
-#[derive(Clone, Default)]
-struct Gone(Arc<GoneState>);
-
-#[derive(Default)]
-struct GoneState {
-    flag: AtomicBool,
-    token: CancellationToken,
-}
-
-impl Gone {
-    fn set(&self) {
-        self.0.flag.store(true, Ordering::Release);
-        self.0.token.cancel();
-    }
-
-    fn is_set(&self) -> bool {
-        self.0.flag.load(Ordering::Acquire)
-    }
-
-    async fn wait(&self) {
-        self.0.token.cancelled().await;
-    }
-}
-
-/// What the fan-out's tasks need from the server.
-#[derive(Clone)]
-pub struct Services {
-    pub shutdown: CancellationToken,
-    pub metrics: Arc<Metrics>,
-    pub tasks: TaskTracker,
-}
-
-fn lock(fanout: &Fanout) -> MutexGuard<'_, Inner> {
-    // Critical sections only move members in or out of the list.
-    fanout.inner.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Adds a viewer's socket, whose response head is already sent, to its room's fan-out.
 pub fn join(stream: TcpStream, guard: ViewerGuard, services: &Services) {
@@ -121,7 +58,7 @@ async fn watch_presence(
     shutdown: CancellationToken,
 ) {
     tokio::select! {
-        () = direct::left(&stream) => gone.set(),
+        () = socket::left(&stream) => gone.set(),
         () = gone.wait() => {}
         // The pass ends the body; the count no longer matters.
         () = shutdown.cancelled() => return,
@@ -174,9 +111,9 @@ async fn catch_up(room: Arc<Room>, mut member: Member, mut backlog: Backlog, ser
 
 async fn send_backlog(stream: &TcpStream, backlog: &Backlog, metrics: &Metrics) -> io::Result<()> {
     match backlog {
-        Backlog::Prologue => direct::write_all(stream, PROLOGUE_CHUNK).await,
+        Backlog::Prologue => socket::write_all(stream, PROLOGUE_CHUNK).await,
         Backlog::Frame(frame, from) => {
-            let zero_copy = direct::send_rest(stream, frame, *from).await?;
+            let zero_copy = socket::send_rest(stream, frame, *from).await?;
             metrics.bytes_zero_copy.inc_by(zero_copy as u64);
             Ok(())
         }
@@ -361,7 +298,7 @@ fn offer(member: &mut Member, frame: &Arc<Frame>, out: &mut FramesOut) -> Offer 
     }
     out.add(member.last_seq, frame, false);
     member.last_seq = frame.seq;
-    match direct::send_now(&member.stream, frame) {
+    match socket::send_now(&member.stream, frame) {
         Ok(sent) => {
             out.bytes_zero_copy += sent.zero_copy;
             if sent.bytes == frame.chunk.len() {

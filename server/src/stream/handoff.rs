@@ -1,9 +1,9 @@
 //! Taking an HTTP/1.1 connection over from hyper once a response head is on the wire.
 //!
 //! hyper serves every request. A handler that wants to write the rest of its response itself
-//! (the MJPEG stream: [`crate::direct`]) asks through the request's [`Handoff`] and answers
+//! (the MJPEG stream, [`super::respond`]) asks through the request's [`Handoff`] and answers
 //! with its headers and a body that never yields. hyper then writes the head and flushes it
-//! through [`HandoffIo`], which tells the connection task ([`crate::serve`]); that task takes
+//! through [`HandoffIo`], which tells the connection task (`crate::serve`); that task takes
 //! the socket out of hyper and gives it to the handler's continuation.
 //!
 //! "On the wire" is exact: after the handler asks, hyper writes the head (it is already in
@@ -56,8 +56,10 @@ impl Handoff {
 
     /// Asks for the connection once this request's response head is written; `then` gets the
     /// socket. The response must have a body that never yields (or hyper would write it too),
-    /// and nothing may be awaited after this call before the response is returned.
-    pub fn after_head(&self, then: impl FnOnce(TcpStream) + Send + 'static) {
+    /// and nothing may be awaited after this call before the response is returned: only
+    /// [`super::respond`] calls it, and its non-`Send` answer makes the compiler hold a handler
+    /// to that.
+    pub(super) fn after_head(&self, then: impl FnOnce(TcpStream) + Send + 'static) {
         *self
             .0
             .continuation

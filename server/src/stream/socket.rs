@@ -1,26 +1,23 @@
-//! Writing MJPEG to sockets taken over from hyper (plain HTTP/1.1, [`crate::handoff`]).
+//! Writing MJPEG to sockets taken over from hyper (plain HTTP/1.1, [`super::handoff`]).
 //!
 //! Each frame goes out as one HTTP chunk, without a copy from the frame's shared file
-//! ([`crate::zerocopy`]) when a fan-out pass made one, so no frame is copied per viewer. The
+//! ([`super::zerocopy`]) when a fan-out pass made one, so no frame is copied per viewer. The
 //! bytes on the wire are what hyper would have sent: chunked encoding around the same parts.
 //!
-//! Most viewers are members of their room's [`crate::fanout`], which sends each frame to all
-//! of them in one pass. A viewer with an `?fps` cap runs on its own ([`serve_capped_viewer`]),
-//! since its frames follow its own clock, not the room's.
+//! Most viewers are members of their room's fan-out ([`super::fanout`]), which sends each
+//! frame to all of them in one pass using the sends here. A viewer with an `?fps` cap runs on
+//! its own ([`serve_capped_viewer`]), since its frames follow its own clock, not the room's.
 
 use std::{io, time::Duration};
 
 use tokio::{io::Interest, net::TcpStream};
 
-use crate::{
-    mjpeg::{Frame, Viewer},
+use crate::stream::{
+    viewer::Viewer,
+    wire::{Frame, LAST_CHUNK, PROLOGUE_CHUNK},
     zerocopy::Unsupported,
 };
 
-/// The multipart prologue as the body's first chunk.
-pub const PROLOGUE_CHUNK: &[u8] = b"11\r\n--lenscastframe\r\n\r\n";
-/// The chunk that ends a chunked body.
-pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 /// How long a viewer gets to take the last chunk at shutdown.
 const LAST_CHUNK_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -163,17 +160,4 @@ pub async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prologue_chunk_frames_the_prologue() {
-        let mut expected = format!("{:X}\r\n", crate::mjpeg::PROLOGUE.len()).into_bytes();
-        expected.extend_from_slice(crate::mjpeg::PROLOGUE);
-        expected.extend_from_slice(b"\r\n");
-        assert_eq!(PROLOGUE_CHUNK, &expected[..]);
-    }
 }

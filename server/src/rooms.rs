@@ -1,0 +1,300 @@
+//! All rooms of the server: a map from id to [`Room`], holding only rooms in use (or
+//! recently used).
+//!
+//! Rooms hold no secrets: ids and publish tokens are MACs under the server secret
+//! ([`crate::capability`]). A valid id that is not in the map (the server restarted, or
+//! the room idled out) is a room nobody has published to yet, and a publisher or viewer
+//! brings it back into the map.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, PoisonError, RwLock},
+    time::Duration,
+};
+
+use thiserror::Error;
+
+use crate::{
+    capability::{Keys, RandomError},
+    metrics::Metrics,
+    room::{PublisherGuard, Room, ViewerGuard, lock},
+};
+
+#[derive(Debug, Error)]
+pub enum RoomError {
+    #[error("the server already has its maximum of {0} rooms")]
+    TooManyRooms(usize),
+    #[error("the room has its maximum of {0} viewers")]
+    TooManyViewers(usize),
+    #[error("no such room")]
+    Unknown,
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// All rooms of the server.
+pub struct Rooms {
+    map: RwLock<HashMap<String, Arc<Room>>>,
+    keys: Keys,
+    metrics: Arc<Metrics>,
+}
+
+impl Rooms {
+    pub fn new(keys: Keys, metrics: Arc<Metrics>) -> Self {
+        Self {
+            map: RwLock::new(HashMap::new()),
+            keys,
+            metrics,
+        }
+    }
+
+    /// A new room; its publish token is [`Rooms::publish_token`].
+    pub fn create(&self, max_rooms: usize) -> Result<Arc<Room>, RoomError> {
+        let id = self.keys.new_room_id()?;
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= max_rooms {
+            return Err(RoomError::TooManyRooms(max_rooms));
+        }
+        let room = Arc::new(Room::new(id.clone()));
+        map.insert(id, Arc::clone(&room));
+        self.metrics.rooms.set(map.len() as i64);
+        Ok(room)
+    }
+
+    /// Whether `id` is a room id this server's secret made (in memory or not).
+    pub fn is_valid_id(&self, id: &str) -> bool {
+        self.keys.verify_room_id(id)
+    }
+
+    pub fn publish_token(&self, id: &str) -> String {
+        self.keys.publish_token(id)
+    }
+
+    /// Whether `token` may publish to room `id` (constant time).
+    pub fn token_matches(&self, id: &str, token: &str) -> bool {
+        self.keys.verify_token(id, token)
+    }
+
+    /// The room's in-memory state, if it has any.
+    pub fn get(&self, id: &str) -> Option<Arc<Room>> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs `f` on room `id`, bringing a valid id back into memory first if needed (within
+    /// `max_rooms`). `f` runs under the map's lock, so the idle sweep (write lock) never
+    /// removes a room between finding it and `f` making it busy.
+    fn with_room<T>(
+        &self,
+        id: &str,
+        max_rooms: usize,
+        f: impl FnOnce(&Arc<Room>) -> Result<T, RoomError>,
+    ) -> Result<T, RoomError> {
+        if !self.keys.verify_room_id(id) {
+            return Err(RoomError::Unknown);
+        }
+        {
+            let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(room) = map.get(id) {
+                return f(room);
+            }
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        // Another request may have restored it between the two locks.
+        if let Some(room) = map.get(id) {
+            return f(room);
+        }
+        if map.len() >= max_rooms {
+            return Err(RoomError::TooManyRooms(max_rooms));
+        }
+        let room = Arc::new(Room::new(id.to_owned()));
+        let out = f(&room)?;
+        map.insert(id.to_owned(), room);
+        self.metrics.rooms.set(map.len() as i64);
+        tracing::info!(room = %id, "room restored");
+        Ok(out)
+    }
+
+    /// Counts a new viewer in room `id` (restoring the room if its id is valid).
+    pub fn join_viewer(
+        &self,
+        id: &str,
+        max_rooms: usize,
+        max_viewers: usize,
+    ) -> Result<ViewerGuard, RoomError> {
+        self.with_room(id, max_rooms, |room| {
+            let joined = room.viewers.send_if_modified(|n| {
+                if *n < max_viewers {
+                    *n += 1;
+                    true
+                } else {
+                    false
+                }
+            });
+            if !joined {
+                return Err(RoomError::TooManyViewers(max_viewers));
+            }
+            self.metrics.viewers.inc();
+            self.metrics.viewers_joined.inc();
+            tracing::info!(room = %room.id, "viewer connected");
+            Ok(ViewerGuard {
+                room: Arc::clone(room),
+                metrics: Arc::clone(&self.metrics),
+            })
+        })
+    }
+
+    /// Makes the caller room `id`'s publisher (restoring the room if its id is valid); the
+    /// previous publisher is told to close. The token must have been checked already.
+    pub fn attach_publisher(
+        &self,
+        id: &str,
+        max_rooms: usize,
+    ) -> Result<PublisherGuard, RoomError> {
+        self.with_room(id, max_rooms, |room| {
+            Ok(room.attach_publisher(Arc::clone(&self.metrics)))
+        })
+    }
+
+    /// Removes rooms without publisher and viewers for at least `idle`; returns how many.
+    /// Their ids stay valid: they come back, empty, when someone uses them again.
+    pub fn sweep(&self, idle: Duration) -> usize {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        let before = map.len();
+        map.retain(|id, room| {
+            let keep = room.is_busy() || lock(&room.idle_since).elapsed() < idle;
+            if !keep {
+                tracing::info!(room = %id, "idle room removed");
+            }
+            keep
+        });
+        self.metrics.rooms.set(map.len() as i64);
+        before - map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn rooms() -> Rooms {
+        Rooms::new(
+            Keys::new(&Secret::random().expect("random")),
+            Arc::new(Metrics::new()),
+        )
+    }
+
+    #[test]
+    fn ids_and_tokens_are_distinct_and_verify() {
+        let rooms = rooms();
+        let a = rooms.create(10).expect("room a");
+        let b = rooms.create(10).expect("room b");
+        let (ta, tb) = (rooms.publish_token(&a.id), rooms.publish_token(&b.id));
+        for id in [&a.id, &b.id] {
+            assert!(rooms.is_valid_id(id), "{id}");
+        }
+        assert_ne!(a.id, b.id);
+        assert_ne!(ta, tb);
+        assert!(rooms.token_matches(&a.id, &ta));
+        assert!(!rooms.token_matches(&a.id, &tb));
+        assert!(!rooms.token_matches(&a.id, ""));
+    }
+
+    #[test]
+    fn room_limit_holds_for_new_and_restored_rooms() {
+        let rooms = rooms();
+        let first = rooms.create(2).expect("first");
+        let id = first.id.clone();
+        rooms.create(2).expect("second");
+        assert!(matches!(rooms.create(2), Err(RoomError::TooManyRooms(2))));
+
+        // Dropped from memory, the id still works and comes back within the limit.
+        drop(first);
+        assert_eq!(rooms.sweep(Duration::ZERO), 2);
+        assert!(rooms.is_empty());
+        let viewer = rooms.join_viewer(&id, 1, 10).expect("restored");
+        assert_eq!(rooms.len(), 1);
+        let other = rooms.create(5).expect("a new room").id.clone();
+        rooms.sweep(Duration::ZERO);
+        assert_eq!(rooms.len(), 1, "the watched room stays, the idle one goes");
+        assert!(matches!(
+            rooms.attach_publisher(&other, 1),
+            Err(RoomError::TooManyRooms(1))
+        ));
+        let publisher = rooms
+            .attach_publisher(&id, 1)
+            .expect("same room, no new slot");
+        assert!(Arc::ptr_eq(&publisher.room, &viewer.room));
+    }
+
+    #[test]
+    fn a_replaced_publisher_leaves_the_room_live_and_a_departed_one_lets_it_expire() {
+        let metrics = Arc::new(Metrics::new());
+        let rooms = Rooms::new(
+            Keys::new(&Secret::random().expect("random")),
+            Arc::clone(&metrics),
+        );
+        let room = rooms.create(10).expect("room");
+        let first = rooms.attach_publisher(&room.id, 10).expect("first");
+        let second = rooms.attach_publisher(&room.id, 10).expect("second");
+        assert!(first.kicked.is_cancelled(), "the first is told to go");
+        assert!(!second.kicked.is_cancelled());
+        // Both connections are open until the first one's task ends.
+        assert_eq!(metrics.publishers.get(), 2);
+        drop(first);
+        assert_eq!(metrics.publishers.get(), 1);
+        assert!(room.state().live, "the new publisher keeps the room live");
+        assert_eq!(
+            rooms.sweep(Duration::ZERO),
+            0,
+            "a room with a publisher stays"
+        );
+
+        drop(second);
+        assert_eq!(metrics.publishers.get(), 0);
+        assert!(!room.state().live);
+        drop(room);
+        assert_eq!(
+            rooms.sweep(Duration::ZERO),
+            1,
+            "idle once its publisher left"
+        );
+        assert!(rooms.is_empty());
+    }
+
+    #[test]
+    fn unknown_ids_are_never_restored() {
+        let rooms = rooms();
+        let id = rooms.create(10).expect("room").id.clone();
+        let foreign = self::rooms().create(10).expect("room").id.clone();
+        for bad in [foreign.as_str(), "", "../../etc/passwd", &"A".repeat(32)] {
+            assert!(!rooms.is_valid_id(bad), "{bad}");
+            assert!(matches!(
+                rooms.join_viewer(bad, 10, 10),
+                Err(RoomError::Unknown)
+            ));
+            assert!(matches!(
+                rooms.attach_publisher(bad, 10),
+                Err(RoomError::Unknown)
+            ));
+        }
+        assert!(rooms.is_valid_id(&id));
+        assert_eq!(rooms.len(), 1);
+    }
+}

@@ -1,0 +1,61 @@
+//! What every handler shares: [`AppState`].
+
+use std::{path::PathBuf, sync::Arc};
+
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    capability::Keys, config::Config, limits::RoomCreation, metrics::Metrics, rooms::Rooms,
+    stream::Services,
+};
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub config: Config,
+    pub(crate) rooms: Rooms,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Rooms created per client address.
+    pub(crate) room_creation: RoomCreation,
+    /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
+    pub(crate) shutdown: CancellationToken,
+    /// Publisher sockets and taken-over viewer sockets, which live outside the HTTP
+    /// connection's own bookkeeping.
+    pub(crate) tasks: TaskTracker,
+    pub(crate) dist: PathBuf,
+    pub(crate) static_dir: PathBuf,
+}
+
+impl AppState {
+    pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        Arc::new(Self {
+            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
+            room_creation: RoomCreation::new(config.max_rooms_per_minute),
+            config,
+            metrics,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            dist,
+            static_dir,
+        })
+    }
+
+    /// Rooms with in-memory state (the rest of the valid ids cost nothing).
+    pub fn rooms_in_memory(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// Whether room `id` has in-memory state now.
+    pub fn room_in_memory(&self, id: &str) -> bool {
+        self.rooms.get(id).is_some()
+    }
+
+    /// What a stream's tasks need.
+    pub(crate) fn stream_services(&self) -> Services {
+        Services {
+            shutdown: self.shutdown.clone(),
+            metrics: Arc::clone(&self.metrics),
+            tasks: self.tasks.clone(),
+        }
+    }
+}
