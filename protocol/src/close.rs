@@ -29,6 +29,8 @@ pub const NOT_UTF8: Close = Close {
 
 /// RFC 6455 codes the server uses.
 pub const GOING_AWAY: u16 = 1001;
+/// A frame that breaks the WebSocket protocol (bad opcode, unmasked, reserved bits...).
+pub const PROTOCOL_ERROR: u16 = 1002;
 /// A binary message that is not one acceptable JPEG.
 pub const UNSUPPORTED_DATA: u16 = 1003;
 pub const INVALID_PAYLOAD: u16 = 1007;

@@ -207,6 +207,10 @@ pub async fn publish(
     Ok(ws
         .max_message_size(limit)
         .max_frame_size(limit)
+        // Replies are small: write each at once, and queue no more than the bound for a
+        // client that does not read.
+        .write_buffer_size(0)
+        .max_write_buffer_size(state.config.max_ws_write_buffer_bytes)
         .on_upgrade(move |socket| async move {
             publish::serve(socket, guard, state).await;
             drop(task);

@@ -28,6 +28,12 @@ pub struct Config {
     /// How long a client may take to send a request's head on plain HTTP; then the
     /// connection is closed (a client that connects and sends nothing holds nothing).
     pub request_head_timeout: Duration,
+    /// A viewer whose connection accepts no bytes for this long is dropped: a stalled
+    /// client must not pin the frame it stalled on (and its in-memory file) forever.
+    pub viewer_write_timeout: Duration,
+    /// The most a publisher's WebSocket queues for a client that does not read. Replies past
+    /// it are dropped and pongs coalesced, so a ping flood cannot grow memory.
+    pub max_ws_write_buffer_bytes: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits
     /// and the log); empty means the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
@@ -50,6 +56,8 @@ impl Default for Config {
             max_rooms_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             room_idle: Duration::from_mins(10),
             request_head_timeout: Duration::from_secs(30),
+            viewer_write_timeout: Duration::from_secs(30),
+            max_ws_write_buffer_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             secret: Secret::from_bytes(rand::random()),

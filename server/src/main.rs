@@ -50,6 +50,13 @@ struct Args {
     /// Seconds a client may take to send a request's head before its connection is closed.
     #[arg(long, env = "LENSCAST_REQUEST_HEAD_TIMEOUT_SECS", default_value_t = Config::default().request_head_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     request_head_timeout_secs: u64,
+    /// Seconds a viewer may accept no stream bytes before it is dropped (freeing its frame).
+    #[arg(long, env = "LENSCAST_VIEWER_WRITE_TIMEOUT_SECS", default_value_t = Config::default().viewer_write_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    viewer_write_timeout_secs: u64,
+    /// Bytes the server queues for a publisher that does not read its socket; past them,
+    /// replies are dropped and pongs coalesced.
+    #[arg(long, env = "LENSCAST_MAX_WS_WRITE_BUFFER_BYTES", default_value_t = Config::default().max_ws_write_buffer_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    max_ws_write_buffer_bytes: usize,
     /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For`
     /// names the client, for the per-client limits; none means the TCP peer is the client.
     #[arg(long = "trusted-proxy", env = "LENSCAST_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
@@ -143,6 +150,8 @@ async fn main() -> anyhow::Result<()> {
         max_rooms_per_minute: args.max_rooms_per_minute,
         room_idle: Duration::from_secs(args.room_idle_secs),
         request_head_timeout: Duration::from_secs(args.request_head_timeout_secs),
+        viewer_write_timeout: Duration::from_secs(args.viewer_write_timeout_secs),
+        max_ws_write_buffer_bytes: args.max_ws_write_buffer_bytes,
         trusted_proxies: args.trusted_proxies,
         cors_origins: args.cors_origins,
         secret,

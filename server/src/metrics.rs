@@ -16,6 +16,8 @@ pub enum Rejection {
     /// A text message that is not UTF-8 (closed with 1007), not JSON, or not an object
     /// with a `type`.
     BadText,
+    /// A WebSocket frame that breaks the protocol (closed with 1002).
+    BadProtocol,
     /// Publish without a token (401).
     MissingToken,
     /// Publish with a wrong token (403).

@@ -9,13 +9,15 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt, stream::SplitSink};
 use protocol::{
     ClientMessage, ServerMessage,
     close::{self, Close},
 };
 use serde::Deserialize as _;
 use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     jpeg::{self, JpegError},
@@ -46,12 +48,29 @@ impl From<Close> for Ending {
     }
 }
 
-pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppState>) {
+/// Replies to text messages that may wait for a slow client; more are dropped.
+const REPLY_QUEUE: usize = 8;
+/// How long the client gets to take the close frame, and then to answer it.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+pub async fn serve(socket: WebSocket, guard: PublisherGuard, state: Arc<AppState>) {
     let room = Arc::clone(&guard.room);
     tracing::info!(room = %room.id, "publisher connected");
-    let mut viewers = room.viewer_count();
-    // The count goes out once right away, then on every change.
-    viewers.mark_changed();
+    let (sink, mut stream) = socket.split();
+    // Writing happens in a task of its own, so a client that never reads cannot hold up its
+    // frames, its replacement or shutdown: reading never waits for a write.
+    let (replies, queued) = mpsc::channel(REPLY_QUEUE);
+    let stop_writing = CancellationToken::new();
+    let writer = tokio::spawn(write_loop(
+        sink,
+        room.viewer_count(),
+        queued,
+        stop_writing.clone(),
+    ));
+    let reply = |message: ServerMessage| {
+        // A full queue means the client is not reading: it misses this reply, nothing else.
+        let _ = replies.try_send(message);
+    };
     let mut rate = FrameRate::new(state.config.max_publish_fps);
     let ending = loop {
         tokio::select! {
@@ -62,42 +81,22 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
             () = guard.kicked.cancelled() => {
                 break Some(close::REPLACED.into());
             }
-            changed = viewers.changed() => {
-                if changed.is_err() {
-                    break None;
-                }
-                let count = u32::try_from(*viewers.borrow_and_update()).unwrap_or(u32::MAX);
-                if send(&mut socket, &ServerMessage::Viewers { count }).await.is_err() {
-                    break None;
-                }
-            }
-            msg = socket.recv() => match msg {
+            msg = stream.next() => match msg {
                 Some(Ok(Message::Binary(data))) => match ingest(&room, &state, &rate, &data) {
                     Ingested::Published => {}
                     Ingested::Dropped => {
-                        if let Some(message) = rate.warning()
-                            && send(&mut socket, &ServerMessage::error(message)).await.is_err()
-                        {
-                            break None;
+                        if let Some(message) = rate.warning() {
+                            reply(ServerMessage::error(message));
                         }
                     }
                     Ingested::Refused(ending) => break Some(ending),
                 },
-                Some(Ok(Message::Text(text))) => {
-                    let reply = answer_text(&room, &state, &text);
-                    if send(&mut socket, &reply).await.is_err() {
-                        break None;
-                    }
-                }
-                // tungstenite answers pings itself.
+                Some(Ok(Message::Text(text))) => reply(answer_text(&room, &state, &text)),
+                // tungstenite answers pings itself, within the bounded write buffer: a flood
+                // of pings from a client that never reads keeps only the latest pong.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) => {
-                    // tungstenite queued the closing reply; send it for a clean close.
-                    let _ = socket.flush().await;
-                    break None;
-                }
-                None => break None,
-                Some(Err(err)) => break over_limit(&err, &state),
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(err)) => break receive_error(&err, &state),
             },
         }
     };
@@ -105,20 +104,71 @@ pub async fn serve(mut socket: WebSocket, guard: PublisherGuard, state: Arc<AppS
         .as_ref()
         .map_or("closed by peer", |e| e.reason.as_str());
     tracing::info!(room = %room.id, reason = why, "publisher disconnected");
-    if let Some(Ending { code, reason }) = ending {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        if socket.send(Message::Close(Some(frame))).await.is_ok() {
-            // Give the client a moment to answer the close, for a clean closing handshake.
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                while let Some(Ok(_)) = socket.recv().await {}
-            })
-            .await;
+    stop_writing.cancel();
+    // The writer stops at once, even mid-send; its sink comes back for the close.
+    if let Ok(mut sink) = writer.await {
+        match ending {
+            Some(Ending { code, reason }) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
+                let closed =
+                    tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame))));
+                if matches!(closed.await, Ok(Ok(()))) {
+                    // Give the client a moment to answer, for a clean closing handshake.
+                    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                        while let Some(Ok(_)) = stream.next().await {}
+                    })
+                    .await;
+                }
+            }
+            // tungstenite queued the reply to the client's close: send it for a clean close.
+            None => {
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.flush()).await;
+            }
         }
     }
     drop(guard);
+}
+
+/// Sends the viewer count (the latest value only, once on start and on every change) and
+/// queued replies, until told to stop. Returns the sink for the closing handshake.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut viewers: watch::Receiver<usize>,
+    mut replies: mpsc::Receiver<ServerMessage>,
+    stop: CancellationToken,
+) -> SplitSink<WebSocket, Message> {
+    viewers.mark_changed();
+    loop {
+        let message = tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            Some(reply) = replies.recv() => reply,
+            changed = viewers.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let count = u32::try_from(*viewers.borrow_and_update()).unwrap_or(u32::MAX);
+                ServerMessage::Viewers { count }
+            }
+        };
+        // Serializing an enum of strings and integers cannot fail.
+        let text = serde_json::to_string(&message).unwrap_or_default();
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            sent = sink.send(Message::Text(text.into())) => {
+                if sent.is_err() {
+                    // The reader sees the broken socket too; wait for it to end the session.
+                    stop.cancelled().await;
+                    break;
+                }
+            }
+        }
+    }
+    sink
 }
 
 /// What became of one binary message.
@@ -197,17 +247,12 @@ fn answer_text(room: &Room, state: &AppState, text: &Utf8Bytes) -> ServerMessage
     }
 }
 
-async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
-    // Serializing an enum of strings and integers cannot fail.
-    let text = serde_json::to_string(message).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await
-}
-
 /// A receive error: a message over the size limit gets 1009, a text message that is not
-/// UTF-8 gets 1007, anything else just ends.
-fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
+/// UTF-8 gets 1007, a frame that breaks the WebSocket protocol 1002; anything else (the
+/// connection broke) just ends.
+fn receive_error(err: &axum::Error, state: &AppState) -> Option<Ending> {
     // axum does not re-export tungstenite's error type; its text is the only stable handle
-    // on "message too long" (tests cover it, so a change of wording fails loudly).
+    // on the kind (tests cover each, so a change of wording fails loudly).
     let text = err.to_string();
     if text.contains("too long") || text.contains("Space limit") {
         state.metrics.reject(Rejection::TooLarge);
@@ -221,6 +266,12 @@ fn over_limit(err: &axum::Error, state: &AppState) -> Option<Ending> {
     } else if text.contains("UTF-8") {
         state.metrics.reject(Rejection::BadText);
         Some(close::NOT_UTF8.into())
+    } else if let Some(detail) = text.strip_prefix("WebSocket protocol error: ") {
+        state.metrics.reject(Rejection::BadProtocol);
+        Some(Ending::new(
+            close::PROTOCOL_ERROR,
+            format!("protocol error: {detail}"),
+        ))
     } else {
         tracing::debug!(error = %err, "publisher socket error");
         None

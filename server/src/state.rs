@@ -56,6 +56,7 @@ impl AppState {
             shutdown: self.shutdown.clone(),
             metrics: Arc::clone(&self.metrics),
             tasks: self.tasks.clone(),
+            write_timeout: self.config.viewer_write_timeout,
         }
     }
 }

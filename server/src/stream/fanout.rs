@@ -20,7 +20,6 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    metrics::Metrics,
     room::{Room, ViewerGuard},
     stream::{
         members::{Fanout, Gone, Member, lock},
@@ -88,7 +87,7 @@ async fn catch_up(room: Arc<Room>, mut member: Member, mut backlog: Backlog, ser
             () = member.gone.wait() => return,
             // Mid-part: the body cannot be ended cleanly, the socket just closes.
             () = services.shutdown.cancelled() => return,
-            sent = send_backlog(&member.stream, &backlog, &services.metrics) => sent,
+            sent = send_backlog(&member.stream, &backlog, &services) => sent,
         };
         if let Err(err) = sent {
             tracing::debug!(error = %err, "viewer connection failed");
@@ -109,12 +108,19 @@ async fn catch_up(room: Arc<Room>, mut member: Member, mut backlog: Backlog, ser
     }
 }
 
-async fn send_backlog(stream: &TcpStream, backlog: &Backlog, metrics: &Metrics) -> io::Result<()> {
+/// A viewer that takes none of it for [`Services::write_timeout`] fails here, which drops it
+/// and with it the frame it held.
+async fn send_backlog(
+    stream: &TcpStream,
+    backlog: &Backlog,
+    services: &Services,
+) -> io::Result<()> {
+    let timeout = services.write_timeout;
     match backlog {
-        Backlog::Prologue => socket::write_all(stream, PROLOGUE_CHUNK).await,
+        Backlog::Prologue => socket::write_all(stream, PROLOGUE_CHUNK, timeout).await,
         Backlog::Frame(frame, from) => {
-            let zero_copy = socket::send_rest(stream, frame, *from).await?;
-            metrics.bytes_zero_copy.inc_by(zero_copy as u64);
+            let zero_copy = socket::send_rest(stream, frame, *from, timeout).await?;
+            services.metrics.bytes_zero_copy.inc_by(zero_copy as u64);
             Ok(())
         }
     }

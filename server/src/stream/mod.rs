@@ -97,9 +97,11 @@ pub(crate) fn respond(
                         services.shutdown.clone(),
                         services.metrics,
                     );
-                    services
-                        .tasks
-                        .spawn(socket::serve_capped_viewer(socket, viewer));
+                    services.tasks.spawn(socket::serve_capped_viewer(
+                        socket,
+                        viewer,
+                        services.write_timeout,
+                    ));
                 }
             });
             // Never yields: hyper writes the head only, then gives the socket up.

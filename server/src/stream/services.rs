@@ -1,6 +1,6 @@
 //! What a stream's tasks need from the server, apart from its room.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -12,4 +12,6 @@ pub struct Services {
     pub shutdown: CancellationToken,
     pub metrics: Arc<Metrics>,
     pub tasks: TaskTracker,
+    /// How long a viewer may accept no bytes before it is dropped.
+    pub write_timeout: Duration,
 }

@@ -22,8 +22,8 @@ use crate::stream::{
 const LAST_CHUNK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Streams frames to a capped viewer's socket until it leaves or the server shuts down.
-pub async fn serve_capped_viewer(stream: TcpStream, mut viewer: Viewer) {
-    match stream_frames(&stream, &mut viewer).await {
+pub async fn serve_capped_viewer(stream: TcpStream, mut viewer: Viewer, timeout: Duration) {
+    match stream_frames(&stream, &mut viewer, timeout).await {
         Ok(Ending::Shutdown) => end_body(&stream).await,
         Ok(Ending::Left) => {}
         Err(err) => tracing::debug!(error = %err, "viewer connection failed"),
@@ -33,8 +33,10 @@ pub async fn serve_capped_viewer(stream: TcpStream, mut viewer: Viewer) {
 /// Ends the body properly (the last chunk, then no more writes), if the viewer takes it
 /// soon enough.
 pub async fn end_body(stream: &TcpStream) {
-    let ended = tokio::time::timeout(LAST_CHUNK_TIMEOUT, write_all(stream, LAST_CHUNK)).await;
-    if matches!(ended, Ok(Ok(()))) {
+    if write_all(stream, LAST_CHUNK, LAST_CHUNK_TIMEOUT)
+        .await
+        .is_ok()
+    {
         let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
     }
 }
@@ -44,8 +46,12 @@ enum Ending {
     Shutdown,
 }
 
-async fn stream_frames(stream: &TcpStream, viewer: &mut Viewer) -> io::Result<Ending> {
-    write_all(stream, PROLOGUE_CHUNK).await?;
+async fn stream_frames(
+    stream: &TcpStream,
+    viewer: &mut Viewer,
+    timeout: Duration,
+) -> io::Result<Ending> {
+    write_all(stream, PROLOGUE_CHUNK, timeout).await?;
     loop {
         let next = tokio::select! {
             biased;
@@ -57,7 +63,7 @@ async fn stream_frames(stream: &TcpStream, viewer: &mut Viewer) -> io::Result<En
         };
         tokio::select! {
             biased;
-            sent = send_rest(stream, &frame, 0) => {
+            sent = send_rest(stream, &frame, 0, timeout) => {
                 viewer.metrics().bytes_zero_copy.inc_by(sent? as u64);
             }
             // A part cut short cannot be ended cleanly: just close.
@@ -130,12 +136,25 @@ pub fn send_now(stream: &TcpStream, frame: &Frame) -> io::Result<Sent> {
     try_send(stream, frame, 0)
 }
 
-/// Sends `frame`'s chunk from byte `from` to its end, waiting for the socket as needed;
-/// how many bytes went without a copy.
-pub async fn send_rest(stream: &TcpStream, frame: &Frame, mut from: usize) -> io::Result<usize> {
+/// Waits until the socket takes bytes again, for at most `timeout`: a viewer that accepts
+/// nothing for that long is gone as far as the stream is concerned (`TimedOut`).
+async fn writable_within(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
+    tokio::time::timeout(timeout, stream.writable())
+        .await
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
+}
+
+/// Sends `frame`'s chunk from byte `from` to its end, waiting for the socket as needed (at
+/// most `timeout` at a time); how many bytes went without a copy.
+pub async fn send_rest(
+    stream: &TcpStream,
+    frame: &Frame,
+    mut from: usize,
+    timeout: Duration,
+) -> io::Result<usize> {
     let mut zero_copy = 0;
     while from < frame.chunk.len() {
-        stream.writable().await?;
+        writable_within(stream, timeout).await?;
         match try_send(stream, frame, from) {
             Ok(Sent { bytes: 0, .. }) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(sent) => {
@@ -149,9 +168,10 @@ pub async fn send_rest(stream: &TcpStream, frame: &Frame, mut from: usize) -> io
     Ok(zero_copy)
 }
 
-pub async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+/// Writes all of `bytes`, waiting for the socket as needed (at most `timeout` at a time).
+pub async fn write_all(stream: &TcpStream, mut bytes: &[u8], timeout: Duration) -> io::Result<()> {
     while !bytes.is_empty() {
-        stream.writable().await?;
+        writable_within(stream, timeout).await?;
         match stream.try_write(bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
