@@ -6,7 +6,7 @@
 
 use crate::{
     blur::{fir, fir_columns, pad_row},
-    color::luma,
+    color::luma_row,
     frame::Frame,
     scratch::{Scratch, grow},
 };
@@ -15,14 +15,7 @@ use crate::{
 pub(crate) fn luma_plane(frame: &Frame<'_>, plane: &mut [u8]) {
     let w = frame.width() as usize;
     for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(w)) {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        let done = crate::simd::luma_row(src, dst);
-        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-        let done = 0;
-        let (px, _) = src[done * 4..].as_chunks::<4>();
-        for (d, p) in dst[done..].iter_mut().zip(px) {
-            *d = luma(p[0], p[1], p[2]);
-        }
+        luma_row(src, dst);
     }
 }
 

@@ -12,10 +12,18 @@
 //! - [`pipeline`]: stages, fusion, custom filters ([`Pipeline`], [`Filter`]).
 //! - `scratch`: the reusable buffers ([`Scratch`]).
 //! - Kernels: `color` (fused per-pixel colour filters: tables and the exact SIMD forms of
-//!   tables, luma, matrices), `blur` (box,
-//!   gaussian, sharpen), `edges` (Sobel, Canny, emboss), `cartoon`, `pixelate`, `vignette`,
-//!   `mirror`, `motion`; `simd` holds the explicit wasm32 simd128 paths of the hottest loops,
-//!   each beside a portable loop that the tests hold to the same reference.
+//!   tables, luma, matrices), `blur` (box, gaussian, sharpen, and the FIR that Canny shares),
+//!   `edges` (Sobel, Canny, emboss), `cartoon`, `pixelate`, `vignette`, `mirror`, `motion`.
+//!
+//! The hottest loops have explicit wasm32 simd128 forms, kept the way `fast_image_resize`
+//! keeps its own: beside the portable code of the same kernel, not in cfg pairs at every call.
+//! `color/` and `blur/` each have a `wasm32.rs` (compiled for wasm32 with simd128 only) and a
+//! `portable.rs` with the same signatures for the other targets; their `mod.rs` names one of
+//! the two `simd` under a single cfg. `wasm32_utils` has the loads and stores both use.
+//!
+//! No file imports another that imports it back, directly or around a circle: `pipeline`
+//! imports the kernels, which import downwards (`cartoon`, `motion` → `edges` → `blur`,
+//! `color`), and the files of a kernel directory import their siblings, never their `mod.rs`.
 
 pub mod catalog;
 pub mod frame;
@@ -30,9 +38,9 @@ mod mirror;
 mod motion;
 mod pixelate;
 mod scratch;
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd;
 mod vignette;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm32_utils;
 
 pub use catalog::{FilterInfo, ParamInfo, catalog};
 pub use frame::{Frame, FrameError};

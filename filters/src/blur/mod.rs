@@ -5,7 +5,26 @@
 //! vertical pass back into the frame. Edges replicate the border pixels. All four channels
 //! (alpha too) are blurred alike. The inner loops work on 16-byte blocks with `u16` sums so
 //! that the compiler maps them onto SIMD registers (simd128 on wasm32, SSE2 natively).
+//!
+//! The FIR under the gaussian, sharpen and Canny has its block loop written out in simd128
+//! for wasm32 (`wasm32.rs`) and in plain Rust for the other targets (`portable.rs`);
+//! `weights.rs` has the gaussian's weights and the longest kernel, which both the blurs and
+//! `wasm32.rs` need.
 
+mod weights;
+
+// One of the two block loops under one name, so that `fir` has no cfg of its own.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod portable;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use portable as simd;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm32;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use wasm32 as simd;
+
+use self::weights::MAX_TAPS;
+pub(crate) use self::weights::gaussian_weights;
 use crate::{
     frame::Frame,
     scratch::{Scratch, grow},
@@ -93,31 +112,6 @@ fn box_row(src: &[u8], dst: &mut [u8], r: usize, prefix: &mut [u16], divider: Di
     }
 }
 
-/// Longest kernel: sigma 10 gives radius 30.
-pub(crate) const MAX_TAPS: usize = 61;
-
-/// Q8 gaussian weights for `sigma`, radius `ceil(3 sigma)` (at most 30), summing to exactly
-/// 256 (the rounding remainder goes to the centre tap), without the outer zero taps.
-pub(crate) fn gaussian_weights(sigma: f32) -> Vec<u16> {
-    let sigma = f64::from(sigma);
-    let radius = ((3.0 * sigma).ceil().max(1.0) as i32).min(MAX_TAPS as i32 / 2);
-    let raw: Vec<f64> = (-radius..=radius)
-        .map(|k| (-f64::from(k * k) / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f64 = raw.iter().sum();
-    let mut weights: Vec<u16> = raw
-        .iter()
-        .map(|w| (w / total * 256.0).round() as u16)
-        .collect();
-    let sum: u16 = weights.iter().sum();
-    let centre = radius as usize;
-    weights[centre] = weights[centre] + 256 - sum;
-    // Outer taps that round to 0 change nothing; dropping them saves their work
-    // (sigma 1.5: 9 taps instead of 11).
-    let zeros = weights.iter().take_while(|&&w| w == 0).count();
-    weights[zeros..weights.len() - zeros].to_vec()
-}
-
 /// A finite impulse response over rows of bytes:
 /// `out[i] = (Σ weights[k] · rows[k][i] + 2^(shift-1)) >> shift`.
 /// `Σ weights · 255 + 2^(shift-1)` must fit a `u16`, and every row is at least `out.len()` long.
@@ -127,35 +121,11 @@ pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) {
         "FIR rows shorter than the output"
     );
     assert!(rows.len() == weights.len(), "one weight per FIR row");
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::fir(rows, weights, shift, out);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = fir_blocks(rows, weights, shift, out);
+    let done = simd::fir(rows, weights, shift, out);
     fir_scalar(rows, weights, shift, out, done);
 }
 
-/// The portable FIR on 16-byte blocks: the fixed-size sums map onto SIMD registers when the
-/// compiler vectorizes (SSE2 natively). Returns the bytes done.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn fir_blocks(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
-    let round = 1u16 << (shift - 1);
-    let (blocks, _) = out.as_chunks_mut::<16>();
-    for (b, dst) in blocks.iter_mut().enumerate() {
-        let mut acc = [round; 16];
-        for (row, &w) in rows.iter().zip(weights) {
-            let (src, _) = row[b * 16..].as_chunks::<16>();
-            for (a, &v) in acc.iter_mut().zip(&src[0]) {
-                *a = a.wrapping_add(w.wrapping_mul(u16::from(v)));
-            }
-        }
-        for (d, a) in dst.iter_mut().zip(acc) {
-            *d = (a >> shift) as u8;
-        }
-    }
-    blocks.len() * 16
-}
-
-/// The portable FIR, from byte `start` on.
+/// The FIR one byte at a time, from byte `start` on: the bytes past the last whole block.
 fn fir_scalar(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8], start: usize) {
     let round = 1u16 << (shift - 1);
     for (j, d) in out.iter_mut().enumerate().skip(start) {

@@ -1,22 +1,23 @@
-//! Explicit wasm32 `simd128` kernels for the hottest per-pixel loops, where the compiler does
-//! not find a good vectorization of interleaved RGBA by itself. Each returns how many leading
-//! bytes (or pixels) it handled; the caller's portable loop does the rest, and on other
-//! targets does everything. Both paths compute the same integer formulas, which the tests
-//! check on wasm32 and natively against one reference. For the arithmetic forms of
-//! per-channel tables (`offset`, `affine`, `levels`) the portable path is the table itself,
-//! which `color` checked equal to the formula on all 256 inputs before choosing the form.
+//! The wasm32 `simd128` forms of the colour passes, where the compiler finds no good
+//! vectorization of interleaved RGBA by itself. Each returns how many leading bytes (or, for
+//! `luma_row`, pixels) it handled, and the pass's portable loop in `color` does the rest;
+//! `color::portable` has the same signatures and handles nothing. Both compute the same
+//! integer formulas, which the tests check on wasm32 and natively against one reference. For
+//! the arithmetic forms of per-channel tables (`offset`, `affine`, `levels`) the portable path
+//! is the table itself, which `color` checked equal to the formula on all 256 inputs before
+//! choosing the form.
 
 use core::arch::wasm32::{
     i8x16_splat, i8x16_sub, i8x16_swizzle, i16x8, i16x8_mul, i16x8_narrow_i32x4, i16x8_q15mulr_sat,
     i16x8_shl, i32x4_add, i32x4_dot_i16x8, i32x4_max, i32x4_min, i32x4_mul, i32x4_shl, i32x4_shr,
     i32x4_splat, u8x16, u8x16_add_sat, u8x16_min, u8x16_narrow_i16x8, u8x16_replace_lane,
-    u8x16_splat, u8x16_sub_sat, u16x8_add, u16x8_add_sat, u16x8_extend_high_u8x16,
-    u16x8_extend_low_u8x16, u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr,
-    u16x8_splat, u16x8_sub_sat, u32x4_extract_lane, u32x4_ge, u32x4_shr, u32x4_splat, v128,
-    v128_and, v128_bitselect, v128_load, v128_or, v128_store, v128_xor,
+    u8x16_splat, u8x16_sub_sat, u16x8_add_sat, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
+    u16x8_shr, u16x8_splat, u16x8_sub_sat, u32x4_extract_lane, u32x4_ge, u32x4_shr, u32x4_splat,
+    v128, v128_and, v128_bitselect, v128_or, v128_xor,
 };
 
-use crate::color::Affine;
+use super::affine::Affine;
+use crate::wasm32_utils::{load, store};
 
 const ALPHA: u32 = 0xFF00_0000;
 
@@ -31,24 +32,8 @@ fn luma4(v: v128) -> v128 {
     u32x4_shr(i32x4_add(i32x4_add(rb, g), u32x4_splat(128)), 8)
 }
 
-/// Loads 16 bytes at `at`. SAFETY: the caller keeps `at + 16 <= bytes.len()`.
-#[inline]
-unsafe fn load(bytes: &[u8], at: usize) -> v128 {
-    debug_assert!(at + 16 <= bytes.len());
-    // SAFETY: in bounds by the caller's promise; wasm loads need no alignment.
-    unsafe { v128_load(bytes.as_ptr().add(at).cast()) }
-}
-
-/// Stores 16 bytes at `at`. SAFETY: the caller keeps `at + 16 <= bytes.len()`.
-#[inline]
-unsafe fn store(bytes: &mut [u8], at: usize, v: v128) {
-    debug_assert!(at + 16 <= bytes.len());
-    // SAFETY: as for `load`.
-    unsafe { v128_store(bytes.as_mut_ptr().add(at).cast(), v) }
-}
-
 /// Luma of RGBA `src` into `dst`, 16 pixels a step; returns the pixels done.
-pub(crate) fn luma_row(src: &[u8], dst: &mut [u8]) -> usize {
+pub(super) fn luma_row(src: &[u8], dst: &mut [u8]) -> usize {
     let blocks = (src.len() / 64).min(dst.len() / 16);
     for b in 0..blocks {
         // SAFETY: block `b` covers src[64b..64b+64] and dst[16b..16b+16], both in bounds.
@@ -63,7 +48,7 @@ pub(crate) fn luma_row(src: &[u8], dst: &mut [u8]) -> usize {
 }
 
 /// Grayscale in place; returns the bytes done.
-pub(crate) fn grayscale(bytes: &mut [u8]) -> usize {
+pub(super) fn grayscale(bytes: &mut [u8]) -> usize {
     let blocks = bytes.len() / 16;
     for b in 0..blocks {
         // SAFETY: bytes[16b..16b+16] is in bounds.
@@ -81,7 +66,7 @@ pub(crate) fn grayscale(bytes: &mut [u8]) -> usize {
 }
 
 /// White where luma ≥ `level`, black elsewhere, alpha kept; returns the bytes done.
-pub(crate) fn threshold(bytes: &mut [u8], level: u32) -> usize {
+pub(super) fn threshold(bytes: &mut [u8], level: u32) -> usize {
     let blocks = bytes.len() / 16;
     let level = u32x4_splat(level);
     for b in 0..blocks {
@@ -101,7 +86,7 @@ pub(crate) fn threshold(bytes: &mut [u8], level: u32) -> usize {
 }
 
 /// Inverts R, G, B; returns the bytes done.
-pub(crate) fn invert(bytes: &mut [u8]) -> usize {
+pub(super) fn invert(bytes: &mut [u8]) -> usize {
     let blocks = bytes.len() / 16;
     for b in 0..blocks {
         // SAFETY: bytes[16b..16b+16] is in bounds.
@@ -113,49 +98,9 @@ pub(crate) fn invert(bytes: &mut [u8]) -> usize {
     blocks * 16
 }
 
-/// The FIR of `blur::fir`, 16 bytes at a time in two `u16x8` sums; returns the bytes done.
-/// The caller checked every row holds at least `out.len()` bytes.
-pub(crate) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
-    let round = u16x8_splat(1 << (shift - 1));
-    let mut splats = [u8x16_splat(0); crate::blur::MAX_TAPS];
-    let small = (weights.len() <= splats.len() && weights.iter().all(|&w| w <= 255)).then(|| {
-        for (s, &w) in splats.iter_mut().zip(weights) {
-            *s = u8x16_splat(w as u8);
-        }
-        &splats[..weights.len()]
-    });
-    let blocks = out.len() / 16;
-    for b in 0..blocks {
-        let i = b * 16;
-        let (mut lo, mut hi) = (round, round);
-        if let Some(bytes) = small {
-            // Weights that fit a byte: one widening multiply per half.
-            for (row, &w) in rows.iter().zip(bytes) {
-                // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
-                let v = unsafe { load(row, i) };
-                lo = u16x8_add(lo, u16x8_extmul_low_u8x16(v, w));
-                hi = u16x8_add(hi, u16x8_extmul_high_u8x16(v, w));
-            }
-        } else {
-            for (row, &w) in rows.iter().zip(weights) {
-                // SAFETY: as above.
-                let v = unsafe { load(row, i) };
-                let w = u16x8_splat(w);
-                lo = u16x8_add(lo, u16x8_mul(u16x8_extend_low_u8x16(v), w));
-                hi = u16x8_add(hi, u16x8_mul(u16x8_extend_high_u8x16(v), w));
-            }
-        }
-        // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
-        let bytes = u8x16_narrow_i16x8(u16x8_shr(lo, shift), u16x8_shr(hi, shift));
-        // SAFETY: `i + 16 <= out.len()`.
-        unsafe { store(out, i, bytes) };
-    }
-    blocks * 16
-}
-
-/// The Q12 colour matrix of `color::apply_matrix` in place; returns the bytes done.
+/// The Q12 colour matrix of `color::formulas::apply_matrix` in place; returns the bytes done.
 /// Per output channel, two `i16` dot products (R,B even bytes; G,A odd) give each pixel's sum.
-pub(crate) fn matrix(bytes: &mut [u8], m: &[[i32; 3]; 3]) -> usize {
+pub(super) fn matrix(bytes: &mut [u8], m: &[[i32; 3]; 3]) -> usize {
     let pairs = |a: i32, b: i32| {
         let (a, b) = (a as i16, b as i16);
         i16x8(a, b, a, b, a, b, a, b)
@@ -187,7 +132,7 @@ pub(crate) fn matrix(bytes: &mut [u8], m: &[[i32; 3]; 3]) -> usize {
 }
 
 /// Adds `k` to R, G, B with saturation (a negative `k` subtracts); returns the bytes done.
-pub(crate) fn offset(bytes: &mut [u8], k: i16) -> usize {
+pub(super) fn offset(bytes: &mut [u8], k: i16) -> usize {
     // Alpha lanes get 0, which leaves them as they are.
     let amount = u32x4_splat(u32::from(k.unsigned_abs().min(255) as u8) * 0x0001_0101);
     let blocks = bytes.len() / 16;
@@ -292,7 +237,7 @@ fn affine16<const MUL: bool, const NEG: bool, const S7: bool>(v: v128, k: Affine
 }
 
 /// The per-channel [`Affine`] formula on R, G, B, alpha kept; returns the bytes done.
-pub(crate) fn affine(bytes: &mut [u8], a: &Affine) -> usize {
+pub(super) fn affine(bytes: &mut [u8], a: &Affine) -> usize {
     let (k, shape) = AffineSplats::new(a);
     with_shape!(shape, affine_with[](bytes, k))
 }
@@ -316,7 +261,7 @@ fn affine_with<const MUL: bool, const NEG: bool, const S7: bool>(
 
 /// `levels[q(c)]` on R, G, B for an [`Affine`] index `q` below 32, alpha kept: the index in
 /// SIMD, the levels by one swizzle per 16 of them; returns the bytes done.
-pub(crate) fn levels(bytes: &mut [u8], q: &Affine, levels: &[u8; 32]) -> usize {
+pub(super) fn levels(bytes: &mut [u8], q: &Affine, levels: &[u8; 32]) -> usize {
     let (k, shape) = AffineSplats::new(q);
     if levels[16..].iter().any(|&l| l != 0) {
         with_shape!(shape, levels_with[true](bytes, k, levels))
@@ -357,7 +302,7 @@ fn levels_with<const TWO: bool, const MUL: bool, const NEG: bool, const S7: bool
 /// Each lookup takes its luma from its `i32` lane and writes one byte lane: no narrowing of
 /// the lumas to bytes first (which LLVM lowers to clamps and two-input shuffles, and which
 /// cost a fifth of the time). Returns the bytes done.
-pub(crate) fn luma_lut(bytes: &mut [u8], lut: &[u8; 256]) -> usize {
+pub(super) fn luma_lut(bytes: &mut [u8], lut: &[u8; 256]) -> usize {
     const NONE: u8 = 0x80; // a swizzle index past 15 gives 0
     let spread: [v128; 4] = core::array::from_fn(|k| {
         let p = 4 * k as u8;

@@ -14,202 +14,32 @@
 //! a saturating offset (brightness), an [`Affine`] integer formula (contrast and its
 //! compositions with brightness), or levels picked by an affine index (posterize). A form is
 //! used only after its scalar mirror reproduced all 256 entries; otherwise the table runs.
+//!
+//! Files: `formulas.rs` holds the definitions (tables, luma, matrices), `affine.rs` the
+//! [`Affine`] formula and its fit to a table, and this file the program and its passes. Each
+//! pass lets `wasm32.rs` (simd128 kernels, wasm32 only) do the leading whole vectors and
+//! finishes the row itself; on other targets `portable.rs` stands in with the same signatures
+//! and does nothing, so the pass's own loop does the whole row.
 
+mod affine;
+mod formulas;
+
+// One of the two under one name, so that the passes have no cfg of their own.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod portable;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use portable as simd;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm32;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use wasm32 as simd;
+
+pub(crate) use self::formulas::{Lut, posterize_table};
+use self::{
+    affine::Affine,
+    formulas::{Matrix, apply_matrix, channel_table, fixed_matrix, float_matrix, luma},
+};
 use crate::{catalog::Kind, spec::FilterSpec};
-
-/// BT.601 luma in Q8; the weights sum to 256, so the result always fits a byte.
-#[inline]
-pub(crate) fn luma(r: u8, g: u8, b: u8) -> u8 {
-    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b) + 128) >> 8) as u8
-}
-
-pub(crate) type Lut = [u8; 256];
-
-fn table(f: impl Fn(f32) -> f32) -> Box<Lut> {
-    let mut lut = Box::new([0u8; 256]);
-    for (c, out) in lut.iter_mut().enumerate() {
-        *out = f(c as f32).round().clamp(0.0, 255.0) as u8;
-    }
-    lut
-}
-
-/// The table of a per-channel filter; `None` for the others.
-pub(crate) fn channel_table(spec: &FilterSpec) -> Option<Box<Lut>> {
-    let v = spec.value(0);
-    Some(match spec.kind() {
-        Kind::Invert => table(|c| 255.0 - c),
-        Kind::Brightness => {
-            let offset = (v * 255.0).round();
-            table(|c| c + offset)
-        }
-        Kind::Contrast => table(|c| (c - 127.5) * v + 127.5),
-        Kind::Gamma => table(|c| 255.0 * (c / 255.0).powf(1.0 / v)),
-        Kind::Posterize => posterize_table(v as u32),
-        _ => return None,
-    })
-}
-
-/// `n` evenly spaced levels: each channel snaps to the nearest of `k * 255 / (n - 1)`.
-pub(crate) fn posterize_table(levels: u32) -> Box<Lut> {
-    let steps = levels.max(2) - 1;
-    let mut lut = Box::new([0u8; 256]);
-    for (c, out) in lut.iter_mut().enumerate() {
-        let q = (c as u32 * steps + 127) / 255;
-        *out = ((q * 255 + steps / 2) / steps) as u8;
-    }
-    lut
-}
-
-/// Q12 colour matrix rows (R, G, B outputs), weights for (R, G, B) inputs.
-pub(crate) type Matrix = [[i32; 3]; 3];
-
-const SEPIA: [[f32; 3]; 3] = [
-    [0.393, 0.769, 0.189],
-    [0.349, 0.686, 0.168],
-    [0.272, 0.534, 0.131],
-];
-const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
-
-/// The float matrix of sepia or saturation at parameter `v`.
-pub(crate) fn float_matrix(kind: Kind, v: f32) -> Option<[[f32; 3]; 3]> {
-    let mut m = [[0.0f32; 3]; 3];
-    for (i, row) in m.iter_mut().enumerate() {
-        for (j, w) in row.iter_mut().enumerate() {
-            let identity = if i == j { 1.0 } else { 0.0 };
-            *w = match kind {
-                Kind::Sepia => (1.0 - v) * identity + v * SEPIA[i][j],
-                Kind::Saturation => (1.0 - v) * LUMA[j] + v * identity,
-                _ => return None,
-            };
-        }
-    }
-    Some(m)
-}
-
-fn fixed_matrix(m: [[f32; 3]; 3]) -> Matrix {
-    m.map(|row| row.map(|w| (w * 4096.0).round() as i32))
-}
-
-#[inline]
-fn apply_matrix(m: &Matrix, r: u8, g: u8, b: u8) -> [u8; 3] {
-    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
-    m.map(|w| ((w[0] * r + w[1] * g + w[2] * b + 2048) >> 12).clamp(0, 255) as u8)
-}
-
-/// `y = min((round(u·f / 2⁸) + c, saturated to 0..=65535) >> s, 255)`, with
-/// `u = min(x, hi) ⊖ lo` (`⊖` saturates at 0): a clamped input, a factor `f / 2^(8 + s)`, a
-/// result with `s` fraction bits (8, or 7 for steep lines whose top would pass 16 bits), an
-/// offset, clamps and a floor, all in `u16` lanes. The rounded product is wasm's
-/// `i16x8.q15mulr_sat_s` (`(a·m + 2¹⁴) >> 15` with `a = u << 7`), plus `u·(f >> 8)` from an
-/// `i16x8.mul` when `f` needs more than 15 bits; the sums saturate in the kernel's order,
-/// which [`Affine::eval`] follows, so the two agree bit for bit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Affine {
-    pub(crate) lo: u8,
-    pub(crate) hi: u8,
-    pub(crate) f: u32,
-    pub(crate) c: i32,
-    /// 8 or 7.
-    pub(crate) s: u32,
-}
-
-impl Affine {
-    /// Whether the factor needs the `i16x8.mul` (more than 15 bits).
-    pub(crate) fn needs_mul(self) -> bool {
-        self.f > 0x7FFF
-    }
-
-    /// The exact integer formula of the SIMD kernel, step by step.
-    pub(crate) fn eval(self, x: u8) -> i32 {
-        let u = i32::from(x.min(self.hi).saturating_sub(self.lo));
-        let f = self.f as i32;
-        let (n, m) = if self.needs_mul() {
-            (f >> 8, f & 0xFF)
-        } else {
-            (0, f)
-        };
-        let sat = |v: i32| v.clamp(0, 0xFFFF);
-        let rounded = ((u << 7) * m + (1 << 14)) >> 15;
-        let t = sat(u * n + rounded);
-        let t = sat(t + self.c.max(0));
-        (sat(t + self.c.min(0)) >> self.s).min(255)
-    }
-
-    /// Finds a formula equal to the non-decreasing table `t` on all 256 inputs, if any.
-    ///
-    /// The flat ends of `t` become the input clamp, so the formula only has to follow the
-    /// rising part, `u` in `0..=hi - lo`. For each factor near the secant slope, the offsets
-    /// `c` that floor every `u` to its entry form an interval (one or two bounds per `u`: an
-    /// entry 0 or 255 only needs the sum at or past it, the clamps do the rest); a candidate
-    /// from it is kept once [`Affine::eval`] reproduces all of `t`. Tables that are no
-    /// rounded line (gamma) give `None`.
-    pub(crate) fn fit(t: &Lut) -> Option<Self> {
-        if !t.is_sorted() {
-            return None;
-        }
-        let Some(rises) = t.iter().position(|&v| v != t[0]) else {
-            // Constant: u is always 0.
-            return Some(Self {
-                lo: 0,
-                hi: 0,
-                f: 0,
-                c: i32::from(t[0]) << 8,
-                s: 8,
-            });
-        };
-        let lo = rises - 1;
-        let hi = t.iter().rposition(|&v| v != t[255]).map_or(0, |p| p + 1);
-        let width = (hi - lo) as i32;
-        let rise = i32::from(t[hi]) - i32::from(t[lo]);
-        let entries = &t[lo..=hi];
-        // Inside the clamped ends, a rounded line rises by one of two neighbouring steps:
-        // this rejects curves (gamma) before the search.
-        let inner = entries.get(1..entries.len() - 1).unwrap_or_default();
-        let (least, most) = inner
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold((u8::MAX, 0), |(a, b), d| (a.min(d), b.max(d)));
-        if most > least.saturating_add(1) {
-            return None;
-        }
-        for s in [8, 7] {
-            // The secant is the line's rise over `width`, give or take 1 per end, and a
-            // clamped end can hide up to one more step of the line (a slope up to 4);
-            // u·(f >> 8) must not wrap a u16 lane.
-            let first = (((rise - 2) << (8 + s)) / width).max(0);
-            let last = (((rise + 6) << (8 + s)) / width + 1).min(((0xFFFF / width) << 8) | 0xFF);
-            for f in first..=last {
-                // The unsaturated sum is round(u·f / 2⁸) + c.
-                let p = |u: i32| (u * f + 128) >> 8;
-                let (mut low, mut high) = (-0xFFFF, 0xFFFF);
-                for (u, &y) in (0i32..).zip(entries) {
-                    let floor = i32::from(y) << s;
-                    if y > 0 {
-                        low = low.max(floor - p(u));
-                    }
-                    if y < 255 {
-                        high = high.min(floor + (1 << s) - 1 - p(u));
-                    }
-                    if low > high {
-                        break;
-                    }
-                }
-                if low > high {
-                    continue;
-                }
-                let (lo, hi, f) = (lo as u8, hi as u8, f as u32);
-                let found = [low, high, i32::midpoint(low, high)]
-                    .into_iter()
-                    .map(|c| Self { lo, hi, f, c, s })
-                    .find(|a| (0..=255u8).all(|x| a.eval(x) == i32::from(t[usize::from(x)])));
-                if found.is_some() {
-                    return found;
-                }
-            }
-        }
-        None
-    }
-}
 
 /// A table's form for the SIMD paths (see the module docs). On other targets, and for the
 /// bytes past the last full vector, the table itself runs: the forms equal it exactly.
@@ -366,10 +196,7 @@ fn simd_form(lut: &Lut) -> Option<Op> {
 }
 
 fn offset_pass(k: i16, bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::offset(bytes, k);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::offset(bytes, k);
     let amount = k.unsigned_abs().min(255) as u8;
     if k >= 0 {
         offset_blocks(&mut bytes[done..], amount, u8::saturating_add);
@@ -390,25 +217,22 @@ fn offset_blocks(bytes: &mut [u8], amount: u8, op: impl Fn(u8, u8) -> u8) {
 }
 
 fn affine_pass(lut: &Lut, a: &Affine, bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::affine(bytes, a);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = {
-        let _ = a;
-        0
-    };
+    let done = simd::affine(bytes, a);
     lut_pass(lut, bytes[done..].as_chunks_mut::<4>().0);
 }
 
 fn levels_pass(lut: &Lut, q: &Affine, levels: &[u8; 32], bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::levels(bytes, q, levels);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = {
-        let _ = (q, levels);
-        0
-    };
+    let done = simd::levels(bytes, q, levels);
     lut_pass(lut, bytes[done..].as_chunks_mut::<4>().0);
+}
+
+/// Luma of the RGBA pixels of `src` into `dst`, a byte per pixel.
+pub(crate) fn luma_row(src: &[u8], dst: &mut [u8]) {
+    let done = simd::luma_row(src, dst);
+    let (px, _) = src[done * 4..].as_chunks::<4>();
+    for (d, p) in dst[done..].iter_mut().zip(px) {
+        *d = luma(p[0], p[1], p[2]);
+    }
 }
 
 /// One word load and store per pixel rather than three byte ones.
@@ -421,20 +245,14 @@ fn lut_pass(lut: &Lut, px: &mut [[u8; 4]]) {
 }
 
 fn invert_pass(bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::invert(bytes);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::invert(bytes);
     for p in bytes[done..].as_chunks_mut::<4>().0 {
         *p = (u32::from_le_bytes(*p) ^ 0x00FF_FFFF).to_le_bytes();
     }
 }
 
 fn threshold_pass(level: u32, bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::threshold(bytes, level);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::threshold(bytes, level);
     for p in bytes[done..].as_chunks_mut::<4>().0 {
         let on = if u32::from(luma(p[0], p[1], p[2])) >= level {
             255
@@ -446,10 +264,7 @@ fn threshold_pass(level: u32, bytes: &mut [u8]) {
 }
 
 fn luma_pass(bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::grayscale(bytes);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::grayscale(bytes);
     for p in bytes[done..].as_chunks_mut::<4>().0 {
         let y = luma(p[0], p[1], p[2]);
         p[0] = y;
@@ -459,10 +274,7 @@ fn luma_pass(bytes: &mut [u8]) {
 }
 
 fn luma_lut_pass(lut: &Lut, bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::luma_lut(bytes, lut);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::luma_lut(bytes, lut);
     for p in bytes[done..].as_chunks_mut::<4>().0 {
         let y = lut[usize::from(luma(p[0], p[1], p[2]))];
         p[0] = y;
@@ -472,10 +284,7 @@ fn luma_lut_pass(lut: &Lut, bytes: &mut [u8]) {
 }
 
 fn matrix_pass(m: &Matrix, bytes: &mut [u8]) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = crate::simd::matrix(bytes, m);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
+    let done = simd::matrix(bytes, m);
     for p in bytes[done..].as_chunks_mut::<4>().0 {
         let [r, g, b] = apply_matrix(m, p[0], p[1], p[2]);
         p[0] = r;
@@ -490,7 +299,7 @@ mod tests {
     //! also run under wasm32, where the forms take the SIMD kernels.
 
     use super::*;
-    use crate::PipelineSpec;
+    use crate::spec::PipelineSpec;
 
     macro_rules! tests {
         ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
