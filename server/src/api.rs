@@ -12,15 +12,21 @@ use axum::{
         ConnectInfo, Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header},
     response::{Html, IntoResponse, Response},
 };
 use protocol::{RoomCreated, RoomState};
 use serde::Deserialize;
 
-use crate::{client, error::ApiError, publish, state::AppState, stream, stream::handoff::Handoff};
+use crate::{
+    client, error::ApiError, origin, publish, state::AppState, stream, stream::handoff::Handoff,
+};
 
 type Shared = State<Arc<AppState>>;
+
+/// The viewer page loads only its own files and talks only to this server; no inline code.
+const VIEWER_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 /// Counts a refusal in the metrics on its way out.
 fn refuse(state: &AppState, err: impl Into<ApiError>) -> ApiError {
@@ -29,6 +35,15 @@ fn refuse(state: &AppState, err: impl Into<ApiError>) -> ApiError {
         state.metrics.reject(rejection);
     }
     err
+}
+
+/// Refuses requests from pages of other origins ([`origin`]).
+fn same_origin(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(), ApiError> {
+    if origin::allowed(headers, uri, &state.config.cors_origins) {
+        Ok(())
+    } else {
+        Err(refuse(state, ApiError::ForeignOrigin))
+    }
 }
 
 /// A valid room id, or the refusal of an unknown one.
@@ -45,8 +60,10 @@ fn known_room(state: &AppState, id: &str) -> Result<(), ApiError> {
 pub async fn create_room(
     State(state): Shared,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
+    same_origin(&state, &headers, &uri)?;
     let peer = peer.map_or(
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         |Extension(ConnectInfo(addr))| addr.ip(),
@@ -141,6 +158,7 @@ pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Result<Re
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, stream::IMAGE_CSP),
         ],
         frame.jpeg.clone(),
     )
@@ -160,8 +178,12 @@ pub async fn watch_page(
     match tokio::fs::read_to_string(state.static_dir.join("watch.html")).await {
         Ok(page) => {
             let mut res = (status, Html(page)).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            let headers = res.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(VIEWER_PAGE_CSP),
+            );
             Ok(res)
         }
         Err(err) => {
@@ -181,14 +203,19 @@ pub async fn publish(
     State(state): Shared,
     Path(id): Path<String>,
     Query(params): Query<PublishParams>,
+    uri: Uri,
+    headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     known_room(&state, &id)?;
+    same_origin(&state, &headers, &uri)?;
     let Some(token) = params.token.filter(|t| !t.is_empty()) else {
         return Err(refuse(&state, ApiError::MissingToken));
     };
     if !state.rooms.token_matches(&id, &token) {
-        tracing::warn!(room = %id, "publish with a wrong token");
+        if let Some(left_out) = state.wrong_token_log.check() {
+            tracing::warn!(room = %id, left_out, "publish with a wrong token (left_out: since the last such line)");
+        }
         return Err(refuse(&state, ApiError::WrongToken));
     }
     let ws = match ws {

@@ -29,6 +29,9 @@ pub enum ApiError {
     MissingToken,
     #[error("wrong publish token")]
     WrongToken,
+    /// A page of another origin (not in `--cors-origin`).
+    #[error("requests from this origin are not allowed")]
+    ForeignOrigin,
     #[error("no frame yet")]
     NoFrameYet,
     #[error("{0}")]
@@ -51,7 +54,7 @@ impl ApiError {
             }
             Self::RoomRate { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MissingToken => StatusCode::UNAUTHORIZED,
-            Self::WrongToken => StatusCode::FORBIDDEN,
+            Self::WrongToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +69,7 @@ impl ApiError {
             Self::RoomRate { .. } => Some(Rejection::RoomRate),
             Self::MissingToken => Some(Rejection::MissingToken),
             Self::WrongToken => Some(Rejection::WrongToken),
+            Self::ForeignOrigin => Some(Rejection::ForeignOrigin),
             Self::NoFrameYet | Self::BadRequest(_) | Self::Internal(_) => None,
         }
     }

@@ -22,7 +22,7 @@
 //!   they stay valid across restarts without any storage.
 //! - [`config`]: every limit with its default; `limits`: the rate limits (rooms created per
 //!   client address, frames per second per publisher); `client`: the client address, also
-//!   behind trusted reverse proxies; `metrics`: Prometheus counters; `assets`: `dist/` and
+//!   behind trusted reverse proxies; `origin`: which web pages may create rooms and publish; `metrics`: Prometheus counters; `assets`: `dist/` and
 //!   `static/`; `state`: what the handlers share ([`AppState`]).
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
@@ -42,6 +42,7 @@ mod error;
 mod jpeg;
 mod limits;
 mod metrics;
+mod origin;
 mod publish;
 mod room;
 mod rooms;
@@ -59,6 +60,7 @@ use axum::{
 use tokio::net::TcpListener;
 use tower_http::{
     cors::{AllowOrigin, Any, CorsLayer},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -85,6 +87,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/ws/{*rest}", any(not_found))
         .nest_service("/static", assets::static_files(&state.static_dir))
         .fallback_service(assets::dist(&state.dist))
+        // Every answer is what its Content-Type says: browsers must not guess otherwise.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(
             // The span shows the path only: the query may hold a publish token.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -1,10 +1,11 @@
-//! Limits on the rates a client controls: rooms created per client address, and frames per
-//! second per publisher. Both are GCRA limiters from `governor`, which keep one timestamp
-//! per key and need no background refill.
+//! Limits on the rates a client controls: rooms created per client address, frames per
+//! second per publisher (GCRA limiters from `governor`, which keep one timestamp per key and
+//! need no background refill), and log lines a client can cause ([`LogEvery`]).
 
 use std::{
     net::{IpAddr, Ipv6Addr},
     num::NonZeroU32,
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
@@ -14,6 +15,46 @@ use governor::{
 
 /// How often a publisher over its frame rate is told so, at most.
 const WARN_EVERY: Duration = Duration::from_secs(1);
+
+/// At most one log line per period for an event any client can cause at will (a wrong
+/// token), with the count of the ones left out: a flood of bad requests writes a line a
+/// period, not a line a request.
+pub struct LogEvery {
+    period_ms: u64,
+    start: Instant,
+    /// Milliseconds since `start` of the last line written (`u64::MAX`: none yet).
+    last: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+impl LogEvery {
+    pub fn new(period: Duration) -> Self {
+        Self {
+            period_ms: period.as_millis() as u64,
+            start: Instant::now(),
+            last: AtomicU64::new(u64::MAX),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(n)` when a line may be written now, `n` being the events left out since the
+    /// last one; `None` when this event is only counted.
+    pub fn check(&self) -> Option<u64> {
+        let now = self.start.elapsed().as_millis() as u64;
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now.saturating_sub(last) >= self.period_ms;
+        if due
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.suppressed.swap(0, Ordering::Relaxed));
+        }
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
 
 /// `POST /api/rooms` per client address.
 pub struct RoomCreation {
@@ -102,6 +143,18 @@ impl FrameRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_events_writes_one_line_a_period_with_the_count_left_out() {
+        let log = LogEvery::new(Duration::from_hours(1));
+        assert_eq!(log.check(), Some(0), "the first event is logged");
+        for _ in 0..1000 {
+            assert_eq!(log.check(), None);
+        }
+        let log = LogEvery::new(Duration::ZERO);
+        assert_eq!(log.check(), Some(0));
+        assert_eq!(log.check(), Some(0), "a zero period logs everything");
+    }
 
     #[test]
     fn ipv6_clients_are_their_64_block_and_mapped_v4_is_v4() {

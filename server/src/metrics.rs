@@ -18,6 +18,8 @@ pub enum Rejection {
     BadText,
     /// A WebSocket frame that breaks the protocol (closed with 1002).
     BadProtocol,
+    /// Room creation or a publisher socket from a page of another origin (403).
+    ForeignOrigin,
     /// Publish without a token (401).
     MissingToken,
     /// Publish with a wrong token (403).

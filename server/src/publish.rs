@@ -194,6 +194,15 @@ fn ingest(room: &Room, state: &AppState, rate: &FrameRate, data: &[u8]) -> Inges
             ),
         ));
     }
+    // A part whose bytes hold the boundary line would end early in every viewer's parser, and
+    // what follows would pass for a part of the publisher's choosing (say, HTML).
+    if memchr::memmem::find(data, protocol::mjpeg::DELIMITER).is_some() {
+        state.metrics.reject(Rejection::NotJpeg);
+        return Ingested::Refused(Ending::new(
+            close::UNSUPPORTED_DATA,
+            "frame contains the stream's boundary",
+        ));
+    }
     match jpeg::inspect(data, state.config.max_frame_dim) {
         Ok(_) if !rate.admit() => {
             state.metrics.reject(Rejection::FrameRate);

@@ -204,7 +204,7 @@ impl Drop for ViewerGuard {
         self.room.viewers.send_modify(|n| *n = n.saturating_sub(1));
         self.metrics.viewers.dec();
         self.room.mark_maybe_idle();
-        tracing::info!(room = %self.room.id, "viewer disconnected");
+        tracing::debug!(room = %self.room.id, "viewer disconnected");
     }
 }
 

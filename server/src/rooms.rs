@@ -126,7 +126,7 @@ impl Rooms {
         let out = f(&room)?;
         map.insert(id.to_owned(), room);
         self.metrics.rooms.set(map.len() as i64);
-        tracing::info!(room = %id, "room restored");
+        tracing::debug!(room = %id, "room restored");
         Ok(out)
     }
 
@@ -151,7 +151,7 @@ impl Rooms {
             }
             self.metrics.viewers.inc();
             self.metrics.viewers_joined.inc();
-            tracing::info!(room = %room.id, "viewer connected");
+            tracing::debug!(room = %room.id, "viewer connected");
             Ok(ViewerGuard {
                 room: Arc::clone(room),
                 metrics: Arc::clone(&self.metrics),

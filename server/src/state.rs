@@ -1,11 +1,15 @@
 //! What every handler shares: [`AppState`].
 
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    capability::Keys, config::Config, limits::RoomCreation, metrics::Metrics, rooms::Rooms,
+    capability::Keys,
+    config::Config,
+    limits::{LogEvery, RoomCreation},
+    metrics::Metrics,
+    rooms::Rooms,
     stream::Services,
 };
 
@@ -16,6 +20,8 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// Rooms created per client address.
     pub(crate) room_creation: RoomCreation,
+    /// Warnings about wrong publish tokens, which anyone can send at will.
+    pub(crate) wrong_token_log: LogEvery,
     /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
     pub(crate) shutdown: CancellationToken,
     /// Publisher sockets and taken-over viewer sockets, which live outside the HTTP
@@ -31,6 +37,7 @@ impl AppState {
         Arc::new(Self {
             rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
             room_creation: RoomCreation::new(config.max_rooms_per_minute),
+            wrong_token_log: LogEvery::new(Duration::from_secs(10)),
             config,
             metrics,
             shutdown: CancellationToken::new(),

@@ -57,12 +57,21 @@ impl IntoResponse for Streaming {
     }
 }
 
+/// A publisher's bytes opened directly in a tab (the stream or a snapshot): never a document
+/// that runs anything.
+pub(crate) const IMAGE_CSP: &str = "default-src 'none'; sandbox";
+
 /// The stream's headers, also the whole answer to a `HEAD`.
-fn headers() -> [(HeaderName, &'static str); 3] {
+fn headers() -> [(HeaderName, &'static str); 4] {
     [
         (header::CONTENT_TYPE, protocol::mjpeg::CONTENT_TYPE),
         (header::CACHE_CONTROL, "no-store"),
         (HeaderName::from_static("x-accel-buffering"), "no"),
+        // Opened directly in a tab, a stream is never a document that runs anything.
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox",
+        ),
     ]
 }
 
