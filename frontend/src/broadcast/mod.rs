@@ -1,4 +1,6 @@
-//! Broadcasting: processed frames → JPEG → one WebSocket to the server → viewers.
+//! Broadcasting: processed frames → JPEG → one WebSocket to the server → viewers. What
+//! crosses the wire (room JSON, socket messages, close codes, paths) is the `protocol`
+//! crate's types; this module is the browser side of it.
 //!
 //! - [`room`]: `POST /api/rooms`, the room kept in sessionStorage, absolute URLs.
 //! - [`publisher`]: the live session: socket with reconnects ([`backoff`]), per-frame

@@ -13,7 +13,7 @@ use yew::prelude::*;
 use crate::{
     broadcast::{
         EncoderKind, Settings, backoff,
-        publisher::{Hooks, LinkState, Publisher, Status},
+        publisher::{LinkState, Publisher, PublisherEvents, Status},
         qr,
         room::Room,
     },
@@ -106,7 +106,7 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
         use_effect_with(((*active), (*room).clone()), move |(active, room)| {
             let publisher = match (active, room) {
                 (true, Some(room)) => {
-                    let hooks = Hooks {
+                    let events = PublisherEvents {
                         on_status: Callback::from(move |s| status.set(s)),
                         on_room_lost: Callback::from(move |()| {
                             Room::forget();
@@ -116,7 +116,7 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                             room_handle.set(None);
                         }),
                     };
-                    let publisher = Publisher::start(room.clone(), origin(), shared, hooks);
+                    let publisher = Publisher::start(room.clone(), origin(), shared, events);
                     let feed = publisher.clone();
                     tap.set(move |frame| feed.on_frame(frame));
                     Some(publisher)
@@ -295,7 +295,7 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                             </div>
                         }
                         <div class="bc-share-actions">
-                            <a id="open-viewer" class="bc-small bc-primary" href={r.watch_url.clone()} target="_blank" rel="noopener">
+                            <a id="open-viewer" class="bc-small bc-primary" href={r.watch_url().to_owned()} target="_blank" rel="noopener">
                                 { "Open viewer ↗" }
                             </a>
                             <button id="new-link" type="button" class="bc-small" onclick={new_link}>{ "New link" }</button>
