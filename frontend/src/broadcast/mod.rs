@@ -4,7 +4,8 @@
 //!
 //! - [`room`]: `POST /api/rooms`, the room kept in sessionStorage, absolute URLs.
 //! - [`publisher`]: the live session: socket with reconnects ([`backoff`]), per-frame
-//!   [`flow`] control, the encoders, and the status the panel shows.
+//!   [`flow`] control, the encoders, and the status the panel shows. The
+//!   `use_broadcast` hook owns it.
 //! - Encoders: [`native`] (the browser's `OffscreenCanvas.convertToBlob`) and [`jpeg`]
 //!   (the `jpeg-encoder` crate in wasm, after [`scale`]); both can paint the latency
 //!   [`stamp`] used by `cargo xtask bench e2e`.

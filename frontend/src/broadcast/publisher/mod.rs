@@ -7,7 +7,7 @@
 //! - `session`: the state shared with the browser callbacks; `socket`: the WebSocket with
 //!   its handlers.
 //!
-//! Ownership: the owner (the broadcast panel) holds a [`Publisher`] (an `Rc`) and the
+//! Ownership: the owner (the `use_broadcast` hook) holds a [`Publisher`] (an `Rc`) and the
 //! frame tap's listener holds a clone; every browser callback (socket events, timers,
 //! encode completions) holds only a `Weak`, so dropping the owner's handle after
 //! [`Publisher::stop`] frees everything, and a late callback finds nothing to act on. A
