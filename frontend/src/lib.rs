@@ -8,11 +8,13 @@
 //! Modules:
 //! - [`app`]: the page; reads and writes the URL state.
 //! - [`components`]: one component per file (source panel, pipeline editor, filter card,
-//!   preview with capture toolbar, stats overlay, banners, broadcast panel).
-//! - [`hooks`]: the frame loop and the camera list, with their browser resources released in
-//!   effect destructors.
+//!   preview with capture toolbar, stats overlay, banners, broadcast panel with its share
+//!   link and settings).
+//! - [`hooks`]: the frame loop, the camera list and the broadcast, with their browser
+//!   resources released in effect destructors.
 //! - [`state`]: plain state: source settings, the pipeline editor model, the URL form.
 //! - [`frame_loop`]: the engine (buffer, pipeline, canvases, stats) and the source drivers.
+//! - [`broadcast`]: rooms, the publish socket, flow control and the JPEG encoders.
 //! - [`glue`]: bindings web-sys lacks, and every copy of pixels in and out of wasm memory.
 //! - [`media`]: camera access, the test pattern, hidden video, snapshots and recordings.
 //! - [`error`]: what went wrong, in words a person can act on.

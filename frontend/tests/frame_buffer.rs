@@ -4,9 +4,8 @@
 use frontend::{
     frame_loop::Surface,
     glue::{
-        FrameBuffer,
         bindings::VideoFrame,
-        frame_buffer::{CopyError, MAX_PIXELS},
+        frame_buffer::{CopyError, FrameBuffer, MAX_PIXELS},
         object,
     },
 };

@@ -1,8 +1,11 @@
-//! Broadcasting: processed frames → JPEG → one WebSocket to the server → viewers.
+//! Broadcasting: processed frames → JPEG → one WebSocket to the server → viewers. What
+//! crosses the wire (room JSON, socket messages, close codes, paths) is the `protocol`
+//! crate's types; this module is the browser side of it.
 //!
 //! - [`room`]: `POST /api/rooms`, the room kept in sessionStorage, absolute URLs.
 //! - [`publisher`]: the live session: socket with reconnects ([`backoff`]), per-frame
-//!   [`flow`] control, the encoders, and the status the panel shows.
+//!   [`flow`] control, the encoders, and the status the panel shows. The
+//!   `use_broadcast` hook owns it.
 //! - Encoders: [`native`] (the browser's `OffscreenCanvas.convertToBlob`) and [`jpeg`]
 //!   (the `jpeg-encoder` crate in wasm, after [`scale`]); both can paint the latency
 //!   [`stamp`] used by `cargo xtask bench e2e`.

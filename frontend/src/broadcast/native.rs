@@ -28,7 +28,6 @@ impl NativeEncoder {
     /// Copies the top-left `src_w`×`src_h` of `src` at `dst_w`×`dst_h`, paints the stamp,
     /// and starts encoding; the promise resolves to a `Blob`. The copy happens now, so
     /// the caller may draw the next frame on `src` right away.
-    #[allow(clippy::too_many_arguments)]
     pub fn begin(
         &self,
         src: &HtmlCanvasElement,

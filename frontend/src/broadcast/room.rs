@@ -2,19 +2,16 @@
 //! (sessionStorage, so a reload resumes the same link), and building absolute URLs.
 
 use gloo::storage::{SessionStorage, Storage};
+use protocol::{RoomCreated, rooms};
 use serde::{Deserialize, Serialize};
 
 const STORAGE_KEY: &str = "lenscast.broadcast.room";
 
-/// The server's answer to `POST /api/rooms` (URLs are paths on the same origin).
+/// A room this tab may publish to: the server's [`RoomCreated`] answer, checked once so
+/// its id and token can go into URLs as they are. Stored as the same JSON the server sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Room {
-    pub room: String,
-    pub publish_token: String,
-    pub watch_url: String,
-    pub stream_url: String,
-    pub snapshot_url: String,
-}
+#[serde(try_from = "RoomCreated", into = "RoomCreated")]
+pub struct Room(RoomCreated);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
@@ -35,16 +32,41 @@ fn url_safe(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+impl TryFrom<RoomCreated> for Room {
+    type Error = &'static str;
+
+    fn try_from(created: RoomCreated) -> Result<Self, Self::Error> {
+        if !url_safe(&created.room) || !url_safe(&created.publish_token) {
+            return Err("room id or token is not URL-safe");
+        }
+        // Only a same-origin path: the share link must not lead anywhere else.
+        if !created.watch_url.starts_with('/') {
+            return Err("the watch URL is not a path on this server");
+        }
+        Ok(Self(created))
+    }
+}
+
+impl From<Room> for RoomCreated {
+    fn from(room: Room) -> Self {
+        room.0
+    }
+}
+
 impl Room {
-    fn valid(&self) -> bool {
-        url_safe(&self.room) && url_safe(&self.publish_token) && self.watch_url.starts_with('/')
+    /// The room id.
+    pub fn id(&self) -> &str {
+        &self.0.room
     }
 
-    /// The room remembered by this tab, if any.
+    /// The viewer page's path on this origin.
+    pub fn watch_url(&self) -> &str {
+        &self.0.watch_url
+    }
+
+    /// The room remembered by this tab, if any (storage that fails the checks counts as none).
     pub fn load() -> Option<Self> {
-        SessionStorage::get::<Self>(STORAGE_KEY)
-            .ok()
-            .filter(Self::valid)
+        SessionStorage::get::<Self>(STORAGE_KEY).ok()
     }
 
     pub fn save(&self) {
@@ -65,27 +87,24 @@ impl Room {
         if response.status() != 201 {
             return Err(RoomError::Status(response.status()));
         }
-        let room: Self = response
+        let created: RoomCreated = response
             .json()
             .await
             .map_err(|e| RoomError::Body(e.to_string()))?;
-        if !room.valid() {
-            return Err(RoomError::Body("room id or token is not URL-safe".into()));
-        }
-        Ok(room)
+        Self::try_from(created).map_err(|e| RoomError::Body(e.into()))
     }
 
     /// Whether the server accepts this room id (`false` only on a clear 404, which after a
     /// restart means the server's secret changed;
     /// network errors count as "maybe", so the caller keeps retrying the same room).
     pub async fn exists(&self) -> bool {
-        let url = format!("/api/rooms/{}", self.room);
+        let url = rooms::state_path(self.id());
         !matches!(gloo::net::http::Request::get(&url).send().await, Ok(r) if r.status() == 404)
     }
 
     /// The viewer link for this room on the page's `origin` (`http://host:port`).
     pub fn share_link(&self, origin: &str) -> String {
-        format!("{}{}", origin.trim_end_matches('/'), self.watch_url)
+        format!("{}{}", origin.trim_end_matches('/'), self.watch_url())
     }
 
     /// The publish WebSocket URL on the page's `origin`.
@@ -98,10 +117,8 @@ impl Room {
         } else {
             origin.to_owned()
         };
-        format!(
-            "{ws_origin}/ws/rooms/{}/publish?token={}",
-            self.room, self.publish_token
-        )
+        let path = rooms::publish_path(self.id(), &self.0.publish_token);
+        format!("{ws_origin}{path}")
     }
 }
 
@@ -110,14 +127,12 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
 
+    fn created() -> RoomCreated {
+        RoomCreated::new("AbC-12_x", "tok_EN-9")
+    }
+
     fn room() -> Room {
-        Room {
-            room: "AbC-12_x".into(),
-            publish_token: "tok_EN-9".into(),
-            watch_url: "/watch/AbC-12_x".into(),
-            stream_url: "/api/rooms/AbC-12_x/stream.mjpg".into(),
-            snapshot_url: "/api/rooms/AbC-12_x/snapshot.jpg".into(),
-        }
+        Room::try_from(created()).expect("a valid room")
     }
 
     #[wasm_bindgen_test]
@@ -143,28 +158,25 @@ mod tests {
             "stream_url":"/api/rooms/AbC-12_x/stream.mjpg","snapshot_url":"/api/rooms/AbC-12_x/snapshot.jpg"}"#;
         let parsed: Room = serde_json::from_str(json).expect("contract JSON");
         assert_eq!(parsed, room());
-        assert!(parsed.valid());
-        assert!(
-            !Room {
+        let unsafe_rooms = [
+            RoomCreated {
                 room: "../x".into(),
-                ..room()
-            }
-            .valid()
-        );
-        assert!(
-            !Room {
+                ..created()
+            },
+            RoomCreated {
                 publish_token: "a&b=c".into(),
-                ..room()
-            }
-            .valid()
-        );
-        assert!(
-            !Room {
+                ..created()
+            },
+            RoomCreated {
                 watch_url: "https://evil".into(),
-                ..room()
-            }
-            .valid()
-        );
+                ..created()
+            },
+        ];
+        for bad in unsafe_rooms {
+            assert!(Room::try_from(bad.clone()).is_err(), "{bad:?}");
+            let json = serde_json::to_string(&bad).expect("serializable");
+            assert!(serde_json::from_str::<Room>(&json).is_err(), "{json}");
+        }
     }
 
     #[wasm_bindgen_test]
@@ -173,6 +185,19 @@ mod tests {
         assert_eq!(Room::load(), None);
         room().save();
         assert_eq!(Room::load(), Some(room()));
+        // Stored as the server's JSON, as before.
+        let stored: serde_json::Value = SessionStorage::get(STORAGE_KEY).expect("stored as JSON");
+        assert_eq!(
+            stored,
+            serde_json::to_value(created()).expect("serializable")
+        );
+        // Tampered storage is no room at all.
+        let tampered = RoomCreated {
+            room: "../x".into(),
+            ..created()
+        };
+        SessionStorage::set(STORAGE_KEY, &tampered).expect("storage");
+        assert_eq!(Room::load(), None);
         Room::forget();
         assert_eq!(Room::load(), None);
     }

@@ -21,10 +21,9 @@ pub use stats::{FramePath, Stats, StatsSnapshot};
 use crate::{
     frame_tap::{FrameTap, ProcessedFrame},
     glue::{
-        FrameBuffer,
         bindings::{Canvas2dExt, VideoFrame},
         epoch_ms,
-        frame_buffer::CopyError,
+        frame_buffer::{CopyError, FrameBuffer},
         now_ms, object,
     },
 };

@@ -5,8 +5,6 @@
 pub mod bindings;
 pub mod frame_buffer;
 
-pub use frame_buffer::FrameBuffer;
-
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `performance.now()` in milliseconds (0 where there is no `performance`).

@@ -1,7 +1,10 @@
-//! Hooks that own browser resources for components: the frame loop and the camera list.
+//! Hooks that own browser resources for components: the frame loop, the camera list and
+//! the broadcast.
 
+pub mod broadcast;
 pub mod cameras;
 pub mod frame_loop;
 
+pub use broadcast::{BroadcastHandle, use_broadcast};
 pub use cameras::use_cameras;
 pub use frame_loop::{LoopEvent, LoopTargets, SourceRequest, use_frame_loop};
