@@ -4,10 +4,15 @@
 //!   wasm-opt, Chromium + chromedriver) and puts the project-local ones on `PATH`.
 //! - [`steps`] runs commands, echoes them, and tallies the test runners' summary lines.
 //! - [`bench`] holds one module per benchmark suite.
+//! - [`dev`] is the dev loop (server + `trunk serve`) and its check; [`children`] stops its
+//!   processes with their own children, [`http`] is the check's client.
 //!
-//! `run` and `test` call `setup` first, so both work on a fresh machine.
+//! `run`, `dev` and `test` call `setup` first, so they work on a fresh machine.
 
 mod bench;
+mod children;
+mod dev;
+mod http;
 mod steps;
 mod tools;
 
@@ -41,6 +46,20 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// The dev loop: the debug server on :8080 and `trunk serve` (live reload) on :8081, which
+    /// proxies /api/, /ws/, /watch/ and /static/ to the server. Ctrl-C stops both.
+    Dev {
+        /// Port of `trunk serve`, where the app is [default: 8081; with --check a free one].
+        #[arg(long)]
+        port: Option<u16>,
+        /// Port of the server trunk proxies to [default: 8080; with --check a free one].
+        #[arg(long)]
+        server_port: Option<u16>,
+        /// Start both, check through trunk the app, a new room, a publisher's WebSocket and the
+        /// room's viewer page with its files, then stop both.
+        #[arg(long)]
+        check: bool,
+    },
     /// Every check CI runs: fmt, clippy (native + wasm32), unit, wasm and browser tests.
     Test,
     /// Run benchmarks and print their tables.
@@ -73,6 +92,21 @@ fn main() -> Result<()> {
                 .arg(ctx.root.join("dist"))
                 .arg("--static")
                 .arg(ctx.root.join("static")))
+        }
+        Command::Dev {
+            port,
+            server_port,
+            check,
+        } => {
+            tools::setup(&ctx, false)?;
+            dev::dev(
+                &ctx,
+                &dev::Options {
+                    port,
+                    server_port,
+                    check,
+                },
+            )
         }
         Command::Test => test(&ctx),
         Command::Bench { suites } => {
@@ -190,5 +224,9 @@ fn test(ctx: &Ctx) -> Result<()> {
                 .env("CHROMEDRIVER", tools::chromedriver()),
         );
     }
+    tally.step(
+        "dev loop (app, API, WebSocket, viewer page through trunk serve)",
+        ctx.cmd(std::env::current_exe()?).args(["dev", "--check"]),
+    );
     tally.finish()
 }
