@@ -82,7 +82,14 @@ pub fn dev(ctx: &Ctx, options: &Options) -> Result<()> {
             .arg("--dist")
             .arg(&dist)
             .arg("--static")
-            .arg(&static_dir),
+            .arg(&static_dir)
+            // The app's pages come from trunk's origin, which the server would refuse as
+            // another site's for room creation and publishing.
+            .arg("--cors-origin")
+            .arg(format!(
+                "http://{app},http://localhost:{port}",
+                port = app.port()
+            )),
     )?;
     let mut trunk = Group::spawn(
         "trunk serve",

@@ -20,12 +20,18 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// `method path` on `addr`, with an empty body.
+/// `method path` on `addr`, with an empty body. Sent as the app's own page would send it: a
+/// `POST` carries the page's `Origin`, which the server checks.
 pub fn request(addr: SocketAddr, method: &str, path: &str) -> Result<Response> {
     let mut stream = connect(addr)?;
+    let origin = if method == "GET" {
+        String::new()
+    } else {
+        format!("Origin: http://{addr}\r\n")
+    };
     write!(
         stream,
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{origin}Content-Length: 0\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     stream
@@ -41,14 +47,15 @@ pub fn request(addr: SocketAddr, method: &str, path: &str) -> Result<Response> {
     })
 }
 
-/// Opens a WebSocket on `path`: the connection once the answer is `101 Switching Protocols`.
-/// Nothing is sent on it; dropping it closes it.
+/// Opens a WebSocket on `path`, with the page's `Origin` as a browser sends it: the connection
+/// once the answer is `101 Switching Protocols`. Nothing is sent on it; dropping it closes it.
 pub fn websocket(addr: SocketAddr, path: &str) -> Result<TcpStream> {
     let mut stream = connect(addr)?;
     // The key only has to be well-formed: RFC 6455's sample.
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\n\
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
     )?;
     // Byte by byte up to the end of the head: after it come WebSocket frames.

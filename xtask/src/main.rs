@@ -156,6 +156,8 @@ fn test(ctx: &Ctx) -> Result<()> {
         ctx.cargo().args([
             "clippy",
             "--package",
+            "protocol",
+            "--package",
             "filters",
             "--package",
             "frontend",
