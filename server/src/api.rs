@@ -55,8 +55,21 @@ fn known_room(state: &AppState, id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The peer address comes from [`crate::run`]/[`crate::run_tls`]; a router served without
-/// it (embedded, or in tests through `oneshot`) counts every request as one client.
+/// The client for the per-client limits. The peer address comes from [`crate::run`]/
+/// [`crate::run_tls`]; a router served without it (embedded, or in tests through `oneshot`)
+/// counts every request as one client.
+fn client_of(
+    state: &AppState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> IpAddr {
+    let peer = peer.map_or(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        |Extension(ConnectInfo(addr))| addr.ip(),
+    );
+    client::client_ip(peer, headers, &state.config.trusted_proxies)
+}
+
 pub async fn create_room(
     State(state): Shared,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -64,11 +77,7 @@ pub async fn create_room(
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
     same_origin(&state, &headers, &uri)?;
-    let peer = peer.map_or(
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        |Extension(ConnectInfo(addr))| addr.ip(),
-    );
-    let peer = client::client_ip(peer, &headers, &state.config.trusted_proxies);
+    let peer = client_of(&state, peer, &headers);
     if let Err(wait) = state.room_creation.check(peer) {
         // Debug only: a client hammering the limit must not flood the log.
         tracing::debug!(%peer, "room creation over the rate limit");
@@ -115,12 +124,15 @@ pub struct StreamParams {
 
 /// Nothing here awaits: the stream may take the connection over once the head is written,
 /// and [`stream::respond`]'s answer cannot be held across an `.await` (it is not `Send`).
+#[expect(clippy::too_many_arguments, reason = "one axum extractor each")]
 pub async fn stream(
     State(state): Shared,
     Path(id): Path<String>,
     Query(params): Query<StreamParams>,
     method: Method,
     version: Version,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     handoff: Option<Extension<Handoff>>,
 ) -> Result<Response, ApiError> {
     let fps = match params.fps {
@@ -134,6 +146,12 @@ pub async fn stream(
         known_room(&state, &id)?;
         return Ok(stream::head());
     }
+    let client = client_of(&state, peer, &headers);
+    let Some(address_slot) = state.viewer_slots.try_take(client) else {
+        tracing::debug!(%client, "stream over the per-address cap");
+        let max = state.config.max_viewers_per_address;
+        return Err(refuse(&state, ApiError::AddressViewerLimit(max)));
+    };
     // A valid id not in memory comes back, and the viewer waits for the publisher.
     let guard = state
         .rooms
@@ -142,7 +160,8 @@ pub async fn stream(
             state.config.max_rooms,
             state.config.max_viewers_per_room,
         )
-        .map_err(|err| refuse(&state, err))?;
+        .map_err(|err| refuse(&state, err))?
+        .holding(address_slot);
     let handoff = handoff.map(|Extension(handoff)| handoff);
     Ok(stream::respond(guard, fps, version, handoff, &state.stream_services()).into_response())
 }

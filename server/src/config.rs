@@ -17,6 +17,11 @@ pub struct Config {
     pub max_rooms: usize,
     /// Open MJPEG streams per room; more answer 503.
     pub max_viewers_per_room: usize,
+    /// Open MJPEG streams per client address (IPv4, or IPv6 /64); more answer 429.
+    pub max_viewers_per_address: usize,
+    /// Open plain-HTTP connections per client address (trusted proxies exempt); more are
+    /// answered 429 and closed. Streams taken over from hyper count as viewers instead.
+    pub max_connections_per_address: usize,
     /// Frames per second one publisher may send on average (bursts of twice as many are
     /// fine); faster frames are dropped and the publisher is told so.
     pub max_publish_fps: NonZeroU32,
@@ -52,6 +57,8 @@ impl Default for Config {
             max_frame_dim: 4096,
             max_rooms: 1000,
             max_viewers_per_room: 5000,
+            max_viewers_per_address: 256,
+            max_connections_per_address: 512,
             max_publish_fps: NonZeroU32::new(60).expect("60 is not zero"),
             max_rooms_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             room_idle: Duration::from_mins(10),

@@ -22,6 +22,9 @@ pub enum ApiError {
     RoomLimit(RoomError),
     #[error(transparent)]
     ViewerLimit(RoomError),
+    /// This client address has the most open streams it may have.
+    #[error("this address has its maximum of {0} open streams")]
+    AddressViewerLimit(usize),
     /// Past the per-client room-creation rate: retry after `wait`.
     #[error("more than {per_minute} rooms a minute from this address; retry in {} s", whole_secs(*.wait))]
     RoomRate { per_minute: u32, wait: Duration },
@@ -52,7 +55,7 @@ impl ApiError {
             Self::RoomLimit(_) | Self::ViewerLimit(_) | Self::NoFrameYet => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::RoomRate { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RoomRate { .. } | Self::AddressViewerLimit(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MissingToken => StatusCode::UNAUTHORIZED,
             Self::WrongToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -66,6 +69,7 @@ impl ApiError {
             Self::UnknownRoom => Some(Rejection::UnknownRoom),
             Self::RoomLimit(_) => Some(Rejection::RoomLimit),
             Self::ViewerLimit(_) => Some(Rejection::ViewerLimit),
+            Self::AddressViewerLimit(_) => Some(Rejection::AddressViewerLimit),
             Self::RoomRate { .. } => Some(Rejection::RoomRate),
             Self::MissingToken => Some(Rejection::MissingToken),
             Self::WrongToken => Some(Rejection::WrongToken),

@@ -22,7 +22,8 @@
 //!   they stay valid across restarts without any storage.
 //! - [`config`]: every limit with its default; `limits`: the rate limits (rooms created per
 //!   client address, frames per second per publisher); `client`: the client address, also
-//!   behind trusted reverse proxies; `origin`: which web pages may create rooms and publish; `metrics`: Prometheus counters; `assets`: `dist/` and
+//!   behind trusted reverse proxies; `origin`: which web pages may create rooms and publish; `per_address`: what one client
+//!   address may hold at once (connections, streams); `metrics`: Prometheus counters; `assets`: `dist/` and
 //!   `static/`; `state`: what the handlers share ([`AppState`]).
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
@@ -43,6 +44,7 @@ mod jpeg;
 mod limits;
 mod metrics;
 mod origin;
+mod per_address;
 mod publish;
 mod room;
 mod rooms;
@@ -170,6 +172,7 @@ pub async fn run(
     let serve = serve::serve(
         listener,
         app(Arc::clone(&state)),
+        Arc::clone(&state.connection_gate),
         state.shutdown.clone(),
         state.config.request_head_timeout,
     );

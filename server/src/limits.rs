@@ -93,7 +93,7 @@ impl RoomCreation {
 
 /// One client is one IPv4 address or one IPv6 /64 (the smallest block a home or phone
 /// usually gets, so rotating addresses inside it does not escape the limit).
-fn client_key(peer: IpAddr) -> IpAddr {
+pub(crate) fn client_key(peer: IpAddr) -> IpAddr {
     match peer.to_canonical() {
         IpAddr::V6(v6) => {
             let prefix = u128::from(v6) & !((1u128 << 64) - 1);

@@ -37,6 +37,12 @@ struct Args {
     /// Viewers (open MJPEG streams) per room.
     #[arg(long, env = "LENSCAST_MAX_VIEWERS_PER_ROOM", default_value_t = Config::default().max_viewers_per_room)]
     max_viewers_per_room: usize,
+    /// Open MJPEG streams per client address (IPv4, or IPv6 /64); more get 429.
+    #[arg(long, env = "LENSCAST_MAX_VIEWERS_PER_ADDRESS", default_value_t = Config::default().max_viewers_per_address)]
+    max_viewers_per_address: usize,
+    /// Open plain-HTTP connections per client address (trusted proxies exempt); more get 429.
+    #[arg(long, env = "LENSCAST_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = Config::default().max_connections_per_address)]
+    max_connections_per_address: usize,
     /// Frames per second one publisher may send on average (bursts of twice as many are
     /// fine); faster frames are dropped.
     #[arg(long, env = "LENSCAST_MAX_PUBLISH_FPS", default_value_t = Config::default().max_publish_fps)]
@@ -146,6 +152,8 @@ async fn main() -> anyhow::Result<()> {
         max_frame_dim: args.max_frame_dim,
         max_rooms: args.max_rooms,
         max_viewers_per_room: args.max_viewers_per_room,
+        max_viewers_per_address: args.max_viewers_per_address,
+        max_connections_per_address: args.max_connections_per_address,
         max_publish_fps: args.max_publish_fps,
         max_rooms_per_minute: args.max_rooms_per_minute,
         room_idle: Duration::from_secs(args.room_idle_secs),

@@ -30,6 +30,10 @@ pub enum Rejection {
     RoomLimit,
     /// A viewer past the per-room limit (503).
     ViewerLimit,
+    /// A stream past the per-address limit (429).
+    AddressViewerLimit,
+    /// A connection past the per-address limit (429, then closed).
+    ConnectionLimit,
     /// A frame sent faster than the publisher's frame rate limit (dropped).
     FrameRate,
     /// `POST /api/rooms` past the per-client rate (429).

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     jpeg::Dimensions,
     metrics::Metrics,
+    per_address::AddressSlot,
     stream::{members::Fanout, wire::Frame},
 };
 
@@ -193,10 +194,21 @@ impl Drop for PublisherGuard {
     }
 }
 
-/// Held by a viewer's stream; counts it in the room while alive.
+/// Held by a viewer's stream; counts it in the room (and its client address's slot) while
+/// alive.
 pub struct ViewerGuard {
     pub room: Arc<Room>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) address_slot: Option<AddressSlot>,
+}
+
+impl ViewerGuard {
+    /// Keeps the client's per-address slot as long as the viewer.
+    #[must_use]
+    pub fn holding(mut self, slot: AddressSlot) -> Self {
+        self.address_slot = Some(slot);
+        self
+    }
 }
 
 impl Drop for ViewerGuard {

@@ -155,6 +155,7 @@ impl Rooms {
             Ok(ViewerGuard {
                 room: Arc::clone(room),
                 metrics: Arc::clone(&self.metrics),
+                address_slot: None,
             })
         })
     }

@@ -5,7 +5,7 @@
 //! graceful shutdown) plus the handoff, and a timeout for reading request heads, so that a
 //! client that opens a connection and sends nothing cannot keep it forever.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::{Request, body::Incoming, server::conn::http1, service::service_fn};
@@ -14,7 +14,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt as _;
 
-use crate::stream::handoff::{Handoff, HandoffIo};
+use crate::{
+    per_address::{Admission, ConnectionGate},
+    stream::handoff::{Handoff, HandoffIo},
+};
 
 /// Accepts connections on `listener` and serves `app` on them until `shutdown` is
 /// cancelled; then stops accepting, lets each connection finish its current response and
@@ -22,6 +25,7 @@ use crate::stream::handoff::{Handoff, HandoffIo};
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    gate: Arc<ConnectionGate>,
     shutdown: CancellationToken,
     head_timeout: Duration,
 ) {
@@ -33,14 +37,20 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, peer)) => {
+                let slot = match gate.admit(peer.ip()) {
+                    Admission::Slot(slot) => Some(slot),
+                    Admission::Exempt => None,
+                    Admission::Refused => {
+                        refuse(&stream, peer);
+                        continue;
+                    }
+                };
                 tune_socket(&stream);
-                connections.spawn(connection(
-                    stream,
-                    peer,
-                    app.clone(),
-                    shutdown.clone(),
-                    head_timeout,
-                ));
+                let (app, shutdown) = (app.clone(), shutdown.clone());
+                connections.spawn(async move {
+                    connection(stream, peer, app, shutdown, head_timeout).await;
+                    drop(slot);
+                });
             }
             Err(err) if is_per_connection(&err) => {}
             Err(err) => {
@@ -88,6 +98,14 @@ enum Event {
     Closed(hyper::Result<()>),
     HeadOut,
     Shutdown,
+}
+
+/// Past the per-address cap: a short answer if the socket takes it at once, then the close.
+fn refuse(stream: &TcpStream, peer: SocketAddr) {
+    tracing::debug!(%peer, "connection over the per-address cap");
+    let _ = stream.try_write(
+        b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
 }
 
 async fn connection(

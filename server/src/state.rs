@@ -9,6 +9,7 @@ use crate::{
     config::Config,
     limits::{LogEvery, RoomCreation},
     metrics::Metrics,
+    per_address::{AddressSlots, ConnectionGate},
     rooms::Rooms,
     stream::Services,
 };
@@ -20,6 +21,10 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// Rooms created per client address.
     pub(crate) room_creation: RoomCreation,
+    /// Streams per client address.
+    pub(crate) viewer_slots: AddressSlots,
+    /// Plain-HTTP connections per client address.
+    pub(crate) connection_gate: Arc<ConnectionGate>,
     /// Warnings about wrong publish tokens, which anyone can send at will.
     pub(crate) wrong_token_log: LogEvery,
     /// Cancelled when the server shuts down: viewers' streams end, publishers get 1001.
@@ -37,6 +42,12 @@ impl AppState {
         Arc::new(Self {
             rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
             room_creation: RoomCreation::new(config.max_rooms_per_minute),
+            viewer_slots: AddressSlots::new(config.max_viewers_per_address),
+            connection_gate: Arc::new(ConnectionGate::new(
+                config.max_connections_per_address,
+                config.trusted_proxies.clone(),
+                Arc::clone(&metrics),
+            )),
             wrong_token_log: LogEvery::new(Duration::from_secs(10)),
             config,
             metrics,

@@ -319,3 +319,117 @@ async fn the_viewer_page_and_the_images_are_never_sniffed_or_scripted() {
     }
     server.shutdown().await;
 }
+
+/// An HTTP client whose connections come from `local` (a loopback alias stands in for
+/// another client address).
+fn client_from(local: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(local.parse::<std::net::IpAddr>().expect("address"))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_a_rooms_viewer_slots() {
+    let server = TestServer::with(Config {
+        max_viewers_per_address: 4,
+        ..Config::default()
+    })
+    .await;
+    let (room, mut publisher) = server.live_room().await;
+    let stream = server.url(&protocol::rooms::stream_path(&room.room));
+    let greedy = client_from("127.0.0.1");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let res = greedy.get(&stream).send().await.expect("GET");
+        assert_eq!(res.status(), 200);
+        held.push(res);
+    }
+    let over = greedy.get(&stream).send().await.expect("GET");
+    assert_eq!(over.status(), 429, "a fifth stream from the same address");
+    let body: protocol::ErrorBody = over.json().await.expect("error body");
+    assert!(body.error.contains("4 open streams"), "{}", body.error);
+
+    // Another address is not affected, and gets the frames.
+    let other = client_from("127.0.0.2")
+        .get(&stream)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(other.status(), 200);
+    let mut canary = support::Viewer::new(other);
+    let frame = jpeg(64, 48, 5, false);
+    publisher.send_jpeg(&frame).await;
+    assert_eq!(within("canary frame", canary.frame()).await, frame);
+
+    // A stream given back frees its slot.
+    held.pop();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let res = greedy.get(&stream).send().await.expect("GET");
+        if res.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = server.metrics().await;
+    assert!(
+        metric(
+            &metrics,
+            r#"lenscast_rejected_total{kind="AddressViewerLimit"}"#
+        ) >= 1
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_more_than_its_connections() {
+    let server = TestServer::with(Config {
+        max_connections_per_address: 3,
+        ..Config::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(TcpStream::connect(server.addr).await.expect("connect"));
+    }
+    // The fourth is answered 429 and closed at once, without holding anything.
+    let mut fourth = TcpStream::connect(server.addr).await.expect("connect");
+    let mut answer = Vec::new();
+    within("the refusal", fourth.read_to_end(&mut answer))
+        .await
+        .expect("read");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 429"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // Another address still gets in.
+    let res = client_from("127.0.0.2")
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 200);
+    // Connections given back free their slots.
+    idle.clear();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(res) = client_from("127.0.0.1")
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            && res.status() == 200
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the connection slots never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.shutdown().await;
+}

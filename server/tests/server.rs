@@ -73,7 +73,13 @@ async fn three_hundred_viewers_all_receive_the_stream() {
 }
 
 async fn many_viewers_all_receive_the_stream(n: usize) {
-    let server = TestServer::start().await;
+    // All of them from one address: the per-address caps are raised for this test.
+    let server = TestServer::with(Config {
+        max_viewers_per_address: n,
+        max_connections_per_address: 2 * n,
+        ..Config::default()
+    })
+    .await;
     let room = server.create_room().await;
     let mut publisher = server.publisher(&room).await;
     let mut viewers = Vec::new();
