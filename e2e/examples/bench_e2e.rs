@@ -115,8 +115,7 @@ async fn measure(server: &Server, video: &Path, encoder: &'static str, secs: u64
         .and_then(|l| l.rsplit_once("/watch/"))
         .map(|(_, r)| r.to_owned())
         .context("share link is not a /watch/ link")?;
-    let mut viewer =
-        MjpegReader::open(&server.url(&format!("/api/rooms/{room}/stream.mjpg"))).await?;
+    let mut viewer = MjpegReader::open(&server.url(&protocol::rooms::stream_path(&room))).await?;
 
     // Warm up: JIT, caches, the first frames of the camera.
     let warm = Instant::now();

@@ -1,28 +1,17 @@
-//! A viewer of the server's `stream.mjpg`, as an independent client: reads the
-//! `multipart/x-mixed-replace` body part by part (each part's `Content-Length` gives the
-//! JPEG's size) and hands out the JPEG bytes with the time each one was complete.
+//! A viewer of the server's `stream.mjpg`, as an independent client: a plain reqwest GET,
+//! its body read part by part by `testkit`'s MJPEG reader (the framing checked as the
+//! server's own tests check it), each JPEG with the time it was complete.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use futures_util::StreamExt;
+use testkit::mjpeg::{self, Reader};
 
-/// One received part.
-pub struct Part {
-    pub jpeg: Vec<u8>,
-    /// When the last byte of the part arrived.
-    pub received: SystemTime,
-}
+pub use testkit::mjpeg::Part;
 
 pub struct MjpegReader {
-    body: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    buf: Vec<u8>,
+    reader: Reader,
 }
-
-/// Largest part header block accepted before giving up on the stream.
-const MAX_HEADER: usize = 4096;
-/// Largest JPEG accepted.
-const MAX_PART: usize = 32 << 20;
 
 impl MjpegReader {
     /// Opens `url` (a `stream.mjpg` URL) and checks the response is a multipart stream.
@@ -44,85 +33,75 @@ impl MjpegReader {
         if !kind.starts_with("multipart/x-mixed-replace") {
             bail!("GET {url}: content type {kind:?} is not multipart/x-mixed-replace");
         }
+        let boundary = mjpeg::boundary_of(&kind).unwrap_or(protocol::mjpeg::BOUNDARY);
         Ok(Self {
-            body: response.bytes_stream().boxed(),
-            buf: Vec::new(),
+            reader: Reader::new(response.bytes_stream(), boundary),
         })
     }
 
     /// The next complete JPEG, or an error after `timeout` without one.
     pub async fn next_part(&mut self, timeout: Duration) -> Result<Part> {
-        tokio::time::timeout(timeout, self.read_part())
+        let next = tokio::time::timeout(timeout, self.reader.next_part())
             .await
             .with_context(|| format!("no MJPEG part within {timeout:?}"))?
-    }
-
-    async fn read_part(&mut self) -> Result<Part> {
-        loop {
-            if let Some((start, len)) = locate_part(&self.buf)?
-                && self.buf.len() >= start + len
-            {
-                let jpeg = self.buf[start..start + len].to_vec();
-                self.buf.drain(..start + len);
-                return Ok(Part {
-                    jpeg,
-                    received: SystemTime::now(),
-                });
-            }
-            match self.body.next().await {
-                Some(chunk) => self.buf.extend_from_slice(&chunk.context("stream body")?),
-                None => bail!("the MJPEG stream ended"),
-            }
+            .context("MJPEG stream")?;
+        match (next, self.reader.broken()) {
+            (Some(part), _) => Ok(part),
+            (None, None) => bail!("the MJPEG stream ended"),
+            (None, Some(why)) => bail!("the MJPEG stream broke off: {why}"),
         }
     }
-}
-
-/// Finds the next part in `buf`: `(offset of the JPEG, its length)` once the part's
-/// headers are complete; `None` while they are not.
-fn locate_part(buf: &[u8]) -> Result<Option<(usize, usize)>> {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        if buf.len() > MAX_HEADER {
-            bail!("no part headers in the first {MAX_HEADER} bytes");
-        }
-        return Ok(None);
-    };
-    let headers = String::from_utf8_lossy(&buf[..end]);
-    let len = headers
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        })
-        .with_context(|| format!("part without Content-Length: {headers:?}"))?;
-    if len > MAX_PART {
-        bail!("part of {len} bytes");
-    }
-    Ok(Some((end + 4, len)))
 }
 
 #[cfg(test)]
 mod tests {
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::TcpListener,
+    };
+
     use super::*;
 
-    #[test]
-    fn locates_parts_after_the_boundary() {
-        let mut stream =
-            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\nJPEG\r\n".to_vec();
-        let (start, len) = locate_part(&stream).unwrap().unwrap();
-        assert_eq!(&stream[start..start + len], b"JPEG");
-        stream.drain(..start + len);
-        stream.extend_from_slice(b"--frame\r\ncontent-length: 2\r\n\r\nAB");
-        let (start, len) = locate_part(&stream).unwrap().unwrap();
-        assert_eq!(&stream[start..start + len], b"AB");
+    /// Answers one request with `content_type` and `body`, then closes the connection (which
+    /// ends the body); returns the URL.
+    async fn serve_once(content_type: &'static str, body: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!(
+            "http://{}/stream.mjpg",
+            listener.local_addr().expect("addr")
+        );
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            // Read the request first: closing with it unread would reset the connection.
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&body).await;
+        });
+        url
     }
 
-    #[test]
-    fn waits_for_headers_and_rejects_nonsense() {
-        assert!(locate_part(b"--frame\r\nContent-Le").unwrap().is_none());
-        assert!(locate_part(b"--frame\r\nX: y\r\n\r\n").is_err());
-        assert!(locate_part(&vec![b'x'; MAX_HEADER + 1]).is_err());
-        assert!(locate_part(b"Content-Length: 999999999999\r\n\r\n").is_err());
+    #[tokio::test]
+    async fn reads_the_parts_of_a_stream_then_reports_its_end() {
+        let mut body = protocol::mjpeg::BOUNDARY_LINE.to_vec();
+        body.extend(mjpeg::part_of(b"one"));
+        body.extend(mjpeg::part_of(b"two"));
+        let url = serve_once(protocol::mjpeg::CONTENT_TYPE, body).await;
+        let mut reader = MjpegReader::open(&url).await.expect("a multipart stream");
+        let wait = Duration::from_secs(10);
+        assert_eq!(reader.next_part(wait).await.expect("part").jpeg, b"one");
+        assert_eq!(reader.next_part(wait).await.expect("part").jpeg, b"two");
+        let end = reader.next_part(wait).await.expect_err("no third part");
+        assert!(end.to_string().contains("ended"), "{end:#}");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_response_that_is_not_a_multipart_stream() {
+        let url = serve_once("image/jpeg", b"\xFF\xD8\xFF\xD9".to_vec()).await;
+        let err = MjpegReader::open(&url).await.err().expect("not a stream");
+        assert!(err.to_string().contains("not multipart"), "{err:#}");
     }
 }

@@ -77,7 +77,7 @@ fn stream_url(server: &Server, link: &str) -> Result<String> {
         .map(|(_, room)| room)
         .filter(|room| !room.is_empty())
         .with_context(|| format!("{link} is not a /watch/ link"))?;
-    Ok(server.url(&format!("/api/rooms/{room}/stream.mjpg")))
+    Ok(server.url(&protocol::rooms::stream_path(room)))
 }
 
 /// Decodes `jpeg` and checks it shows the Y4M bars in gray: every bar's centre is gray

@@ -3,21 +3,22 @@
 //! again as the publisher comes and goes, the viewer count, the picture on screen, and the
 //! snapshot button saving the room's latest frame.
 
-use std::{io::Cursor, time::Duration};
+use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use bytes::Bytes;
 use e2e::{Browser, BrowserOptions, Server};
 use futures_util::SinkExt;
-use image::{ImageFormat, Rgb, RgbImage};
-use serde_json::{Value, json};
+use image::{Rgb, RgbImage};
+use protocol::{RoomCreated, rooms};
+use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A 320×240 JPEG: a gradient with a bar that moves with the frame number.
-fn frame(n: u8) -> Result<Vec<u8>> {
+fn frame(n: u8) -> Vec<u8> {
     let bar = u32::from(n) * 32;
     let img = RgbImage::from_fn(320, 240, |x, y| {
         if (bar..bar + 24).contains(&x) {
@@ -26,20 +27,15 @@ fn frame(n: u8) -> Result<Vec<u8>> {
             Rgb([(x * 255 / 320) as u8, (y * 255 / 240) as u8, 160])
         }
     });
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Jpeg)?;
-    Ok(out.into_inner())
+    // Quality 75: what `image` picks for a plain `write_to`.
+    testkit::jpeg::encode_rgb(img.as_raw(), 320, 240, 75)
 }
 
 /// Publishes a frame every 100 ms until aborted.
-async fn publish(server: &Server, room: &Value) -> Result<JoinHandle<()>> {
-    let url = server.ws_url(&format!(
-        "/ws/rooms/{}/publish?token={}",
-        room["room"].as_str().context("room id")?,
-        room["publish_token"].as_str().context("token")?
-    ));
+async fn publish(server: &Server, room: &RoomCreated) -> Result<JoinHandle<()>> {
+    let url = server.ws_url(&rooms::publish_path(&room.room, &room.publish_token));
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
-    let frames = (0..10).map(frame).collect::<Result<Vec<_>>>()?;
+    let frames = (0..10).map(frame).collect::<Vec<_>>();
     Ok(tokio::spawn(async move {
         for jpeg in frames.iter().cycle() {
             if ws
@@ -76,16 +72,14 @@ async fn viewer_page_follows_the_room_and_saves_snapshots() -> Result<()> {
         .await?;
     wait_page(&browser, "gone", "This room does not exist").await?;
 
-    let room: Value = reqwest::Client::new()
+    let room: RoomCreated = reqwest::Client::new()
         .post(server.url("/api/rooms"))
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    browser
-        .goto(&server.url(room["watch_url"].as_str().context("watch_url")?))
-        .await?;
+    browser.goto(&server.url(&room.watch_url)).await?;
     wait_page(&browser, "offline", "Waiting for the broadcast").await?;
     // The page's own stream is the one viewer; nothing to save yet.
     browser

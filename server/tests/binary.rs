@@ -7,82 +7,42 @@
 mod support;
 
 use std::{
-    net::SocketAddr,
     path::Path,
-    process::Stdio,
     sync::{Arc, Mutex},
 };
 
+use protocol::close;
 use support::{Client, Said, jpeg, tls_connect, within};
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::{Child, Command},
-    task::JoinHandle,
-};
-
-/// A running `lenscast-server` with its announced address and its collected logs.
-struct Process {
-    child: Child,
-    addr: SocketAddr,
-    logs: JoinHandle<String>,
-}
+use testkit::process::{Launch, ServerProcess};
 
 /// Starts the binary with `args` and `envs` (on any free port, a secret file in `dir`) and
 /// waits for the line that announces `scheme://address` on stdout.
-async fn start(dir: &Path, scheme: &str, args: &[&str], envs: &[(&str, &str)]) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lenscast-server"))
+async fn start(dir: &Path, scheme: &str, args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+    let mut launch = Launch::new(env!("CARGO_BIN_EXE_lenscast-server"))
         .args(args)
         .env("LENSCAST_ADDR", "127.0.0.1:0")
         .env("LENSCAST_DIST", dir)
         .env("LENSCAST_SECRET_FILE", dir.join("secret"))
-        .env_remove("LENSCAST_SECRET")
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start lenscast-server");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut stderr = child.stderr.take().expect("stderr");
-    let logs = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text).await;
-        text
-    });
-    let line = within("the listening line", stdout.next_line())
-        .await
-        .expect("stdout")
-        .expect("a line on stdout");
-    let addr: SocketAddr = line
-        .strip_prefix(&format!("listening on {scheme}://"))
-        .unwrap_or_else(|| panic!("unexpected announcement {line:?}"))
-        .parse()
-        .expect("an address");
-    assert_ne!(addr.port(), 0, "the real port is announced");
-    // Keep reading: a server writing to a closed stdout would fail.
-    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
-    Process { child, addr, logs }
+        .env_remove("LENSCAST_SECRET");
+    for (key, value) in envs {
+        launch = launch.env(key, value);
+    }
+    let server = launch.start().await.expect("start lenscast-server");
+    assert_eq!(server.scheme(), scheme, "the announced scheme");
+    assert_ne!(server.addr().port(), 0, "the real port is announced");
+    server
 }
 
-impl Process {
-    /// SIGTERM, then the exit status and everything the server logged.
-    async fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let pid = self.child.id().expect("running").to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .expect("run kill");
-        assert!(killed.success());
-        let status = within("exit", self.child.wait()).await.expect("wait");
-        let logs = within("logs", self.logs).await.expect("log reader");
-        (status, logs)
-    }
+/// SIGTERM, then the exit status and everything the server logged.
+async fn terminate(server: ServerProcess) -> (std::process::ExitStatus, String) {
+    within("exit", server.terminate())
+        .await
+        .expect("a stop on SIGTERM")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = testkit::temp::temp_dir("test-binary");
     std::fs::write(dir.path().join("index.html"), "<title>app</title>").expect("index");
     let server = start(
         dir.path(),
@@ -95,7 +55,7 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
         ],
     )
     .await;
-    let addr = server.addr;
+    let addr = server.addr();
 
     let client = Client::new(addr);
     let app = client.get("/").await;
@@ -118,9 +78,9 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
     publisher.send_jpeg(&big).await;
     loop {
         match publisher.next().await {
-            Said::Json(_) => {}
+            Said::Message(_) => {}
             Said::Closed(code, reason) => {
-                assert_eq!(code, 1009, "{reason}");
+                assert_eq!(code, close::MESSAGE_TOO_BIG, "{reason}");
                 break;
             }
             Said::Ended => panic!("closed without a close frame"),
@@ -131,7 +91,7 @@ async fn the_binary_reads_its_environment_keeps_tokens_out_of_logs_and_stops_on_
         let end = within("end of stream", viewer.next_frame()).await;
         (end, viewer.broken)
     });
-    let (status, logs) = server.terminate().await;
+    let (status, logs) = terminate(server).await;
     let (end, broken) = stream_ends.await.expect("viewer task");
     assert_eq!(end, None);
     assert_eq!(broken, None, "the body ended cleanly");
@@ -197,7 +157,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
     use hyper_util::rt::{TokioExecutor, TokioIo};
 
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = testkit::temp::temp_dir("test-binary-tls");
     let server = start(dir.path(), "https", &["--tls-self-signed"], &[]).await;
 
     // Whatever the certificate, take it.
@@ -207,7 +167,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         .with_custom_certificate_verifier(Arc::clone(&keep) as _)
         .with_no_client_auth();
     drop(
-        tls_connect(trusting, server.addr, "localhost", H2_OR_1)
+        tls_connect(trusting, server.addr(), "localhost", H2_OR_1)
             .await
             .expect("TLS handshake"),
     );
@@ -226,7 +186,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         .with_root_certificates(roots)
         .with_no_client_auth();
     for name in ["localhost", "127.0.0.1"] {
-        let tls = tls_connect(verifying.clone(), server.addr, name, H2_OR_1)
+        let tls = tls_connect(verifying.clone(), server.addr(), name, H2_OR_1)
             .await
             .unwrap_or_else(|err| panic!("the certificate is not valid for {name}: {err}"));
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "{name}");
@@ -246,7 +206,7 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         assert_eq!(res.status(), 200, "{name}");
     }
     // A name it was not made for is refused, for that reason.
-    let refused = tls_connect(verifying, server.addr, "elsewhere.example", H2_OR_1)
+    let refused = tls_connect(verifying, server.addr(), "elsewhere.example", H2_OR_1)
         .await
         .expect_err("not valid for another name");
     assert!(
@@ -262,6 +222,6 @@ async fn tls_self_signed_serves_https_and_h2_with_a_certificate_for_this_machine
         "{refused}"
     );
 
-    let (status, _) = server.terminate().await;
+    let (status, _) = terminate(server).await;
     assert!(status.success(), "{status}");
 }

@@ -7,7 +7,8 @@ mod support;
 use std::time::Duration;
 
 use server::Config;
-use support::{RawConnection, TestServer, jpeg, metric, part_of};
+use support::{RawConnection, TestServer, jpeg, metric};
+use testkit::mjpeg::part_of;
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers

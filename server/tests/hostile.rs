@@ -8,23 +8,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use server::Config;
-use support::{TestServer, jpeg, metric, within};
+use support::{TestServer, jpeg, metric, tiny_window, within};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpSocket, TcpStream},
+    net::TcpStream,
 };
 use tokio_tungstenite::{
     client_async,
     tungstenite::{Message, client::IntoClientRequest},
 };
-
-/// A loopback TCP connection whose receive buffer is as small as the kernel allows, so a
-/// client that does not read fills the server's side quickly.
-async fn tiny_window(addr: std::net::SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    socket.connect(addr).await.expect("connect")
-}
 
 /// A WebSocket upgrade done by hand, so the test can then write raw frames.
 async fn raw_publish_socket(addr: std::net::SocketAddr, room: &str, token: &str) -> TcpStream {
@@ -264,7 +256,7 @@ async fn a_frame_holding_the_stream_boundary_never_reaches_a_viewer() {
                 assert!(reason.contains("boundary"), "{reason}");
                 break;
             }
-            support::Said::Json(_) => {}
+            support::Said::Message(_) => {}
             support::Said::Ended => panic!("an injecting frame was not refused"),
         }
     }

@@ -6,17 +6,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
-use support::{TestServer, jpeg, within};
-use tokio::net::{TcpSocket, TcpStream};
+use support::{TestServer, jpeg, tiny_window, within};
 use tokio_tungstenite::{client_async, tungstenite::Message};
-
-/// A loopback TCP connection whose receive buffer is as small as the kernel allows, so a
-/// client that does not read fills the server's side quickly.
-async fn tiny_window(addr: std::net::SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    socket.connect(addr).await.expect("connect")
-}
 
 /// This process's resident memory in KiB (Linux), or `None` elsewhere.
 fn rss_kib() -> Option<u64> {

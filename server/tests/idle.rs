@@ -7,6 +7,8 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
+use protocol::{RoomCreated, RoomState, rooms};
+use serde::de::DeserializeOwned;
 use server::{AppState, Config};
 use tower::ServiceExt;
 
@@ -26,6 +28,12 @@ async fn status(app: &axum::Router, method: &str, uri: &str) -> (StatusCode, Bod
     (status, res.into_body())
 }
 
+/// A JSON body read as the contract type it is.
+async fn json<T: DeserializeOwned>(body: Body) -> T {
+    let bytes = axum::body::to_bytes(body, 4096).await.expect("body");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
 #[tokio::test(start_paused = true)]
 async fn rooms_without_publisher_or_viewers_expire() {
     let state = AppState::new(
@@ -40,21 +48,12 @@ async fn rooms_without_publisher_or_viewers_expire() {
     let app = server::app(state.clone());
     let (code, body) = status(&app, "POST", "/api/rooms").await;
     assert_eq!(code, StatusCode::CREATED);
-    let bytes = axum::body::to_bytes(body, 4096).await.expect("body");
-    let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-    let idle_room = json["room"].as_str().expect("room").to_owned();
+    let idle_room = json::<RoomCreated>(body).await.room;
     let (_, body) = status(&app, "POST", "/api/rooms").await;
-    let bytes = axum::body::to_bytes(body, 4096).await.expect("body");
-    let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-    let watched_room = json["room"].as_str().expect("room").to_owned();
+    let watched_room = json::<RoomCreated>(body).await.room;
 
     // A viewer holds the second room open for as long as its stream body lives.
-    let (code, stream) = status(
-        &app,
-        "GET",
-        &format!("/api/rooms/{watched_room}/stream.mjpg"),
-    )
-    .await;
+    let (code, stream) = status(&app, "GET", &rooms::stream_path(&watched_room)).await;
     assert_eq!(code, StatusCode::OK);
 
     tokio::time::sleep(Duration::from_secs(590)).await;
@@ -64,13 +63,12 @@ async fn rooms_without_publisher_or_viewers_expire() {
     assert!(state.room_in_memory(&watched_room), "watched room kept");
     // Asking about the freed room answers as for a room nobody has published to, and
     // does not bring it back into memory.
-    let (code, body) = status(&app, "GET", &format!("/api/rooms/{idle_room}")).await;
+    let (code, body) = status(&app, "GET", &rooms::state_path(&idle_room)).await;
     assert_eq!(code, StatusCode::OK);
-    let bytes = axum::body::to_bytes(body, 4096).await.expect("body");
-    let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-    assert_eq!(json["live"], false);
-    assert_eq!(json["frames"], 0);
-    assert_eq!(json["viewers"], 0);
+    let freed: RoomState = json(body).await;
+    assert!(!freed.live);
+    assert_eq!(freed.frames, 0);
+    assert_eq!(freed.viewers, 0);
     assert!(!state.room_in_memory(&idle_room), "a GET allocates nothing");
     assert_eq!(state.rooms_in_memory(), 1);
 
@@ -83,10 +81,10 @@ async fn rooms_without_publisher_or_viewers_expire() {
     assert!(state.rooms_in_memory() == 0);
 
     // A viewer of a freed room brings it back; a made-up id stays unknown.
-    let (code, _stream) = status(&app, "GET", &format!("/api/rooms/{idle_room}/stream.mjpg")).await;
+    let (code, _stream) = status(&app, "GET", &rooms::stream_path(&idle_room)).await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(state.rooms_in_memory(), 1);
-    let (code, _) = status(&app, "GET", &format!("/api/rooms/{}", "A".repeat(32))).await;
+    let (code, _) = status(&app, "GET", &rooms::state_path(&"A".repeat(32))).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
     sweeper.abort();
 }

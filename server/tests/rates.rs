@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use protocol::{ClientMessage, ErrorBody, ServerMessage};
 use server::Config;
 use support::{Said, TestServer, jpeg};
 
@@ -59,13 +60,13 @@ async fn a_publisher_over_the_frame_rate_gets_frames_dropped_and_stays_connected
     }
     // The server handles a socket's messages in order: once the pong is back, every frame
     // above has been taken or dropped. On the way: one warning, in the usual error shape.
-    publisher.send_text(r#"{"type":"ping"}"#).await;
+    publisher.send_message(&ClientMessage::Ping).await;
     let mut warnings = Vec::new();
     loop {
         match publisher.next().await {
-            Said::Json(v) if v["type"] == "pong" => break,
-            Said::Json(v) if v["type"] == "error" => warnings.push(v),
-            Said::Json(_) => {}
+            Said::Message(ServerMessage::Pong) => break,
+            Said::Message(ServerMessage::Error { message }) => warnings.push(message),
+            Said::Message(_) => {}
             other => panic!("publisher socket ended during the flood: {other:?}"),
         }
     }
@@ -75,7 +76,7 @@ async fn a_publisher_over_the_frame_rate_gets_frames_dropped_and_stays_connected
         "no warning for {sent} frames in {elapsed:.2} s"
     );
     assert_eq!(
-        warnings[0]["message"],
+        warnings[0],
         format!("frame rate above {fps} fps: frames dropped")
     );
     // At most one warning per second of flood (plus the first).
@@ -113,11 +114,11 @@ async fn a_publisher_over_the_frame_rate_gets_frames_dropped_and_stays_connected
     tokio::time::sleep(Duration::from_millis(200)).await;
     let last = jpeg(32, 32, 99, true);
     publisher.send_jpeg(&last).await;
-    publisher.send_text(r#"{"type":"ping"}"#).await;
+    publisher.send_message(&ClientMessage::Ping).await;
     loop {
         match publisher.next().await {
-            Said::Json(v) if v["type"] == "pong" => break,
-            Said::Json(_) => {}
+            Said::Message(ServerMessage::Pong) => break,
+            Said::Message(_) => {}
             other => panic!("publisher socket ended after the flood: {other:?}"),
         }
     }
@@ -188,8 +189,7 @@ async fn room_creation_is_limited_per_client_and_other_routes_keep_working() {
         .expect("Retry-After in seconds");
     // Three a minute: the next one is at most 20 s away.
     assert!((1..=20).contains(&retry), "Retry-After {retry}");
-    let body: serde_json::Value = res.json().await.expect("JSON error");
-    let message = body["error"].as_str().expect("{\"error\": message}");
+    let ErrorBody { error: message } = res.json().await.expect("{\"error\": message}");
     assert!(message.contains("rooms a minute"), "{message}");
 
     // Everything else goes on: health, room state, publishing, viewing.

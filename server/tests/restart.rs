@@ -3,11 +3,12 @@
 
 mod support;
 
+use protocol::RoomCreated;
 use server::{
     Config,
     secret::{Origin, Secret},
 };
-use support::{RoomInfo, TestServer, jpeg, within};
+use support::{TestServer, jpeg, within};
 
 fn config_with(secret: Secret) -> Config {
     Config {
@@ -38,7 +39,7 @@ async fn publish_status(server: &TestServer, room: &str, token: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_keeps_working_after_a_restart_with_the_same_secret_file() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = testkit::temp::temp_dir("test-restart");
     let path = dir.path().join("lenscast/secret");
 
     let (secret, origin) = Secret::load_or_create(&path).expect("secret");
@@ -161,10 +162,10 @@ async fn forged_ids_are_unknown_and_wrong_tokens_are_refused() {
 
 #[tokio::test]
 async fn another_secret_knows_none_of_the_old_rooms() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = testkit::temp::temp_dir("test-secrets");
     let (secret, _) = Secret::load_or_create(&dir.path().join("a")).expect("secret a");
     let first = TestServer::with(config_with(secret)).await;
-    let room: RoomInfo = first.create_room().await;
+    let room: RoomCreated = first.create_room().await;
     first.shutdown().await;
 
     let (secret, origin) = Secret::load_or_create(&dir.path().join("b")).expect("secret b");

@@ -5,6 +5,7 @@ mod support;
 use std::{num::NonZeroU32, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
+use protocol::{ClientMessage, ServerMessage, close};
 use server::Config;
 use support::{Said, TestServer, jpeg, metric, within};
 
@@ -95,7 +96,7 @@ async fn many_viewers_all_receive_the_stream(n: usize) {
             assert_eq!(&viewer.frame().await, frame);
         }
     }
-    assert_eq!(server.room_state(&room.room).await.viewers, n);
+    assert_eq!(server.room_state(&room.room).await.viewers as usize, n);
     // Many viewers on plain HTTP/1.1: every part went from the frame's shared file, none
     // was copied per viewer (the count follows the send, which a viewer may beat).
     if cfg!(target_os = "linux") && n >= server::stream::ZERO_COPY_MIN_MEMBERS {
@@ -293,14 +294,14 @@ async fn a_new_publisher_replaces_the_old_one_and_viewers_stay() {
 
     let mut second = server.publisher(&room).await;
     match first.next().await {
-        Said::Json(_) => match first.next().await {
+        Said::Message(_) => match first.next().await {
             Said::Closed(code, reason) => assert_eq!(
                 (code, reason.as_str()),
-                (4000, "replaced by a new publisher")
+                (close::REPLACED.code, close::REPLACED.reason)
             ),
             other => panic!("{other:?}"),
         },
-        Said::Closed(code, _) => assert_eq!(code, 4000),
+        Said::Closed(code, _) => assert_eq!(code, close::REPLACED.code),
         Said::Ended => panic!("closed without a close frame"),
     }
     second.wait_viewers(1).await;
@@ -364,13 +365,13 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
             other => panic!("expected close {code}, got {other:?}"),
         }
     };
-    expect_close(b"not a jpeg at all".to_vec(), 1003).await;
+    expect_close(b"not a jpeg at all".to_vec(), close::UNSUPPORTED_DATA).await;
     check_good().await;
     let mut cut = jpeg(64, 64, 5, false);
     cut.truncate(cut.len() / 2);
-    expect_close(cut, 1003).await;
-    expect_close(vec![0xFF, 0xD8, 0xFF, 0xD9], 1003).await;
-    expect_close(jpeg(1200, 100, 1, false), 1009).await;
+    expect_close(cut, close::UNSUPPORTED_DATA).await;
+    expect_close(vec![0xFF, 0xD8, 0xFF, 0xD9], close::UNSUPPORTED_DATA).await;
+    expect_close(jpeg(1200, 100, 1, false), close::MESSAGE_TOO_BIG).await;
     // Just over the limit (our own check) and far over it (the WebSocket layer's limit).
     let mut big = jpeg(64, 64, 1, false);
     big.splice(2..2, {
@@ -381,8 +382,8 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
         two
     });
     assert!(big.len() > 100_000 && big.len() < 140_000);
-    expect_close(big, 1009).await;
-    expect_close(vec![0u8; 3_000_000], 1009).await;
+    expect_close(big, close::MESSAGE_TOO_BIG).await;
+    expect_close(vec![0u8; 3_000_000], close::MESSAGE_TOO_BIG).await;
     check_good().await;
 
     // Text: errors, not closes.
@@ -390,25 +391,26 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
     p.wait_viewers(0).await;
     p.send_text("{not json").await;
     match p.next().await {
-        Said::Json(v) => assert_eq!(v["type"], "error"),
+        Said::Message(ServerMessage::Error { .. }) => {}
         other => panic!("{other:?}"),
     }
-    p.send_text(r#"{"type":"hello"}"#).await;
+    p.send_message(&ClientMessage::Hello).await;
     match p.next().await {
-        Said::Json(v) => {
-            assert_eq!(v["type"], "welcome");
-            assert_eq!(v["max_frame_bytes"], 100_000);
+        Said::Message(ServerMessage::Welcome {
+            max_frame_bytes, ..
+        }) => {
+            assert_eq!(max_frame_bytes, 100_000);
         }
         other => panic!("{other:?}"),
     }
     p.send_text(r#"{"type":"something-new","x":1}"#).await;
     match p.next().await {
-        Said::Json(v) => assert_eq!(v["type"], "error"),
+        Said::Message(ServerMessage::Error { .. }) => {}
         other => panic!("{other:?}"),
     }
     p.send_text("[1,2]").await;
     match p.next().await {
-        Said::Json(v) => assert_eq!(v["type"], "error"),
+        Said::Message(ServerMessage::Error { .. }) => {}
         other => panic!("{other:?}"),
     }
     // Still a working publisher.
@@ -432,7 +434,7 @@ async fn bad_input_gets_its_answer_and_other_rooms_keep_serving() {
             .expect("send a raw text frame");
         match p.next().await {
             Said::Closed(code, reason) => {
-                assert_eq!(code, 1007, "{reason}");
+                assert_eq!(code, close::INVALID_PAYLOAD, "{reason}");
                 assert!(reason.contains("UTF-8"), "{reason}");
             }
             other => panic!("expected close 1007, got {other:?}"),
@@ -562,8 +564,8 @@ async fn graceful_shutdown_ends_streams_and_sockets_cleanly() {
     assert_eq!(viewer.broken, None, "the body ended cleanly");
     match publisher.next().await {
         Said::Closed(code, reason) => {
-            assert_eq!(code, 1001);
-            assert_eq!(reason, "server shutting down");
+            assert_eq!(code, close::SHUTDOWN.code);
+            assert_eq!(reason, close::SHUTDOWN.reason);
         }
         other => panic!("{other:?}"),
     }

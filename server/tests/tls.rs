@@ -78,7 +78,7 @@ impl TlsServer {
     async fn start(config: Config) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = testkit::temp::temp_dir("test-tls");
         let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
         std::fs::write(&cert, made.cert.pem()).expect("write cert");
         std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
@@ -125,7 +125,8 @@ async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection(
     use http_body_util::{BodyExt, Empty};
     use hyper::{Method, Request};
     use hyper_util::rt::{TokioExecutor, TokioIo};
-    use support::{Publisher, RoomInfo, Viewer, jpeg, within};
+    use protocol::{RoomCreated, rooms};
+    use support::{Publisher, Viewer, jpeg, within};
 
     let server = TlsServer::start(Config::default()).await;
     let tls = server.connect(&["h2"]).await;
@@ -149,7 +150,7 @@ async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection(
         .expect("POST over h2");
     assert_eq!(res.status(), 201);
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    let room: RoomInfo = serde_json::from_slice(&body).expect("room JSON");
+    let room: RoomCreated = serde_json::from_slice(&body).expect("room JSON");
 
     let mut viewers = Vec::new();
     for _ in 0..2 {
@@ -167,8 +168,8 @@ async fn a_wss_publisher_reaches_mjpeg_streams_multiplexed_on_one_h2_connection(
     }
 
     let url = format!(
-        "wss://localhost/ws/rooms/{}/publish?token={}",
-        room.room, room.publish_token
+        "wss://localhost{}",
+        rooms::publish_path(&room.room, &room.publish_token)
     );
     let tls = server.connect(&["http/1.1"]).await;
     let (ws, _) = within(

@@ -1,22 +1,15 @@
 //! A real server on 127.0.0.1:0 and real clients: a tokio-tungstenite publisher and an
-//! HTTP client that parses the multipart stream byte by byte.
+//! HTTP client whose multipart stream goes through `testkit`'s MJPEG parser byte by byte.
+//! The JSON the server sends is read as `protocol`'s types.
 #![allow(dead_code)]
 
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use image::{ExtendedColorType, codecs::jpeg::JpegEncoder};
-use serde::Deserialize;
+use protocol::{ClientMessage, RoomCreated, RoomState, ServerMessage, rooms};
 use server::{AppState, Config};
+use testkit::{mjpeg, temp::TempDir};
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
@@ -24,6 +17,8 @@ use tokio::{
     task::JoinHandle,
 };
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+
+pub use testkit::jpeg::pattern as jpeg;
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
@@ -56,6 +51,8 @@ pub struct TestServer {
     pub state: Arc<AppState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The built frontend it serves, removed with it.
+    _dist: TempDir,
 }
 
 impl std::ops::Deref for TestServer {
@@ -72,29 +69,25 @@ pub struct Client {
     pub http: reqwest::Client,
 }
 
-fn scratch_dir(tag: &str) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "lenscast-test-{}-{tag}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
-
 impl TestServer {
     pub async fn start() -> Self {
         Self::with(Config::default()).await
     }
 
     pub async fn with(config: Config) -> Self {
-        let dist = scratch_dir("dist");
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>spa</title>")
-            .expect("write index");
-        std::fs::write(dist.join("app-0123456789abcdef.js"), "console.log(1)").expect("write js");
+        let dist = testkit::temp::temp_dir("test-dist");
+        std::fs::write(
+            dist.path().join("index.html"),
+            "<!doctype html><title>spa</title>",
+        )
+        .expect("write index");
+        std::fs::write(
+            dist.path().join("app-0123456789abcdef.js"),
+            "console.log(1)",
+        )
+        .expect("write js");
         let static_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static");
-        let state = AppState::new(config, dist, static_dir);
+        let state = AppState::new(config, dist.path().to_owned(), static_dir);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -108,6 +101,7 @@ impl TestServer {
             state,
             stop: Some(stop),
             task: Some(task),
+            _dist: dist,
         }
     }
 
@@ -146,7 +140,7 @@ impl Client {
             .unwrap_or_else(|err| panic!("GET {path}: {err}"))
     }
 
-    pub async fn create_room(&self) -> RoomInfo {
+    pub async fn create_room(&self) -> RoomCreated {
         let res = self
             .http
             .post(self.url("/api/rooms"))
@@ -160,7 +154,7 @@ impl Client {
     pub async fn room_state(&self, room: &str) -> RoomState {
         let res = self
             .http
-            .get(self.url(&format!("/api/rooms/{room}")))
+            .get(self.url(&rooms::state_path(room)))
             .send()
             .await
             .expect("GET room");
@@ -168,7 +162,7 @@ impl Client {
         res.json().await.expect("room state JSON")
     }
 
-    pub async fn publisher(&self, room: &RoomInfo) -> Publisher {
+    pub async fn publisher(&self, room: &RoomCreated) -> Publisher {
         self.publisher_with_token(&room.room, &room.publish_token)
             .await
             .expect("publisher connects")
@@ -179,13 +173,13 @@ impl Client {
         room: &str,
         token: &str,
     ) -> Result<Publisher, tokio_tungstenite::tungstenite::Error> {
-        let url = format!("ws://{}/ws/rooms/{room}/publish?token={token}", self.addr);
+        let url = format!("ws://{}{}", self.addr, rooms::publish_path(room, token));
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
         Ok(Publisher { ws })
     }
 
     /// A new room and its publisher, which has heard the first viewer count (0).
-    pub async fn live_room(&self) -> (RoomInfo, Publisher) {
+    pub async fn live_room(&self) -> (RoomCreated, Publisher) {
         let room = self.create_room().await;
         let mut publisher = self.publisher(&room).await;
         publisher.wait_viewers(0).await;
@@ -195,7 +189,7 @@ impl Client {
     pub async fn viewer(&self, room: &str, query: &str) -> Viewer {
         let res = self
             .http
-            .get(self.url(&format!("/api/rooms/{room}/stream.mjpg{query}")))
+            .get(self.url(&format!("{}{query}", rooms::stream_path(room))))
             .send()
             .await
             .expect("GET stream");
@@ -215,26 +209,6 @@ impl Client {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RoomInfo {
-    pub room: String,
-    pub publish_token: String,
-    pub watch_url: String,
-    pub stream_url: String,
-    pub snapshot_url: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RoomState {
-    pub room: String,
-    pub live: bool,
-    pub viewers: usize,
-    pub frames: u64,
-    pub fps: f64,
-    pub width: u32,
-    pub height: u32,
-}
-
 /// A publisher over any transport (plain TCP by default, TLS in `tls.rs`).
 pub struct Publisher<S = MaybeTlsStream<TcpStream>> {
     pub ws: WebSocketStream<S>,
@@ -243,7 +217,7 @@ pub struct Publisher<S = MaybeTlsStream<TcpStream>> {
 /// What the server said to the publisher, in a test-friendly shape.
 #[derive(Debug, PartialEq)]
 pub enum Said {
-    Json(serde_json::Value),
+    Message(ServerMessage),
     Closed(u16, String),
     Ended,
 }
@@ -263,14 +237,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Publisher<S> {
             .expect("send text");
     }
 
+    /// Sends one of the contract's text messages.
+    pub async fn send_message(&mut self, message: &ClientMessage) {
+        let text = serde_json::to_string(message).expect("serializable");
+        self.send_text(&text).await;
+    }
+
     /// The next text or close from the server (pings skipped).
     pub async fn next(&mut self) -> Said {
         loop {
             match within("a server message", self.ws.next()).await {
                 Some(Ok(Message::Text(t))) => {
-                    return Said::Json(
-                        serde_json::from_str(t.as_str()).expect("server sends JSON"),
-                    );
+                    return Said::Message(serde_json::from_str(t.as_str()).unwrap_or_else(|err| {
+                        panic!("the server sent {t:?}, not a ServerMessage: {err}")
+                    }));
                 }
                 Some(Ok(Message::Close(Some(frame)))) => {
                     return Said::Closed(frame.code.into(), frame.reason.to_string());
@@ -285,24 +265,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Publisher<S> {
     pub async fn wait_viewers(&mut self, n: u64) {
         loop {
             match self.next().await {
-                Said::Json(v) if v["type"] == "viewers" => {
-                    if v["count"].as_u64() == Some(n) {
+                Said::Message(ServerMessage::Viewers { count }) => {
+                    if u64::from(count) == n {
                         return;
                     }
                 }
-                Said::Json(_) => {}
+                Said::Message(_) => {}
                 other => panic!("publisher ended while waiting for {n} viewers: {other:?}"),
             }
         }
     }
 }
 
-/// An MJPEG client: checks the framing of every part and returns each JPEG.
+/// An MJPEG client: checks the response headers, then the framing of every part
+/// (`testkit::mjpeg`), and returns each JPEG.
 pub struct Viewer {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, String>> + Send>>,
-    buf: BytesMut,
-    boundary: Vec<u8>,
-    started: bool,
+    reader: mjpeg::Reader,
     /// Why the body broke off, if it did not end cleanly.
     pub broken: Option<String>,
 }
@@ -322,92 +300,22 @@ impl Viewer {
             .to_str()
             .expect("ascii content type")
             .to_owned();
-        let boundary = ct
-            .strip_prefix("multipart/x-mixed-replace; boundary=")
-            .unwrap_or_else(|| panic!("unexpected content type {ct}"));
+        let boundary =
+            mjpeg::boundary_of(&ct).unwrap_or_else(|| panic!("unexpected content type {ct}"));
         assert_eq!(headers["cache-control"], "no-store");
         assert_eq!(headers["x-accel-buffering"], "no");
         Self {
-            boundary: format!("--{boundary}\r\n").into_bytes(),
-            body: Box::pin(body.map(|chunk| chunk.map_err(|err| format!("{err:?}")))),
-            buf: BytesMut::new(),
-            started: false,
+            reader: mjpeg::Reader::new(body, boundary),
             broken: None,
         }
     }
 
-    /// Reads until `n` bytes are buffered; false at the end of the stream.
-    async fn fill(&mut self, n: usize) -> bool {
-        while self.buf.len() < n {
-            match self.body.next().await {
-                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
-                Some(Err(err)) => {
-                    self.broken = Some(err);
-                    return false;
-                }
-                None => return false,
-            }
-        }
-        true
-    }
-
-    async fn expect(&mut self, bytes: &[u8]) -> bool {
-        if !self.fill(bytes.len()).await {
-            return false;
-        }
-        assert_eq!(
-            &self.buf[..bytes.len()],
-            bytes,
-            "multipart framing: expected {:?}",
-            String::from_utf8_lossy(bytes)
-        );
-        self.buf.advance(bytes.len());
-        true
-    }
-
-    /// The next JPEG, or `None` when the stream ended cleanly between parts.
+    /// The next JPEG, or `None` when the stream ended cleanly between parts (the parser
+    /// panics on a cut part or broken framing).
     pub async fn next_frame(&mut self) -> Option<Vec<u8>> {
-        if !self.started {
-            let boundary = self.boundary.clone();
-            if !self.expect(&boundary).await {
-                return None;
-            }
-            self.started = true;
-        }
-        // Headers up to the blank line.
-        let header_end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            let want = self.buf.len() + 1;
-            if !self.fill(want).await {
-                assert!(self.buf.is_empty(), "stream ended inside part headers");
-                return None;
-            }
-        };
-        let head = String::from_utf8(self.buf[..header_end].to_vec()).expect("ascii headers");
-        self.buf.advance(header_end + 4);
-        let mut len = None;
-        let mut ctype = None;
-        for line in head.split("\r\n") {
-            let (name, value) = line.split_once(": ").expect("header line");
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => len = Some(value.parse::<usize>().expect("length")),
-                "content-type" => ctype = Some(value.to_owned()),
-                _ => {}
-            }
-        }
-        assert_eq!(ctype.as_deref(), Some("image/jpeg"));
-        let len = len.expect("every part has Content-Length");
-        assert!(self.fill(len).await, "stream ended inside a JPEG");
-        let jpeg = self.buf.split_to(len).to_vec();
-        let mut trailer = b"\r\n".to_vec();
-        trailer.extend_from_slice(&self.boundary);
-        assert!(
-            self.expect(&trailer).await,
-            "the boundary must follow each frame"
-        );
-        Some(jpeg)
+        let next = self.reader.next_jpeg().await;
+        self.broken = self.reader.broken().map(str::to_owned);
+        next.unwrap_or_else(|err| panic!("{err}"))
     }
 
     pub async fn frame(&mut self) -> Vec<u8> {
@@ -415,28 +323,6 @@ impl Viewer {
             .await
             .expect("stream goes on")
     }
-}
-
-/// A real JPEG of `w`x`h` whose content depends on `seed`; `noisy` makes it large.
-pub fn jpeg(w: u32, h: u32, seed: u32, noisy: bool) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    for y in 0..h {
-        for x in 0..w {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let n = if noisy { (state & 0x3F) as u8 } else { 0 };
-            rgb.push((x + seed * 7) as u8 ^ n);
-            rgb.push((y + seed * 3) as u8 ^ n);
-            rgb.push(((x ^ y) + seed) as u8);
-        }
-    }
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 85)
-        .encode(&rgb, w, h, ExtendedColorType::Rgb8)
-        .expect("encode JPEG");
-    out
 }
 
 /// An HTTP client on one raw TCP connection: requests are written as given and responses
@@ -529,18 +415,6 @@ impl RawConnection {
     }
 }
 
-/// The multipart part the server sends for `jpeg`.
-pub fn part_of(jpeg: &[u8]) -> Vec<u8> {
-    let mut part = format!(
-        "Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-        jpeg.len()
-    )
-    .into_bytes();
-    part.extend_from_slice(jpeg);
-    part.extend_from_slice(b"\r\n--lenscastframe\r\n");
-    part
-}
-
 /// The value of the counter or gauge `name` (a line `name value`).
 pub fn metric(text: &str, name: &str) -> u64 {
     text.lines()
@@ -549,4 +423,12 @@ pub fn metric(text: &str, name: &str) -> u64 {
         .trim()
         .parse()
         .expect("metric value")
+}
+
+/// A loopback TCP connection whose receive buffer is as small as the kernel allows, so a
+/// client that does not read fills the server's side quickly.
+pub async fn tiny_window(addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    socket.connect(addr).await.expect("connect")
 }
