@@ -159,6 +159,9 @@ pub async fn stream(
             &id,
             state.config.max_rooms,
             state.config.max_viewers_per_room,
+            // A viewer holds a room's memory without any token: bringing one back costs
+            // the client a room from its creation rate.
+            || state.room_creation.check(client).is_ok(),
         )
         .map_err(|err| refuse(&state, err))?
         .holding(address_slot);

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Past the per-client room-creation rate: retry after `wait`.
     #[error("more than {per_minute} rooms a minute from this address; retry in {} s", whole_secs(*.wait))]
     RoomRate { per_minute: u32, wait: Duration },
+    /// A viewer's client brought back more rooms than its creation rate allows.
+    #[error("too many rooms brought back from this address; retry later")]
+    RestoreRate,
     #[error("publish token missing")]
     MissingToken,
     #[error("wrong publish token")]
@@ -55,7 +58,9 @@ impl ApiError {
             Self::RoomLimit(_) | Self::ViewerLimit(_) | Self::NoFrameYet => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::RoomRate { .. } | Self::AddressViewerLimit(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RoomRate { .. } | Self::AddressViewerLimit(_) | Self::RestoreRate => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::MissingToken => StatusCode::UNAUTHORIZED,
             Self::WrongToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -70,7 +75,7 @@ impl ApiError {
             Self::RoomLimit(_) => Some(Rejection::RoomLimit),
             Self::ViewerLimit(_) => Some(Rejection::ViewerLimit),
             Self::AddressViewerLimit(_) => Some(Rejection::AddressViewerLimit),
-            Self::RoomRate { .. } => Some(Rejection::RoomRate),
+            Self::RoomRate { .. } | Self::RestoreRate => Some(Rejection::RoomRate),
             Self::MissingToken => Some(Rejection::MissingToken),
             Self::WrongToken => Some(Rejection::WrongToken),
             Self::ForeignOrigin => Some(Rejection::ForeignOrigin),
@@ -85,6 +90,7 @@ impl From<RoomError> for ApiError {
             RoomError::Unknown => Self::UnknownRoom,
             RoomError::TooManyRooms(_) => Self::RoomLimit(err),
             RoomError::TooManyViewers(_) => Self::ViewerLimit(err),
+            RoomError::RestoreRate => Self::RestoreRate,
             RoomError::Random(_) => Self::Internal(err.to_string()),
         }
     }

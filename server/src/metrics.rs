@@ -52,6 +52,7 @@ pub struct Metrics {
     pub publishers: Gauge,
     pub viewers: Gauge,
     pub viewers_joined: Counter,
+    pub rooms_evicted: Counter,
     pub frames_in: Counter,
     pub bytes_in: Counter,
     pub frames_out: Counter,
@@ -68,6 +69,7 @@ impl Metrics {
         let publishers = Gauge::default();
         let viewers = Gauge::default();
         let viewers_joined = Counter::default();
+        let rooms_evicted = Counter::default();
         let frames_in = Counter::default();
         let bytes_in = Counter::default();
         let frames_out = Counter::default();
@@ -82,6 +84,11 @@ impl Metrics {
             "viewers_joined",
             "MJPEG streams opened since start",
             viewers_joined.clone(),
+        );
+        registry.register(
+            "rooms_evicted",
+            "Unused rooms dropped from memory to make space for another (their ids stay valid)",
+            rooms_evicted.clone(),
         );
         registry.register(
             "frames_in",
@@ -120,6 +127,7 @@ impl Metrics {
             publishers,
             viewers,
             viewers_joined,
+            rooms_evicted,
             frames_in,
             bytes_in,
             frames_out,

@@ -28,6 +28,10 @@ pub enum RoomError {
     TooManyViewers(usize),
     #[error("no such room")]
     Unknown,
+    /// Bringing a room back into memory for a viewer counts against the client's room
+    /// creation rate, which it is over.
+    #[error("too many rooms brought back from this address; retry later")]
+    RestoreRate,
     #[error(transparent)]
     Random(#[from] RandomError),
 }
@@ -52,13 +56,35 @@ impl Rooms {
     pub fn create(&self, max_rooms: usize) -> Result<Arc<Room>, RoomError> {
         let id = self.keys.new_room_id()?;
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= max_rooms {
-            return Err(RoomError::TooManyRooms(max_rooms));
-        }
+        self.make_room_for_one(&mut map, max_rooms)?;
         let room = Arc::new(Room::new(id.clone()));
         map.insert(id, Arc::clone(&room));
         self.metrics.rooms.set(map.len() as i64);
         Ok(room)
+    }
+
+    /// Frees a slot in a full map by dropping the room unused for longest (no publisher, no
+    /// viewer), so rooms that were made and never used cannot keep live ones out. Its id
+    /// stays valid: it comes back, empty, when someone uses it. Only rooms in use count
+    /// against the limit in the end.
+    fn make_room_for_one(
+        &self,
+        map: &mut HashMap<String, Arc<Room>>,
+        max_rooms: usize,
+    ) -> Result<(), RoomError> {
+        if map.len() < max_rooms {
+            return Ok(());
+        }
+        let unused_longest = map
+            .iter()
+            .filter(|(_, room)| !room.is_busy())
+            .min_by_key(|(_, room)| *lock(&room.idle_since))
+            .map(|(id, _)| id.clone())
+            .ok_or(RoomError::TooManyRooms(max_rooms))?;
+        map.remove(&unused_longest);
+        self.metrics.rooms_evicted.inc();
+        tracing::debug!(room = %unused_longest, "unused room dropped to make space");
+        Ok(())
     }
 
     /// Whether `id` is a room id this server's secret made (in memory or not).
@@ -97,12 +123,13 @@ impl Rooms {
     }
 
     /// Runs `f` on room `id`, bringing a valid id back into memory first if needed (within
-    /// `max_rooms`). `f` runs under the map's lock, so the idle sweep (write lock) never
-    /// removes a room between finding it and `f` making it busy.
+    /// `max_rooms`, and if `may_restore` agrees). `f` runs under the map's lock, so the idle
+    /// sweep (write lock) never removes a room between finding it and `f` making it busy.
     fn with_room<T>(
         &self,
         id: &str,
         max_rooms: usize,
+        may_restore: impl FnOnce() -> bool,
         f: impl FnOnce(&Arc<Room>) -> Result<T, RoomError>,
     ) -> Result<T, RoomError> {
         if !self.keys.verify_room_id(id) {
@@ -119,9 +146,10 @@ impl Rooms {
         if let Some(room) = map.get(id) {
             return f(room);
         }
-        if map.len() >= max_rooms {
-            return Err(RoomError::TooManyRooms(max_rooms));
+        if !may_restore() {
+            return Err(RoomError::RestoreRate);
         }
+        self.make_room_for_one(&mut map, max_rooms)?;
         let room = Arc::new(Room::new(id.to_owned()));
         let out = f(&room)?;
         map.insert(id.to_owned(), room);
@@ -130,14 +158,17 @@ impl Rooms {
         Ok(out)
     }
 
-    /// Counts a new viewer in room `id` (restoring the room if its id is valid).
+    /// Counts a new viewer in room `id`, restoring the room if its id is valid and
+    /// `may_restore` agrees (a viewer holds a room's memory without any token, so restoring
+    /// counts against its client's creation rate).
     pub fn join_viewer(
         &self,
         id: &str,
         max_rooms: usize,
         max_viewers: usize,
+        may_restore: impl FnOnce() -> bool,
     ) -> Result<ViewerGuard, RoomError> {
-        self.with_room(id, max_rooms, |room| {
+        self.with_room(id, max_rooms, may_restore, |room| {
             let joined = room.viewers.send_if_modified(|n| {
                 if *n < max_viewers {
                     *n += 1;
@@ -167,9 +198,13 @@ impl Rooms {
         id: &str,
         max_rooms: usize,
     ) -> Result<PublisherGuard, RoomError> {
-        self.with_room(id, max_rooms, |room| {
-            Ok(room.attach_publisher(Arc::clone(&self.metrics)))
-        })
+        // The token holder may always bring its room back.
+        self.with_room(
+            id,
+            max_rooms,
+            || true,
+            |room| Ok(room.attach_publisher(Arc::clone(&self.metrics))),
+        )
     }
 
     /// Removes rooms without publisher and viewers for at least `idle`; returns how many.
@@ -218,18 +253,38 @@ mod tests {
     }
 
     #[test]
+    fn unused_rooms_make_space_and_rooms_in_use_never_do() {
+        let rooms = rooms();
+        let first = rooms.create(2).expect("first").id.clone();
+        let second = rooms.create(2).expect("second").id.clone();
+        // Full of unused rooms: the one unused longest makes space, its id still valid.
+        let third = rooms.create(2).expect("third").id.clone();
+        assert!(rooms.get(&first).is_none(), "the oldest unused room went");
+        assert!(rooms.get(&second).is_some());
+        assert!(rooms.is_valid_id(&first));
+        // Rooms in use are never dropped for a new or a restored one.
+        let _publisher = rooms.attach_publisher(&second, 2).expect("publisher");
+        let _viewer = rooms.join_viewer(&third, 2, 10, || true).expect("viewer");
+        assert!(matches!(rooms.create(2), Err(RoomError::TooManyRooms(2))));
+        assert!(matches!(
+            rooms.join_viewer(&first, 2, 10, || true),
+            Err(RoomError::TooManyRooms(2))
+        ));
+        assert_eq!(rooms.len(), 2);
+    }
+
+    #[test]
     fn room_limit_holds_for_new_and_restored_rooms() {
         let rooms = rooms();
         let first = rooms.create(2).expect("first");
         let id = first.id.clone();
         rooms.create(2).expect("second");
-        assert!(matches!(rooms.create(2), Err(RoomError::TooManyRooms(2))));
 
         // Dropped from memory, the id still works and comes back within the limit.
         drop(first);
         assert_eq!(rooms.sweep(Duration::ZERO), 2);
         assert!(rooms.is_empty());
-        let viewer = rooms.join_viewer(&id, 1, 10).expect("restored");
+        let viewer = rooms.join_viewer(&id, 1, 10, || true).expect("restored");
         assert_eq!(rooms.len(), 1);
         let other = rooms.create(5).expect("a new room").id.clone();
         rooms.sweep(Duration::ZERO);
@@ -242,6 +297,23 @@ mod tests {
             .attach_publisher(&id, 1)
             .expect("same room, no new slot");
         assert!(Arc::ptr_eq(&publisher.room, &viewer.room));
+    }
+
+    #[test]
+    fn a_viewer_restores_a_room_only_if_its_client_may() {
+        let rooms = rooms();
+        let id = rooms.create(10).expect("room").id.clone();
+        rooms.sweep(Duration::ZERO);
+        assert!(matches!(
+            rooms.join_viewer(&id, 10, 10, || false),
+            Err(RoomError::RestoreRate)
+        ));
+        assert!(rooms.is_empty(), "nothing restored");
+        // A room in memory is joined without asking.
+        let _viewer = rooms.join_viewer(&id, 10, 10, || true).expect("restored");
+        let _second = rooms
+            .join_viewer(&id, 10, 10, || unreachable!("no restore needed"))
+            .expect("joined");
     }
 
     #[test]
@@ -287,7 +359,7 @@ mod tests {
         for bad in [foreign.as_str(), "", "../../etc/passwd", &"A".repeat(32)] {
             assert!(!rooms.is_valid_id(bad), "{bad}");
             assert!(matches!(
-                rooms.join_viewer(bad, 10, 10),
+                rooms.join_viewer(bad, 10, 10, || true),
                 Err(RoomError::Unknown)
             ));
             assert!(matches!(

@@ -425,3 +425,86 @@ async fn one_address_cannot_hold_more_than_its_connections() {
     }
     server.shutdown().await;
 }
+
+async fn create_room_from(server: &TestServer, local: &str) -> reqwest::Response {
+    client_from(local)
+        .post(server.url("/api/rooms"))
+        .send()
+        .await
+        .expect("POST /api/rooms")
+}
+
+#[tokio::test]
+async fn rooms_nobody_uses_cannot_keep_new_or_live_rooms_out() {
+    let server = TestServer::with(Config {
+        max_rooms: 20,
+        ..Config::default()
+    })
+    .await;
+    let (canary, mut canary_publisher) = server.live_room().await;
+    let mut canary_viewer = server.viewer(&canary.room, "").await;
+    // Many addresses fill the table with rooms they never use, twice over.
+    for i in 0..40 {
+        let res = create_room_from(&server, &format!("127.0.1.{}", i % 20 + 1)).await;
+        assert_eq!(res.status(), 201, "room {i}");
+    }
+    // Anyone else still gets a room; the live one was never touched.
+    assert_eq!(create_room_from(&server, "127.0.2.1").await.status(), 201);
+    let frame = jpeg(64, 48, 2, false);
+    canary_publisher.send_jpeg(&frame).await;
+    assert_eq!(within("canary frame", canary_viewer.frame()).await, frame);
+    assert!(server.room_state(&canary.room).await.live);
+    assert!(server.state.rooms_in_memory() <= 20);
+    let metrics = server.metrics().await;
+    assert!(metric(&metrics, "lenscast_rooms_evicted_total") >= 21);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn viewers_bring_rooms_back_only_within_their_clients_creation_rate() {
+    let server = TestServer::with(Config {
+        max_rooms_per_minute: std::num::NonZeroU32::new(3).expect("3"),
+        room_idle: Duration::from_millis(100),
+        ..Config::default()
+    })
+    .await;
+    // Ids harvested from rooms made by other addresses, then idled out of memory.
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let res = create_room_from(&server, &format!("127.0.3.{}", i + 1)).await;
+        let room: protocol::RoomCreated = res.json().await.expect("room");
+        ids.push(room.room);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.state.rooms_in_memory() > 0 {
+        assert!(Instant::now() < deadline, "idle rooms never left memory");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // One address brings back three of them by watching, then is refused.
+    let harvester = client_from("127.0.3.9");
+    let mut watching = Vec::new();
+    for id in &ids[..3] {
+        let res = harvester
+            .get(server.url(&protocol::rooms::stream_path(id)))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(res.status(), 200);
+        watching.push(res);
+    }
+    let refused = harvester
+        .get(server.url(&protocol::rooms::stream_path(&ids[3])))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(refused.status(), 429);
+    assert_eq!(server.state.rooms_in_memory(), 3);
+    // Watching a room that is in memory costs nothing.
+    let more = harvester
+        .get(server.url(&protocol::rooms::stream_path(&ids[0])))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(more.status(), 200);
+    server.shutdown().await;
+}
