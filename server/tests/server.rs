@@ -526,7 +526,10 @@ async fn limits_on_rooms_and_viewers() {
     })
     .await;
     let room = server.create_room().await;
-    server.create_room().await;
+    let other = server.create_room().await;
+    // Both rooms in use (unused ones would make space for a new one).
+    let _viewer = server.viewer(&room.room, "").await;
+    let _publisher = server.publisher(&other).await;
     let res = server
         .http
         .post(server.url("/api/rooms"))
@@ -534,7 +537,6 @@ async fn limits_on_rooms_and_viewers() {
         .await
         .expect("POST");
     assert_eq!(res.status(), 503);
-    let _viewer = server.viewer(&room.room, "").await;
     assert_eq!(server.get(&room.stream_url).await.status(), 503);
     let metrics = server.metrics().await;
     assert_eq!(metric(&metrics, "lenscast_rooms"), 2);
