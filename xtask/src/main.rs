@@ -6,6 +6,7 @@
 //! - [`bench`] holds one module per benchmark suite.
 //! - [`dev`] is the dev loop (server + `trunk serve`) and its check; [`children`] stops its
 //!   processes with their own children, [`http`] is the check's client.
+//! - [`source_checks`] keeps the source layout in shape: no import cycles, no long files.
 //!
 //! `run`, `dev` and `test` call `setup` first, so they work on a fresh machine.
 
@@ -13,6 +14,7 @@ mod bench;
 mod children;
 mod dev;
 mod http;
+mod source_checks;
 mod steps;
 mod tools;
 
@@ -62,6 +64,9 @@ enum Command {
     },
     /// Every check CI runs: fmt, clippy (native + wasm32), unit, wasm and browser tests.
     Test,
+    /// Check the source layout: no import cycles between files, no file over 500 lines
+    /// outside `tests/`.
+    CheckSource,
     /// Run benchmarks and print their tables.
     Bench {
         /// Which suites (default: all).
@@ -109,6 +114,7 @@ fn main() -> Result<()> {
             )
         }
         Command::Test => test(&ctx),
+        Command::CheckSource => source_checks::run(&ctx.root),
         Command::Bench { suites } => {
             tools::setup(&ctx, true)?;
             bench::run(&ctx, &suites)
@@ -140,6 +146,10 @@ fn test(ctx: &Ctx) -> Result<()> {
     let dist = ctx.root.join("dist");
 
     tally.step("fmt", ctx.cargo().args(["fmt", "--all", "--check"]));
+    tally.step(
+        "source layout (import cycles, file sizes)",
+        ctx.cmd(std::env::current_exe()?).arg("check-source"),
+    );
     tally.step(
         "clippy (native)",
         ctx.cargo().args([
