@@ -19,6 +19,7 @@
 mod frames;
 mod measure;
 mod viewer;
+mod window;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 

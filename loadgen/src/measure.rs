@@ -4,7 +4,7 @@
 use std::{
     path::Path,
     sync::{
-        Arc, OnceLock,
+        Arc,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
@@ -24,32 +24,10 @@ use tokio::{
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Args, frames, viewer};
-
-/// Latency histogram range in µs (1 µs .. 60 s), two significant digits.
-pub const HIST_MAX_US: u64 = 60_000_000;
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-pub fn now_ns() -> u64 {
-    epoch().elapsed().as_nanos() as u64
-}
-
-/// The measured window, in send time: frames sent in it are counted everywhere.
-pub struct Window {
-    start: AtomicU64,
-    end: AtomicU64,
-    published: AtomicU64,
-}
-
-impl Window {
-    pub fn contains(&self, t: u64) -> bool {
-        t >= self.start.load(Ordering::Relaxed) && t < self.end.load(Ordering::Relaxed)
-    }
-}
+use crate::{
+    Args, frames, viewer,
+    window::{HIST_MAX_US, Window, now_ns},
+};
 
 /// A release server on a free port, with empty asset folders and its own secret, so a
 /// bench never writes into the user's ~/.local/state; its warnings reach the terminal.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     frames::{STAMP_AT, STAMP_END, STAMP_LEN, sent_ns},
-    measure::{HIST_MAX_US, Window, now_ns},
+    window::{HIST_MAX_US, Window, now_ns},
 };
 
 /// A viewer's read buffer: one frame in one or two reads.

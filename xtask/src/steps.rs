@@ -3,11 +3,25 @@
 use std::{
     ffi::OsString,
     io::{BufRead, BufReader},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
 use anyhow::{Context, Result, bail};
+
+/// Project-local tools (installed from npm).
+pub fn local_bin(root: &Path) -> PathBuf {
+    root.join("target/tools/node_modules/.bin")
+}
+
+/// Where `cargo install` puts binaries.
+pub fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
 
 /// Where the project is and the `PATH` that finds its tools.
 pub struct Ctx {
@@ -21,7 +35,7 @@ impl Ctx {
             .parent()
             .context("xtask lives one folder below the workspace root")?
             .to_path_buf();
-        let mut dirs = vec![crate::tools::local_bin(&root), crate::tools::cargo_bin()];
+        let mut dirs = vec![local_bin(&root), cargo_bin()];
         if let Some(path) = std::env::var_os("PATH") {
             dirs.extend(std::env::split_paths(&path));
         }

@@ -8,10 +8,7 @@
 //! | wasm-opt (binaryen [`BINARYEN_VERSION`]) | npm | `target/tools/node_modules/.bin` |
 //! | Chromium + chromedriver (tests only) | apt | `/usr/bin` |
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::Path, process::Command};
 
 use anyhow::{Context, Result, bail};
 
@@ -22,20 +19,6 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// Debian's binaryen is too old for current rustc output; npm's 132 works.
 pub const BINARYEN_VERSION: &str = "132.0.0";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-/// Project-local tools (installed from npm).
-pub fn local_bin(root: &Path) -> PathBuf {
-    root.join("target/tools/node_modules/.bin")
-}
-
-/// Where `cargo install` puts binaries.
-pub fn cargo_bin() -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"))
-        .join("bin")
-}
 
 pub fn chromedriver() -> &'static str {
     "/usr/bin/chromedriver"
@@ -117,7 +100,7 @@ fn ensure_wasm_opt(ctx: &Ctx) -> Result<()> {
         .next()
         .unwrap_or(BINARYEN_VERSION);
     let wanted = format!("wasm-opt version {major}");
-    let wasm_opt = local_bin(&ctx.root).join("wasm-opt");
+    let wasm_opt = crate::steps::local_bin(&ctx.root).join("wasm-opt");
     let found = output(Command::new(&wasm_opt).arg("--version"));
     if found.as_deref().is_some_and(|out| out.starts_with(&wanted)) {
         println!("setup: {wanted} present");

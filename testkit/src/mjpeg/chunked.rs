@@ -2,7 +2,7 @@
 //! see the body as it is on the wire (the server sends each part as one chunk, but nothing
 //! here relies on that).
 
-use super::{Error, Event, Parser};
+use super::parser::{Error, Event, Parser};
 
 #[derive(Clone, Copy, Debug)]
 enum Chunk {

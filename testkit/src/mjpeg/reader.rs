@@ -6,7 +6,7 @@ use std::{collections::VecDeque, pin::Pin, time::SystemTime};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use super::{Error, Event, Parser};
+use super::parser::{Error, Event, Parser};
 
 /// One received part.
 #[derive(Clone, Debug)]
