@@ -26,7 +26,7 @@ type Shared = State<Arc<AppState>>;
 
 /// The viewer page loads only its own files and talks only to this server; no inline code.
 const VIEWER_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'";
+    img-src 'self' blob:; connect-src 'self' blob:; base-uri 'none'; form-action 'none'";
 
 /// Counts a refusal in the metrics on its way out.
 fn refuse(state: &AppState, err: impl Into<ApiError>) -> ApiError {
