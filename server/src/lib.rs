@@ -5,7 +5,7 @@
 //! Modules, in the order a frame passes through them:
 //! - [`api`](crate::api): the HTTP handlers, one error type ([`error`](crate::error)) for
 //!   their refusals.
-//! - `publish`: a publisher's WebSocket. Each binary message is checked by `jpeg` (markers
+//! - `publish`: a publisher's WebSocket. Each binary message is checked by [`jpeg`] (markers
 //!   and frame header, never pixels) and handed to its room.
 //! - `rooms` (the map, restoring valid ids on demand) and `room` (one room: the latest
 //!   frame in a `watch`, the viewer count, the publisher slot). A published JPEG is framed
@@ -31,6 +31,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod config;
+/// Public for the fuzz target of the JPEG check (`fuzz/`).
+pub mod jpeg;
 pub mod secret;
 pub mod stream;
 pub mod tls;
@@ -40,7 +42,6 @@ mod assets;
 mod capability;
 mod client;
 mod error;
-mod jpeg;
 mod limits;
 mod metrics;
 mod origin;
