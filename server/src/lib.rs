@@ -24,7 +24,7 @@
 //!   client address, frames per second per publisher); `client`: the client address, also
 //!   behind trusted reverse proxies; `origin`: which web pages may create rooms and publish; `per_address`: what one client
 //!   address may hold at once (connections, streams); `metrics`: Prometheus counters; `assets`: `dist/` and
-//!   `static/`; `state`: what the handlers share ([`AppState`]).
+//!   `static/`; `memory`: free memory back to the system after bursts; `state`: what the handlers share ([`AppState`]).
 //!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
@@ -43,6 +43,7 @@ mod capability;
 mod client;
 mod error;
 mod limits;
+mod memory;
 mod metrics;
 mod origin;
 mod per_address;
@@ -135,8 +136,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// Removes idle rooms (and forgets clients whose room-creation limit has recovered) every
-/// so often until shutdown.
+/// Removes idle rooms, forgets clients whose room-creation limit has recovered and gives
+/// free memory back to the system, every so often until shutdown.
 pub fn spawn_sweeper(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
     let state = Arc::clone(state);
     let idle = state.config.room_idle;
@@ -150,6 +151,7 @@ pub fn spawn_sweeper(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 _ = tick.tick() => {
                     state.rooms.sweep(idle);
                     state.room_creation.forget_recovered();
+                    memory::release_free();
                 }
             }
         }
