@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use server::Config;
-use support::{TestServer, jpeg, metric, tiny_window, within};
+use support::{TestServer, eventually, jpeg, metric, tiny_window, within};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -116,18 +116,10 @@ async fn a_publisher_that_never_reads_keeps_publishing_and_can_be_replaced() {
         within("the replacement's frame", viewer.frame()).await,
         frame
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let publishers = metric(&server.metrics().await, "lenscast_publishers");
-        if publishers == 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{publishers} publishers 5 s after the replacement"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("one publisher left after the replacement", || async {
+        metric(&server.metrics().await, "lenscast_publishers") == 1
+    })
+    .await;
     server.shutdown().await;
 }
 
@@ -356,15 +348,10 @@ async fn one_address_cannot_take_a_rooms_viewer_slots() {
 
     // A stream given back frees its slot.
     held.pop();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let res = greedy.get(&stream).send().await.expect("GET");
-        if res.status() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the slot never came back");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the slot comes back", || async {
+        greedy.get(&stream).send().await.expect("GET").status() == 200
+    })
+    .await;
     let metrics = server.metrics().await;
     assert!(
         metric(
@@ -407,22 +394,14 @@ async fn one_address_cannot_hold_more_than_its_connections() {
     assert_eq!(res.status(), 200);
     // Connections given back free their slots.
     idle.clear();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Ok(res) = client_from("127.0.0.1")
+    eventually("the connection slots come back", || async {
+        let res = client_from("127.0.0.1")
             .get(server.url("/healthz"))
             .send()
-            .await
-            && res.status() == 200
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the connection slots never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            .await;
+        res.is_ok_and(|res| res.status() == 200)
+    })
+    .await;
     server.shutdown().await;
 }
 
@@ -475,11 +454,10 @@ async fn viewers_bring_rooms_back_only_within_their_clients_creation_rate() {
         let room: protocol::RoomCreated = res.json().await.expect("room");
         ids.push(room.room);
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.state.rooms_in_memory() > 0 {
-        assert!(Instant::now() < deadline, "idle rooms never left memory");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("idle rooms leave memory", || async {
+        server.state.rooms_in_memory() == 0
+    })
+    .await;
     // One address brings back three of them by watching, then is refused.
     let harvester = client_from("127.0.3.9");
     let mut watching = Vec::new();

@@ -432,3 +432,16 @@ pub async fn tiny_window(addr: SocketAddr) -> TcpStream {
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
     socket.connect(addr).await.expect("connect")
 }
+
+/// Polls `check` every 50 ms until it holds; fails the test with `what` after 5 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "after 5 s: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
