@@ -13,22 +13,29 @@
 //! share of published frames (mean and worst viewer), server CPU and CPU per frame sent,
 //! server RSS, publish-to-receive latency p50/p99, and this process's own CPU.
 //!
+//! `lenscast-loadgen soak` (`cargo xtask bench soak`) instead runs one server for minutes
+//! under a hostile mix and prints its RSS, open files and canary frames as it goes.
+//!
 //! Modules: [`frames`] makes the stamped JPEGs, [`measure`] runs one row (server, room,
-//! publisher, the measured window, the figures), [`viewer`] is one MJPEG viewer.
+//! publisher, the measured window, the figures), [`viewer`] is one MJPEG viewer, [`soak`]
+//! is the soak.
 
 mod frames;
 mod measure;
+mod soak;
 mod viewer;
 mod window;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "lenscast-loadgen", about = "MJPEG fan-out load test")]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Viewer counts to measure, one fresh server each.
     #[arg(long, value_delimiter = ',', default_value = "1,100,500,1000,2000")]
     viewers: Vec<usize>,
@@ -36,22 +43,29 @@ struct Args {
     #[arg(long, default_value_t = 6)]
     seconds: u64,
     /// Publish rate.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, global = true, default_value_t = 30)]
     fps: u32,
     /// Distinct frames in the published loop.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, global = true, default_value_t = 30)]
     frames: u32,
     /// The server binary (default: `lenscast-server` next to this one).
-    #[arg(long)]
+    #[arg(long, global = true)]
     server_bin: Option<PathBuf>,
     /// Drop each JPEG's bytes past the stamp in the kernel (`MSG_TRUNC`) instead of reading
     /// them as a real client does: the loader saves a copy of every frame, and loopback
     /// then charges the server more of the receivers' TCP work (see BENCHMARKS.md).
-    #[arg(long)]
+    #[arg(long, global = true)]
     drop_bodies: bool,
     /// Only write the generated JPEGs into this folder (for screenshots and manual tests).
     #[arg(long)]
     write_frames: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One server for minutes under a hostile mix (stalled viewers, a publisher that never
+    /// reads, a ping flood): RSS, open files and canary frames every few seconds.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> Result<()> {
@@ -71,6 +85,20 @@ fn main() -> Result<()> {
             std::fs::write(dir.join(format!("frame-{i:02}.jpg")), frame)?;
         }
         println!("wrote {} frames to {}", frames.len(), dir.display());
+        return Ok(());
+    }
+    if let Some(Command::Soak(soak_args)) = &args.command {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let common = soak::Common {
+            server_bin: &server_bin,
+            fps: args.fps,
+            drop_bodies: args.drop_bodies,
+            frames: Arc::new(frames),
+        };
+        runtime.block_on(soak::soak(soak_args, common))?;
+        runtime.shutdown_timeout(Duration::from_secs(2));
         return Ok(());
     }
     let avg = frames.iter().map(Vec::len).sum::<usize>() / frames.len();

@@ -20,6 +20,7 @@ use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
     sync::Semaphore,
+    task::JoinHandle,
 };
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +32,7 @@ use crate::{
 
 /// A release server on a free port, with empty asset folders and its own secret, so a
 /// bench never writes into the user's ~/.local/state; its warnings reach the terminal.
-async fn start_server(bin: &Path, scratch: &Path) -> Result<ServerProcess> {
+pub async fn start_server(bin: &Path, scratch: &Path) -> Result<ServerProcess> {
     let empty = scratch.join("empty");
     std::fs::create_dir_all(&empty)?;
     Launch::new(bin)
@@ -69,7 +70,8 @@ fn cpu_seconds(pid: &str) -> Result<f64> {
     Ok(ns as f64 / 1e9)
 }
 
-fn rss_mb(pid: u32) -> Result<f64> {
+/// The resident memory of process `pid` (`VmRSS`), in MB.
+pub fn rss_mb(pid: u32) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: f64 = status
         .lines()
@@ -90,7 +92,7 @@ async fn http_request(addr: &str, request: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-async fn create_room(addr: &str) -> Result<RoomCreated> {
+pub async fn create_room(addr: &str) -> Result<RoomCreated> {
     let res = http_request(
         addr,
         "POST /api/rooms HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -98,6 +100,49 @@ async fn create_room(addr: &str) -> Result<RoomCreated> {
     .await?;
     let body = res.split_once("\r\n\r\n").context("response")?.1;
     serde_json::from_str(body).context("room JSON")
+}
+
+/// Connects a publisher to `room` that sends `frames` in a loop at `fps`, each stamped with
+/// its sequence number and send time, until `stop`; `on_sent` gets each frame's send time
+/// once it is sent. The viewer counts the server sends back are read and dropped.
+pub async fn start_publisher(
+    addr: &str,
+    room: &RoomCreated,
+    frames: Arc<Vec<Vec<u8>>>,
+    fps: u32,
+    stop: CancellationToken,
+    mut on_sent: impl FnMut(u64) + Send + 'static,
+) -> Result<JoinHandle<()>> {
+    let (ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{addr}{}",
+        rooms::publish_path(&room.room, &room.publish_token)
+    ))
+    .await
+    .context("publisher connects")?;
+    let (mut sink, mut source) = ws.split();
+    // Viewer counts come back; read them so the socket never backs up.
+    tokio::spawn(async move { while let Some(Ok(_)) = source.next().await {} });
+    let period = Duration::from_secs(1) / fps;
+    Ok(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut seq = 0u64;
+        while !stop.is_cancelled() {
+            tick.tick().await;
+            seq += 1;
+            let mut frame = frames[(seq as usize) % frames.len()].clone();
+            let sent = now_ns();
+            frames::stamp(&mut frame, seq, sent);
+            if sink
+                .send(Message::Binary(Bytes::from(frame)))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            on_sent(sent);
+        }
+    }))
 }
 
 pub async fn measure(
@@ -118,41 +163,14 @@ pub async fn measure(
     });
     let stop = CancellationToken::new();
 
-    let (ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://{addr}{}",
-        rooms::publish_path(&room.room, &room.publish_token)
-    ))
-    .await
-    .context("publisher connects")?;
-    let (mut sink, mut source) = ws.split();
-    // Viewer counts come back; read them so the socket never backs up.
-    tokio::spawn(async move { while let Some(Ok(_)) = source.next().await {} });
     let publisher = {
         let window = Arc::clone(&window);
-        let stop = stop.clone();
-        let period = Duration::from_secs(1) / args.fps;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            let mut seq = 0u64;
-            while !stop.is_cancelled() {
-                tick.tick().await;
-                seq += 1;
-                let mut frame = frames[(seq as usize) % frames.len()].clone();
-                let sent = now_ns();
-                frames::stamp(&mut frame, seq, sent);
-                if sink
-                    .send(Message::Binary(Bytes::from(frame)))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-                if window.contains(sent) {
-                    window.published.fetch_add(1, Ordering::Relaxed);
-                }
+        start_publisher(&addr, &room, frames, args.fps, stop.clone(), move |sent| {
+            if window.contains(sent) {
+                window.published.fetch_add(1, Ordering::Relaxed);
             }
         })
+        .await?
     };
 
     // Viewers connect in parallel, a bounded number at a time.

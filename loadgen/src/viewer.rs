@@ -99,21 +99,33 @@ impl StampParser {
 /// Reads one viewer's stream until `stop`; returns the frames sent inside the window that
 /// arrived, and their latencies.
 pub async fn watch(
-    (tcp, early): (TcpStream, Vec<u8>),
+    conn: (TcpStream, Vec<u8>),
     window: &Window,
     stop: &CancellationToken,
     drop_bodies: bool,
 ) -> Result<(u64, Histogram<u64>)> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, HIST_MAX_US, 2)?;
     let mut count = 0u64;
-    let mut parser = StampParser::default();
-    let mut on_frame = |stamp: &[u8; STAMP_LEN]| {
-        let sent = sent_ns(stamp);
+    read_frames(conn, stop, drop_bodies, |sent| {
         if window.contains(sent) {
             count += 1;
             hist.saturating_record((now_ns().saturating_sub(sent) / 1000).max(1));
         }
-    };
+    })
+    .await?;
+    Ok((count, hist))
+}
+
+/// Reads one viewer's stream until `stop`, giving `on_sent` the send time of every JPEG that
+/// arrives; an error if the stream ends or breaks first.
+pub async fn read_frames(
+    (tcp, early): (TcpStream, Vec<u8>),
+    stop: &CancellationToken,
+    drop_bodies: bool,
+    mut on_sent: impl FnMut(u64),
+) -> Result<()> {
+    let mut parser = StampParser::default();
+    let mut on_frame = |stamp: &[u8; STAMP_LEN]| on_sent(sent_ns(stamp));
     parser.feed(&early, &mut on_frame)?;
     // Only `discard` needs a buffer of its own, for its length: the kernel writes nothing
     // into it.
@@ -143,7 +155,7 @@ pub async fn watch(
             bail!("the server ended a stream");
         }
     }
-    Ok((count, hist))
+    Ok(())
 }
 
 thread_local! {

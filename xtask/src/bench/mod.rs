@@ -4,6 +4,7 @@ mod e2e;
 mod filters;
 mod frontend;
 mod server;
+mod soak;
 
 use anyhow::Result;
 
@@ -19,9 +20,13 @@ pub enum Suite {
     Frontend,
     /// Glass-to-viewer latency through browser, server and viewer.
     E2e,
+    /// One server for ten minutes under a hostile mix: RSS, open files, canary frames.
+    /// Only when named: not part of the default set.
+    Soak,
 }
 
 pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
+    // Without the soak, which takes ten minutes.
     let all = [Suite::Filters, Suite::Server, Suite::Frontend, Suite::E2e];
     let suites = if suites.is_empty() { &all[..] } else { suites };
     for suite in suites {
@@ -30,6 +35,7 @@ pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
             Suite::Server => server::run(ctx)?,
             Suite::Frontend => frontend::run(ctx)?,
             Suite::E2e => e2e::run(ctx)?,
+            Suite::Soak => soak::run(ctx)?,
         }
     }
     Ok(())
