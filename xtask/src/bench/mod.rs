@@ -3,6 +3,7 @@
 mod e2e;
 mod filters;
 mod frontend;
+mod fuzz;
 mod server;
 
 use anyhow::Result;
@@ -19,9 +20,13 @@ pub enum Suite {
     Frontend,
     /// Glass-to-viewer latency through browser, server and viewer.
     E2e,
+    /// cargo-fuzz targets (JPEG check, pipeline text, page URL), each for a fixed time;
+    /// only when named: not part of the default set.
+    Fuzz,
 }
 
 pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
+    // Every suite but `fuzz`, a long run of its own.
     let all = [Suite::Filters, Suite::Server, Suite::Frontend, Suite::E2e];
     let suites = if suites.is_empty() { &all[..] } else { suites };
     for suite in suites {
@@ -30,6 +35,7 @@ pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
             Suite::Server => server::run(ctx)?,
             Suite::Frontend => frontend::run(ctx)?,
             Suite::E2e => e2e::run(ctx)?,
+            Suite::Fuzz => fuzz::run(ctx)?,
         }
     }
     Ok(())
