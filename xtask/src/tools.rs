@@ -7,6 +7,7 @@
 //! | wasm-bindgen CLI, the version in `Cargo.lock` | `cargo install` | `~/.cargo/bin` |
 //! | wasm-opt (binaryen [`BINARYEN_VERSION`]) | npm | `target/tools/node_modules/.bin` |
 //! | Chromium + chromedriver (tests only) | apt | `/usr/bin` |
+//! | cargo-fuzz [`CARGO_FUZZ_VERSION`] (`bench fuzz` only) | `cargo install --locked` | `~/.cargo/bin` |
 
 use std::{path::Path, process::Command};
 
@@ -18,6 +19,8 @@ use crate::steps::{Ctx, output, run};
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// Debian's binaryen is too old for current rustc output; npm's 132 works.
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// Builds and runs the `fuzz/` targets; with `-s none` it needs nothing but stable rustc.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 pub fn chromedriver() -> &'static str {
@@ -54,6 +57,18 @@ pub fn setup(ctx: &Ctx, browser: bool) -> Result<()> {
         ensure_chromium(ctx)?;
     }
     Ok(())
+}
+
+/// cargo-fuzz, for `cargo xtask bench fuzz` only (so `setup`, and CI, never build it).
+pub fn ensure_cargo_fuzz(ctx: &Ctx) -> Result<()> {
+    ensure_cargo_tool(
+        ctx,
+        "cargo-fuzz",
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        true,
+        "builds and runs the libFuzzer targets in fuzz/",
+    )
 }
 
 fn ensure_wasm_target(ctx: &Ctx) -> Result<()> {

@@ -3,6 +3,7 @@
 mod e2e;
 mod filters;
 mod frontend;
+mod fuzz;
 mod server;
 mod soak;
 
@@ -23,10 +24,13 @@ pub enum Suite {
     /// One server for ten minutes under a hostile mix: RSS, open files, canary frames.
     /// Only when named: not part of the default set.
     Soak,
+    /// cargo-fuzz targets (JPEG check, pipeline text, page URL), each for a fixed time;
+    /// only when named: not part of the default set.
+    Fuzz,
 }
 
 pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
-    // Without the soak, which takes ten minutes.
+    // Without the soak and the fuzzers, long runs of their own.
     let all = [Suite::Filters, Suite::Server, Suite::Frontend, Suite::E2e];
     let suites = if suites.is_empty() { &all[..] } else { suites };
     for suite in suites {
@@ -36,6 +40,7 @@ pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
             Suite::Frontend => frontend::run(ctx)?,
             Suite::E2e => e2e::run(ctx)?,
             Suite::Soak => soak::run(ctx)?,
+            Suite::Fuzz => fuzz::run(ctx)?,
         }
     }
     Ok(())
