@@ -71,6 +71,13 @@ pub enum ParseError {
     TooManyFilters { count: usize },
     #[error("pipeline text is {len} bytes long, at most {max} allowed", max = MAX_SPEC_LEN)]
     TooLong { len: usize },
+    /// Short as typed, but its canonical text (what `Display` writes, and so every link the
+    /// app makes) would not parse: numbers such as `1e-45` are written out in full.
+    #[error(
+        "pipeline text is {len} bytes long once its numbers are written out, at most {max} allowed",
+        max = MAX_SPEC_LEN
+    )]
+    CanonicalTooLong { len: usize },
 }
 
 fn known_names() -> String {
@@ -310,7 +317,13 @@ impl FromStr for PipelineSpec {
             .enumerate()
             .map(|(i, part)| parse_filter(part, i + 1))
             .collect::<Result<_, _>>()?;
-        Ok(Self { filters })
+        let spec = Self { filters };
+        // Every accepted text must round-trip: the canonical form goes into links.
+        let len = spec.to_string().len();
+        if len > MAX_SPEC_LEN {
+            return Err(ParseError::CanonicalTooLong { len });
+        }
+        Ok(spec)
     }
 }
 

@@ -127,6 +127,19 @@ tests! {
         }
     }
 
+    fn a_text_whose_canonical_form_is_too_long_is_refused() {
+        // Found by the `pipeline_spec` fuzz target's round-trip check (by reading its
+        // invariant): 869 bytes as typed, 2129 once `1e-45` is written out in full, so the
+        // link the app would make from it could not be read back.
+        let text = vec!["sharpen:a=1e-45,r=0.50000006"; 30].join("|");
+        assert!(text.len() < filters::spec::MAX_SPEC_LEN);
+        assert!(matches!(parse(&text), Err(ParseError::CanonicalTooLong { len: 2129 })));
+        assert!(error(&text).contains("once its numbers are written out"));
+        // Short numbers are as welcome as ever.
+        let fine = vec!["sharpen:a=1.5,r=0.5"; 30].join("|");
+        assert_eq!(parse(&parse(&fine).unwrap().to_string()).unwrap().filters.len(), 30);
+    }
+
     fn seeded_random_text_never_panics() {
         let mut rng = Rng::new(11);
         for _ in 0..20_000 {
