@@ -92,9 +92,16 @@ async fn memory_and_open_files_come_back_after_a_burst_of_connections() {
         fds_after <= fds_before + 2,
         "open files back: {fds_after} vs {fds_before}"
     );
+    // Most of the burst comes back; arenas keep the pages that still hold a live allocation
+    // (measured: 15-37 MiB after 72 with the trim, 63 without it).
     let grown = rss_peak.saturating_sub(rss_before);
     assert!(
-        rss_after <= rss_before + grown / 4 + 2048,
+        grown > 32 * 1024,
+        "the burst grew memory: {} MiB",
+        mib(grown)
+    );
+    assert!(
+        rss_after <= rss_before + grown * 3 / 5,
         "memory back after the burst: {} MiB before, {} MiB at the burst, {} MiB after",
         mib(rss_before),
         mib(rss_peak),
