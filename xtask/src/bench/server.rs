@@ -12,6 +12,13 @@ use anyhow::Result;
 use crate::steps::{self, Ctx};
 
 pub fn run(ctx: &Ctx) -> Result<()> {
+    run_loadgen(ctx, &[], "LENSCAST_LOADGEN_ARGS")
+}
+
+/// Builds the release server and load generator side by side (the load generator starts
+/// the server it finds next to itself), then runs the load generator with `command` and the
+/// whitespace-separated arguments of the environment variable `extra_args`.
+pub fn run_loadgen(ctx: &Ctx, command: &[&str], extra_args: &str) -> Result<()> {
     steps::run(ctx.cargo().args([
         "build",
         "--release",
@@ -24,7 +31,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         "--bin",
         "lenscast-loadgen",
     ]))?;
-    let extra = std::env::var("LENSCAST_LOADGEN_ARGS").unwrap_or_default();
+    let extra = std::env::var(extra_args).unwrap_or_default();
     steps::run(
         ctx.cargo()
             .args([
@@ -37,6 +44,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                 "lenscast-loadgen",
                 "--",
             ])
+            .args(command)
             .args(extra.split_whitespace()),
     )
 }

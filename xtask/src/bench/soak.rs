@@ -12,35 +12,8 @@
 
 use anyhow::Result;
 
-use crate::steps::{self, Ctx};
+use crate::steps::Ctx;
 
 pub fn run(ctx: &Ctx) -> Result<()> {
-    steps::run(ctx.cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "server",
-        "--bin",
-        "lenscast-server",
-        "--package",
-        "loadgen",
-        "--bin",
-        "lenscast-loadgen",
-    ]))?;
-    let extra = std::env::var("LENSCAST_SOAK_ARGS").unwrap_or_default();
-    steps::run(
-        ctx.cargo()
-            .args([
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "loadgen",
-                "--bin",
-                "lenscast-loadgen",
-                "--",
-                "soak",
-            ])
-            .args(extra.split_whitespace()),
-    )
+    super::server::run_loadgen(ctx, &["soak"], "LENSCAST_SOAK_ARGS")
 }
