@@ -52,6 +52,7 @@ mod room;
 mod rooms;
 mod serve;
 mod state;
+mod write_deadline;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -177,7 +178,10 @@ pub async fn run(
         app(Arc::clone(&state)),
         Arc::clone(&state.connection_gate),
         state.shutdown.clone(),
-        state.config.request_head_timeout,
+        serve::Timeouts {
+            head: state.config.request_head_timeout,
+            write: state.config.viewer_write_timeout,
+        },
     );
     tokio::select! {
         () = serve => {},
@@ -209,7 +213,28 @@ pub async fn run_tls(
         signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     listener.set_nonblocking(true)?;
-    let result = axum_server::from_tcp_rustls(listener, tls)?
+    let gate = tls::Gate::new(
+        Arc::clone(&state.connection_gate),
+        state.config.viewer_write_timeout,
+    );
+    let mut server =
+        axum_server::from_tcp_rustls(listener, tls)?.map(|rustls| rustls.acceptor(gate));
+    let timer = hyper_util::rt::TokioTimer::new;
+    server
+        .http_builder()
+        .http1()
+        .timer(timer())
+        .header_read_timeout(state.config.request_head_timeout);
+    // A client that answers no ping within the write timeout is gone (it stopped reading),
+    // even when HTTP/2 flow control, not a full socket, holds its viewers' frames back.
+    let ping = state.config.viewer_write_timeout;
+    server
+        .http_builder()
+        .http2()
+        .timer(timer())
+        .keep_alive_interval(ping)
+        .keep_alive_timeout(ping);
+    let result = server
         .handle(handle)
         .serve(app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>())
         .await;
