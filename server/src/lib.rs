@@ -178,10 +178,7 @@ pub async fn run(
         app(Arc::clone(&state)),
         Arc::clone(&state.connection_gate),
         state.shutdown.clone(),
-        serve::Timeouts {
-            head: state.config.request_head_timeout,
-            write: state.config.viewer_write_timeout,
-        },
+        timeouts(&state.config),
     );
     tokio::select! {
         () = serve => {},
@@ -213,12 +210,13 @@ pub async fn run_tls(
         signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     listener.set_nonblocking(true)?;
+    let timeouts = timeouts(&state.config);
     let gate = tls::Gate::new(
+        axum_server::tls_rustls::RustlsAcceptor::new(tls),
         Arc::clone(&state.connection_gate),
-        state.config.viewer_write_timeout,
+        timeouts,
     );
-    let mut server =
-        axum_server::from_tcp_rustls(listener, tls)?.map(|rustls| rustls.acceptor(gate));
+    let mut server = axum_server::from_tcp(listener)?.acceptor(gate);
     let timer = hyper_util::rt::TokioTimer::new;
     server
         .http_builder()
@@ -240,6 +238,13 @@ pub async fn run_tls(
         .await;
     finish(&state, sweeper).await;
     result
+}
+
+fn timeouts(config: &Config) -> serve::Timeouts {
+    serve::Timeouts {
+        head: config.request_head_timeout,
+        write: config.viewer_write_timeout,
+    }
 }
 
 async fn finish(state: &AppState, sweeper: tokio::task::JoinHandle<()>) {

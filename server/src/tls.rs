@@ -7,28 +7,28 @@
 //! and the viewers' write deadline ([`crate::write_deadline`]).
 
 use std::{
-    future::Ready,
+    future::Future,
     io,
     net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket},
     path::PathBuf,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::Duration,
 };
 
-use axum::Extension;
+use axum::{Extension, middleware::AddExtension};
 use axum_server::{accept::Accept, tls_rustls::RustlsConfig};
 use thiserror::Error;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::TcpStream,
+    time::Sleep,
 };
 use tower::Layer as _;
 
 use crate::{
     per_address::{AddressSlot, Admission, ConnectionGate},
-    serve::tune_socket,
+    serve::{Timeouts, tune_socket},
     write_deadline::{DeadlineIo, WriteDeadline},
 };
 
@@ -99,73 +99,111 @@ pub fn machine_names(listen: SocketAddr) -> Vec<String> {
     names
 }
 
-/// The acceptor under rustls: admits a connection by its address before the handshake (so a
-/// handshake that never finishes counts too), and gives its requests the connection's
-/// [`WriteDeadline`].
+/// The acceptor around rustls: admits a connection by its address before the handshake (so
+/// a handshake that never finishes counts too), puts the write deadline under TLS, gives its
+/// requests the connection's [`WriteDeadline`], and closes it if the client sends nothing
+/// after the handshake for the request head timeout.
 #[derive(Clone)]
-pub struct Gate {
+pub struct Gate<A> {
+    tls: A,
     connections: Arc<ConnectionGate>,
-    write_timeout: Duration,
+    timeouts: Timeouts,
 }
 
-impl Gate {
-    pub(crate) fn new(connections: Arc<ConnectionGate>, write_timeout: Duration) -> Self {
+impl<A> Gate<A> {
+    pub(crate) fn new(tls: A, connections: Arc<ConnectionGate>, timeouts: Timeouts) -> Self {
         Self {
+            tls,
             connections,
-            write_timeout,
+            timeouts,
+        }
+    }
+
+    fn admit(&self, stream: &TcpStream) -> io::Result<Option<AddressSlot>> {
+        let peer = stream.peer_addr()?;
+        match self.connections.admit(peer.ip()) {
+            Admission::Slot(slot) => Ok(Some(slot)),
+            Admission::Exempt => Ok(None),
+            Admission::Refused => {
+                // Before the handshake there is no way to answer: the close is the answer.
+                tracing::debug!(%peer, "TLS connection over the per-address cap");
+                Err(io::ErrorKind::ConnectionRefused.into())
+            }
         }
     }
 }
 
-impl<S> Accept<TcpStream, S> for Gate {
-    type Stream = Admitted;
-    type Service = axum::middleware::AddExtension<S, WriteDeadline>;
-    type Future = Ready<io::Result<(Self::Stream, Self::Service)>>;
+type Accepted<T, S> = io::Result<(Admitted<T>, AddExtension<S, WriteDeadline>)>;
+
+impl<A, S> Accept<TcpStream, S> for Gate<A>
+where
+    A: Accept<DeadlineIo<TcpStream>, S>,
+    A::Future: Send + 'static,
+    A::Stream: Send + 'static,
+    A::Service: Send + 'static,
+{
+    type Stream = Admitted<A::Stream>;
+    type Service = AddExtension<A::Service, WriteDeadline>;
+    type Future = Pin<Box<dyn Future<Output = Accepted<A::Stream, A::Service>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        std::future::ready(
-            self.admit(stream)
-                .map(|(stream, deadline)| (stream, Extension(deadline).layer(service))),
-        )
-    }
-}
-
-impl Gate {
-    fn admit(&self, stream: TcpStream) -> io::Result<(Admitted, WriteDeadline)> {
-        let peer = stream.peer_addr()?;
-        let slot = match self.connections.admit(peer.ip()) {
-            Admission::Slot(slot) => Some(slot),
-            Admission::Exempt => None,
-            Admission::Refused => {
-                // Before the handshake there is no way to answer: the close is the answer.
-                tracing::debug!(%peer, "TLS connection over the per-address cap");
-                return Err(io::ErrorKind::ConnectionRefused.into());
-            }
+        let slot = match self.admit(&stream) {
+            Ok(slot) => slot,
+            Err(err) => return Box::pin(std::future::ready(Err(err))),
         };
         tune_socket(&stream);
-        let deadline = WriteDeadline::new(self.write_timeout);
-        let io = DeadlineIo::new(stream, deadline.clone());
-        Ok((Admitted { io, _slot: slot }, deadline))
+        let deadline = WriteDeadline::new(self.timeouts.write);
+        let handshake = self
+            .tls
+            .accept(DeadlineIo::new(stream, deadline.clone()), service);
+        let head = self.timeouts.head;
+        Box::pin(async move {
+            let (io, service) = handshake.await?;
+            let admitted = Admitted {
+                io,
+                first_byte: Some(Box::pin(tokio::time::sleep(head))),
+                _slot: slot,
+            };
+            Ok((admitted, Extension(deadline).layer(service)))
+        })
     }
 }
 
-/// An admitted connection's socket, holding its address slot for as long as it lives.
-pub struct Admitted {
-    io: DeadlineIo<TcpStream>,
+/// An admitted connection, holding its address slot for as long as it lives.
+///
+/// hyper times request heads only once it knows the protocol, which it learns from the
+/// first bytes; until they come, the wait is timed here.
+pub struct Admitted<T> {
+    io: T,
+    first_byte: Option<Pin<Box<Sleep>>>,
     _slot: Option<AddressSlot>,
 }
 
-impl AsyncRead for Admitted {
+impl<T: AsyncRead + Unpin> AsyncRead for Admitted<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Some(wait) = self.first_byte.as_mut() {
+            match polled {
+                Poll::Pending => {
+                    if wait.as_mut().poll(cx).is_ready() {
+                        tracing::debug!("TLS client sent nothing within the head timeout");
+                        return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                    }
+                }
+                Poll::Ready(Ok(())) if buf.filled().len() > before => self.first_byte = None,
+                Poll::Ready(_) => {}
+            }
+        }
+        polled
     }
 }
 
-impl AsyncWrite for Admitted {
+impl<T: AsyncWrite + Unpin> AsyncWrite for Admitted<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
