@@ -17,7 +17,9 @@
 //!   over from hyper after the response head and served by their room's fan-out pass, from
 //!   one in-memory copy of each frame.
 //! - `serve`: the plain-HTTP accept loop (hyper HTTP/1.1) that makes the handover
-//!   possible; [`tls`]: rustls (HTTP/2 or HTTP/1.1, where hyper writes frames as a body).
+//!   possible; [`tls`]: rustls (HTTP/2 or HTTP/1.1, where hyper writes frames as a body),
+//!   behind the same per-address cap and timeouts; `write_deadline`: the write-progress
+//!   deadline of viewers whose frames hyper writes.
 //! - `capability`: room ids and publish tokens are MACs under the server [`secret`], so
 //!   they stay valid across restarts without any storage.
 //! - [`config`]: every limit with its default; `limits`: the rate limits (rooms created per
