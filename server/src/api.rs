@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use crate::{
     client, error::ApiError, origin, publish, state::AppState, stream, stream::handoff::Handoff,
+    write_deadline::WriteDeadline,
 };
 
 type Shared = State<Arc<AppState>>;
@@ -134,6 +135,7 @@ pub async fn stream(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     handoff: Option<Extension<Handoff>>,
+    deadline: Option<Extension<WriteDeadline>>,
 ) -> Result<Response, ApiError> {
     let fps = match params.fps {
         Some(f) if !(f.is_finite() && f > 0.0) => {
@@ -165,8 +167,11 @@ pub async fn stream(
         )
         .map_err(|err| refuse(&state, err))?
         .holding(address_slot);
-    let handoff = handoff.map(|Extension(handoff)| handoff);
-    Ok(stream::respond(guard, fps, version, handoff, &state.stream_services()).into_response())
+    let connection = (
+        handoff.map(|Extension(handoff)| handoff),
+        deadline.map(|Extension(deadline)| deadline),
+    );
+    Ok(stream::respond(guard, fps, version, connection, &state.stream_services()).into_response())
 }
 
 pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {

@@ -19,8 +19,9 @@ pub struct Config {
     pub max_viewers_per_room: usize,
     /// Open MJPEG streams per client address (IPv4, or IPv6 /64); more answer 429.
     pub max_viewers_per_address: usize,
-    /// Open plain-HTTP connections per client address (trusted proxies exempt); more are
-    /// answered 429 and closed. Streams taken over from hyper count as viewers instead.
+    /// Open connections (plain or TLS) per client address (trusted proxies exempt); more are
+    /// answered 429 and closed (over TLS: closed before the handshake). Streams taken over
+    /// from hyper count as viewers instead.
     pub max_connections_per_address: usize,
     /// Frames per second one publisher may send on average (bursts of twice as many are
     /// fine); faster frames are dropped and the publisher is told so.
@@ -30,8 +31,9 @@ pub struct Config {
     pub max_rooms_per_minute: NonZeroU32,
     /// A room with no publisher and no viewer for this long is removed.
     pub room_idle: Duration,
-    /// How long a client may take to send a request's head on plain HTTP; then the
-    /// connection is closed (a client that connects and sends nothing holds nothing).
+    /// How long a client may take to send a request's head (over TLS: also its first bytes
+    /// after the handshake); then the connection is closed (a client that connects and sends
+    /// nothing holds nothing).
     pub request_head_timeout: Duration,
     /// A viewer whose connection accepts no bytes for this long is dropped: a stalled
     /// client must not pin the frame it stalled on (and its in-memory file) forever.

@@ -17,7 +17,9 @@
 //!   over from hyper after the response head and served by their room's fan-out pass, from
 //!   one in-memory copy of each frame.
 //! - `serve`: the plain-HTTP accept loop (hyper HTTP/1.1) that makes the handover
-//!   possible; [`tls`]: rustls (HTTP/2 or HTTP/1.1, where hyper writes frames as a body).
+//!   possible; [`tls`]: rustls (HTTP/2 or HTTP/1.1, where hyper writes frames as a body),
+//!   behind the same per-address cap and timeouts; `write_deadline`: the write-progress
+//!   deadline of viewers whose frames hyper writes.
 //! - `capability`: room ids and publish tokens are MACs under the server [`secret`], so
 //!   they stay valid across restarts without any storage.
 //! - [`config`]: every limit with its default; `limits`: the rate limits (rooms created per
@@ -52,6 +54,7 @@ mod room;
 mod rooms;
 mod serve;
 mod state;
+mod write_deadline;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -177,7 +180,7 @@ pub async fn run(
         app(Arc::clone(&state)),
         Arc::clone(&state.connection_gate),
         state.shutdown.clone(),
-        state.config.request_head_timeout,
+        timeouts(&state.config),
     );
     tokio::select! {
         () = serve => {},
@@ -209,12 +212,41 @@ pub async fn run_tls(
         signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     listener.set_nonblocking(true)?;
-    let result = axum_server::from_tcp_rustls(listener, tls)?
+    let timeouts = timeouts(&state.config);
+    let gate = tls::Gate::new(
+        axum_server::tls_rustls::RustlsAcceptor::new(tls),
+        Arc::clone(&state.connection_gate),
+        timeouts,
+    );
+    let mut server = axum_server::from_tcp(listener)?.acceptor(gate);
+    let timer = hyper_util::rt::TokioTimer::new;
+    server
+        .http_builder()
+        .http1()
+        .timer(timer())
+        .header_read_timeout(state.config.request_head_timeout);
+    // A client that answers no ping within the write timeout is gone (it stopped reading),
+    // even when HTTP/2 flow control, not a full socket, holds its viewers' frames back.
+    let ping = state.config.viewer_write_timeout;
+    server
+        .http_builder()
+        .http2()
+        .timer(timer())
+        .keep_alive_interval(ping)
+        .keep_alive_timeout(ping);
+    let result = server
         .handle(handle)
         .serve(app(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>())
         .await;
     finish(&state, sweeper).await;
     result
+}
+
+fn timeouts(config: &Config) -> serve::Timeouts {
+    serve::Timeouts {
+        head: config.request_head_timeout,
+        write: config.viewer_write_timeout,
+    }
 }
 
 async fn finish(state: &AppState, sweeper: tokio::task::JoinHandle<()>) {

@@ -40,7 +40,8 @@ struct Args {
     /// Open MJPEG streams per client address (IPv4, or IPv6 /64); more get 429.
     #[arg(long, env = "LENSCAST_MAX_VIEWERS_PER_ADDRESS", default_value_t = Config::default().max_viewers_per_address)]
     max_viewers_per_address: usize,
-    /// Open plain-HTTP connections per client address (trusted proxies exempt); more get 429.
+    /// Open connections (plain or TLS) per client address (trusted proxies exempt); more are
+    /// refused (429 on plain HTTP, closed before the handshake on TLS).
     #[arg(long, env = "LENSCAST_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = Config::default().max_connections_per_address)]
     max_connections_per_address: usize,
     /// Frames per second one publisher may send on average (bursts of twice as many are

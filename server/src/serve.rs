@@ -17,17 +17,19 @@ use tower::ServiceExt as _;
 use crate::{
     per_address::{Admission, ConnectionGate},
     stream::handoff::{Handoff, HandoffIo},
+    write_deadline::{DeadlineIo, WriteDeadline},
 };
 
 /// Accepts connections on `listener` and serves `app` on them until `shutdown` is
 /// cancelled; then stops accepting, lets each connection finish its current response and
-/// returns when all have closed. A client gets `head_timeout` to send each request head.
+/// returns when all have closed. A client gets `head_timeout` to send each request head; a
+/// viewer whose body hyper writes (HTTP/1.0) gets `write_timeout` to take each byte.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     gate: Arc<ConnectionGate>,
     shutdown: CancellationToken,
-    head_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     let connections = TaskTracker::new();
     loop {
@@ -48,7 +50,7 @@ pub async fn serve(
                 tune_socket(&stream);
                 let (app, shutdown) = (app.clone(), shutdown.clone());
                 connections.spawn(async move {
-                    connection(stream, peer, app, shutdown, head_timeout).await;
+                    connection(stream, peer, app, shutdown, timeouts).await;
                     drop(slot);
                 });
             }
@@ -75,7 +77,7 @@ const NOTSENT_LOWAT: u32 = 128 * 1024;
 /// viewer's backlog must stay in the kernel only briefly: with `TCP_NOTSENT_LOWAT` the
 /// socket reports writable only when little is unsent, so the newest frame waits in the
 /// room's `watch` instead of megabytes of stale ones in the send buffer.
-fn tune_socket(tcp: &TcpStream) {
+pub(crate) fn tune_socket(tcp: &TcpStream) {
     if let Err(err) = tcp.set_nodelay(true) {
         tracing::debug!(error = %err, "cannot set TCP_NODELAY");
     }
@@ -92,6 +94,13 @@ fn is_per_connection(err: &std::io::Error) -> bool {
         err.kind(),
         ConnectionRefused | ConnectionAborted | ConnectionReset
     )
+}
+
+/// How long a client may take to send a request head, and a viewer to take a byte.
+#[derive(Clone, Copy)]
+pub struct Timeouts {
+    pub head: Duration,
+    pub write: Duration,
 }
 
 enum Event {
@@ -113,19 +122,24 @@ async fn connection(
     peer: SocketAddr,
     app: Router,
     shutdown: CancellationToken,
-    head_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     let handoff = Handoff::new();
-    let io = TokioIo::new(HandoffIo::new(stream, handoff.clone()));
+    let deadline = WriteDeadline::new(timeouts.write);
+    let io = TokioIo::new(HandoffIo::new(
+        DeadlineIo::new(stream, deadline.clone()),
+        handoff.clone(),
+    ));
     let for_requests = handoff.clone();
     let service = service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(for_requests.clone());
+        req.extensions_mut().insert(deadline.clone());
         app.clone().oneshot(req.map(Body::new))
     });
     let mut conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(head_timeout)
+        .header_read_timeout(timeouts.head)
         .serve_connection(io, service)
         .with_upgrades();
     let mut draining = false;

@@ -23,7 +23,7 @@ pub struct AppState {
     pub(crate) room_creation: RoomCreation,
     /// Streams per client address.
     pub(crate) viewer_slots: AddressSlots,
-    /// Plain-HTTP connections per client address.
+    /// Connections (plain and TLS) per client address.
     pub(crate) connection_gate: Arc<ConnectionGate>,
     /// Warnings about wrong publish tokens, which anyone can send at will.
     pub(crate) wrong_token_log: LogEvery,

@@ -125,6 +125,17 @@ async fn a_publisher_that_never_reads_keeps_publishing_and_can_be_replaced() {
 
 #[tokio::test]
 async fn a_viewer_that_stops_reading_is_dropped_and_frees_its_frame() {
+    // HTTP/1.1: the server writes the stream itself.
+    stalled_viewer_is_dropped("HTTP/1.1").await;
+}
+
+#[tokio::test]
+async fn an_http_1_0_viewer_that_stops_reading_is_dropped_too() {
+    // HTTP/1.0: hyper writes the stream as a body, under the connection's write deadline.
+    stalled_viewer_is_dropped("HTTP/1.0").await;
+}
+
+async fn stalled_viewer_is_dropped(version: &str) {
     let config = Config {
         viewer_write_timeout: Duration::from_secs(1),
         ..Config::default()
@@ -136,7 +147,7 @@ async fn a_viewer_that_stops_reading_is_dropped_and_frees_its_frame() {
     // Asks for the stream and never reads a byte of it.
     let mut stalled = tiny_window(server.addr).await;
     let request = format!(
-        "GET {} HTTP/1.1\r\nHost: lenscast.test\r\n\r\n",
+        "GET {} {version}\r\nHost: lenscast.test\r\n\r\n",
         protocol::rooms::stream_path(&room.room)
     );
     stalled
@@ -155,7 +166,7 @@ async fn a_viewer_that_stops_reading_is_dropped_and_frees_its_frame() {
         }
         assert!(
             Instant::now() < deadline,
-            "the stalled viewer is still counted ({viewers} viewers) after 10 s"
+            "the stalled {version} viewer is still counted ({viewers} viewers) after 10 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

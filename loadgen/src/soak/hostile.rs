@@ -281,6 +281,46 @@ async fn send_burst(
     }
 }
 
+/// A never-reading WebSocket client on `path`: every `every`, sends `burst()` (and counts it
+/// with `sent`), and connects again whenever the server ends its socket (counted in `ended`),
+/// until stopped.
+async fn keep_sending<B, I>(
+    addr: SocketAddr,
+    path: &str,
+    every: Duration,
+    stop: &CancellationToken,
+    mut burst: B,
+    sent: impl Fn(),
+    ended: &AtomicU64,
+) where
+    B: FnMut() -> I,
+    I: Iterator<Item = Message>,
+{
+    while !stop.is_cancelled() {
+        let Ok(mut ws) = connect_never_reading(addr, path).await else {
+            if !pause(stop).await {
+                return;
+            }
+            continue;
+        };
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match send_burst(&mut ws, burst(), stop).await {
+                None => return,
+                Some(true) => sent(),
+                Some(false) => break,
+            }
+        }
+        ended.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Hellos and frames at `options.fps`, never reading a reply.
 async fn never_reading_publisher(
     addr: SocketAddr,
@@ -293,39 +333,29 @@ async fn never_reading_publisher(
     let period = Duration::from_secs(1) / options.fps.max(1);
     let hellos = options.hellos_per_frame;
     let mut next = 0usize;
-    while !stop.is_cancelled() {
-        let Ok(mut ws) = connect_never_reading(addr, &path).await else {
-            if !pause(&stop).await {
-                return;
-            }
-            continue;
-        };
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                biased;
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let frame = Message::Binary(frames[next % frames.len()].clone());
-            next += 1;
-            let burst = (0..hellos)
-                .map(|_| Message::Text(Utf8Bytes::from_static(HELLO)))
-                .chain(std::iter::once(frame));
-            match send_burst(&mut ws, burst, &stop).await {
-                None => return,
-                Some(true) => {
-                    stats.frames_sent.fetch_add(1, Ordering::Relaxed);
-                    stats
-                        .hellos_sent
-                        .fetch_add(u64::from(hellos), Ordering::Relaxed);
-                }
-                Some(false) => break,
-            }
-        }
-        stats.publisher_ended.fetch_add(1, Ordering::Relaxed);
-    }
+    let burst = || {
+        let frame = Message::Binary(frames[next % frames.len()].clone());
+        next += 1;
+        (0..hellos)
+            .map(|_| Message::Text(Utf8Bytes::from_static(HELLO)))
+            .chain(std::iter::once(frame))
+    };
+    let sent = || {
+        stats.frames_sent.fetch_add(1, Ordering::Relaxed);
+        stats
+            .hellos_sent
+            .fetch_add(u64::from(hellos), Ordering::Relaxed);
+    };
+    keep_sending(
+        addr,
+        &path,
+        period,
+        &stop,
+        burst,
+        sent,
+        &stats.publisher_ended,
+    )
+    .await;
 }
 
 /// Pings at `per_sec`, in bursts every [`PING_TICK`], never reading a pong.
@@ -339,32 +369,20 @@ async fn ping_flood(
     let ticks_per_sec = (Duration::from_secs(1).as_millis() / PING_TICK.as_millis()) as u32;
     let per_tick = (per_sec / ticks_per_sec).max(1);
     let payload = Bytes::from_static(&PING_PAYLOAD);
-    while !stop.is_cancelled() {
-        let Ok(mut ws) = connect_never_reading(addr, &path).await else {
-            if !pause(&stop).await {
-                return;
-            }
-            continue;
-        };
-        let mut tick = tokio::time::interval(PING_TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                biased;
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let burst = (0..per_tick).map(|_| Message::Ping(payload.clone()));
-            match send_burst(&mut ws, burst, &stop).await {
-                None => return,
-                Some(true) => {
-                    stats
-                        .pings_sent
-                        .fetch_add(u64::from(per_tick), Ordering::Relaxed);
-                }
-                Some(false) => break,
-            }
-        }
-        stats.flood_ended.fetch_add(1, Ordering::Relaxed);
-    }
+    let burst = || (0..per_tick).map(|_| Message::Ping(payload.clone()));
+    let sent = || {
+        stats
+            .pings_sent
+            .fetch_add(u64::from(per_tick), Ordering::Relaxed);
+    };
+    keep_sending(
+        addr,
+        &path,
+        PING_TICK,
+        &stop,
+        burst,
+        sent,
+        &stats.flood_ended,
+    )
+    .await;
 }

@@ -27,6 +27,8 @@ use tokio::{
     sync::Notify,
 };
 
+use crate::write_deadline::DeadlineIo;
+
 type Continuation = Box<dyn FnOnce(TcpStream) + Send>;
 
 const IDLE: u8 = 0;
@@ -86,17 +88,18 @@ impl Handoff {
 /// The socket as hyper sees it: passes everything through, and watches for the flush that
 /// completes a requested head.
 pub struct HandoffIo {
-    stream: TcpStream,
+    stream: DeadlineIo<TcpStream>,
     handoff: Handoff,
 }
 
 impl HandoffIo {
-    pub(crate) fn new(stream: TcpStream, handoff: Handoff) -> Self {
+    pub(crate) fn new(stream: DeadlineIo<TcpStream>, handoff: Handoff) -> Self {
         Self { stream, handoff }
     }
 
+    /// The socket itself: the taken-over path keeps its own write timeout.
     pub(crate) fn into_stream(self) -> TcpStream {
-        self.stream
+        self.stream.into_inner()
     }
 
     fn wrote(&self) {

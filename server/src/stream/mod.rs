@@ -36,7 +36,7 @@ pub use fanout::ZERO_COPY_MIN_MEMBERS;
 pub(crate) use services::Services;
 pub use zerocopy::SharedFile;
 
-use crate::room::ViewerGuard;
+use crate::{room::ViewerGuard, write_deadline::WriteDeadline};
 use handoff::Handoff;
 
 /// The response that starts a stream.
@@ -85,12 +85,13 @@ pub(crate) fn head() -> Response {
 /// Streams room frames to the viewer that `guard` counts, capped at `fps` if given.
 ///
 /// A plain HTTP/1.1 connection (which carries a [`Handoff`]) is taken over after the head and
-/// written by the server itself, zero-copy; anything else gets a hyper body.
+/// written by the server itself, zero-copy; anything else gets a hyper body, which arms its
+/// connection's write `deadline` while it lives.
 pub(crate) fn respond(
     guard: ViewerGuard,
     fps: Option<f64>,
     version: Version,
-    handoff: Option<Handoff>,
+    (handoff, deadline): (Option<Handoff>, Option<WriteDeadline>),
     services: &Services,
 ) -> Streaming {
     let body = match handoff {
@@ -116,12 +117,15 @@ pub(crate) fn respond(
             // Never yields: hyper writes the head only, then gives the socket up.
             Body::from_stream(futures_util::stream::pending::<Result<Bytes, Infallible>>())
         }
-        _ => body::viewer_body(viewer::Viewer::new(
-            guard,
-            fps,
-            services.shutdown.clone(),
-            std::sync::Arc::clone(&services.metrics),
-        )),
+        _ => body::viewer_body(
+            viewer::Viewer::new(
+                guard,
+                fps,
+                services.shutdown.clone(),
+                std::sync::Arc::clone(&services.metrics),
+            ),
+            deadline.as_ref().map(WriteDeadline::arm),
+        ),
     };
     Streaming {
         response: (headers(), body).into_response(),
