@@ -225,7 +225,7 @@ pub fn App() -> Html {
     {
         let query = UrlState {
             source: settings.kind,
-            pipeline: pipeline.spec(),
+            pipeline: pipeline.saved_spec(),
             start: running,
             broadcast: url.broadcast,
             resolution: settings.resolution,
