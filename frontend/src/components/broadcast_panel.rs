@@ -70,6 +70,11 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 <p class="bc-notice" role="status">{ text }</p>
             }
 
+            if let (Some(link), Some(room)) = (&broadcast.link, &broadcast.room) {
+                <ShareLink link={link.clone()} watch_url={room.watch_url().to_owned()}
+                    on_new_link={broadcast.new_link.clone()} />
+            }
+
             <dl id="broadcast-stats" class="bc-metrics"
                 data-frames-sent={s.frames_sent.to_string()}
                 data-frames-skipped={s.frames_skipped.to_string()}
@@ -100,11 +105,6 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                     <dd>{ format!("{:.1}", s.encode_ms) }<small>{ format!(" ms · {:.0} KB", s.bytes_per_frame / 1000.0) }</small></dd>
                 </div>
             </dl>
-
-            if let (Some(link), Some(room)) = (&broadcast.link, &broadcast.room) {
-                <ShareLink link={link.clone()} watch_url={room.watch_url().to_owned()}
-                    on_new_link={broadcast.new_link.clone()} />
-            }
 
             <BroadcastSettings settings={broadcast.settings.clone()} on_change={broadcast.set_settings.clone()} />
         </section>
