@@ -39,7 +39,7 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
 
     html! {
         <section class={classes!("panel", "broadcast", on.then_some("is-on"))} data-state={state_class}
-            aria-labelledby="broadcast-title">
+            aria-label="Broadcast">
             <header class="bc-head">
                 <h2 id="broadcast-title">{ "Broadcast" }</h2>
                 <span id="broadcast-state" class={classes!("bc-badge", state_class)}>{ state_text }</span>
