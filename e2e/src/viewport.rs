@@ -1,6 +1,6 @@
 //! An exact viewport: headless Chromium's `--window-size` is the window, whose page area is
 //! smaller (and never narrower than 500 px), so layouts are checked at a CSS viewport set
-//! through the DevTools protocol (`Emulation.setDeviceMetricsOverride`, through
+//! through the `DevTools` protocol (`Emulation.setDeviceMetricsOverride`, through
 //! chromedriver's `goog/cdp/execute`), as device emulation does.
 
 use anyhow::{Context, Result};
