@@ -187,3 +187,32 @@ async fn a_room_not_in_memory_can_be_ended_too() {
     assert!(server.state.room_in_memory(&room.room));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_restart_forgets_that_a_room_ended() {
+    let secret = server::secret::Secret::random().expect("random");
+    let config = || server::Config {
+        secret: secret.clone(),
+        ..server::Config::default()
+    };
+    let first = TestServer::with(config()).await;
+    let room = first.create_room().await;
+    let (status, _) = delete(
+        &first,
+        &room.room,
+        Some(&rooms::bearer(&room.publish_token)),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(first.room_state(&room.room).await.ended);
+    first.shutdown().await;
+
+    // The mark lived in memory only: the same secret knows the id, as a room nobody used.
+    let second = TestServer::with(config()).await;
+    let state = second.room_state(&room.room).await;
+    assert!(!state.ended && !state.live, "{state:?}");
+    let mut publisher = second.publisher(&room).await;
+    publisher.wait_viewers(0).await;
+    assert!(second.room_state(&room.room).await.live);
+    second.shutdown().await;
+}
