@@ -89,10 +89,12 @@ impl Rooms {
         if map.len() < max_rooms {
             return Ok(());
         }
+        // An ended room goes last: dropping it would forget that it ended (its viewers
+        // would see "waiting" again), so it stays while any other unused room can go.
         let unused_longest = map
             .iter()
             .filter(|(_, room)| !room.is_busy())
-            .min_by_key(|(_, room)| *lock(&room.idle_since))
+            .min_by_key(|(_, room)| (room.is_ended(), *lock(&room.idle_since)))
             .map(|(id, _)| id.clone())
             .ok_or(RoomError::TooManyRooms(max_rooms))?;
         map.remove(&unused_longest);
@@ -386,6 +388,29 @@ mod tests {
             "idle once its publisher left"
         );
         assert!(rooms.is_empty());
+    }
+
+    #[test]
+    fn ended_rooms_are_the_last_dropped_to_make_space() {
+        let rooms = rooms();
+        let ended = rooms.create(2).expect("first").id.clone();
+        rooms.end(&ended, 2).expect("ended");
+        let unused = rooms.create(2).expect("second").id.clone();
+        // The older room has ended: the newer, unused one makes space instead.
+        let third = rooms.create(2).expect("third").id.clone();
+        assert!(rooms.get(&ended).is_some_and(|room| room.is_ended()));
+        assert!(rooms.get(&unused).is_none());
+        let fourth = rooms.create(2).expect("fourth").id.clone();
+        assert!(
+            rooms.get(&third).is_none(),
+            "again the unused one that has not ended"
+        );
+        assert!(rooms.get(&ended).is_some());
+        // With nothing else to drop, an ended room goes too.
+        let _busy = rooms.attach_publisher(&fourth, 2).expect("publisher");
+        rooms.create(2).expect("fifth");
+        assert!(rooms.get(&ended).is_none());
+        assert!(rooms.get(&fourth).is_some(), "a room in use never goes");
     }
 
     #[test]
