@@ -4,6 +4,8 @@
 // a room it once saw: while the server is unreachable it says "Reconnecting" and keeps
 // polling, and whenever the stream has ended (or stalls while the room is live) it is
 // reopened, so the picture comes back by itself when the server or the publisher does.
+// Two states are final, and open no stream: a room its publisher ended ("The broadcast has
+// ended") and an id the server does not know ("This room does not exist", no badge).
 "use strict";
 
 (() => {
@@ -130,13 +132,17 @@
 
   function show(s) {
     viewerCount.textContent = String(s.viewers);
+    viewerCount.parentElement.setAttribute("aria-label", `Viewers: ${s.viewers}`);
     viewerCount.parentElement.title = `${s.viewers} watching now`;
     info.textContent = formatInfo(s);
     if (s.frames > 0) {
       hasFrame = true;
       stage.dataset.hasFrame = "";
     }
-    if (s.live) {
+    if (s.ended) {
+      setState("ended", "ended", "Ended");
+      say("The broadcast has ended", "Whoever was broadcasting ended it. Ask them for a new link to watch again.");
+    } else if (s.live) {
       setState(s.frames > 0 ? "live" : "waiting", s.frames > 0 ? "live" : "connecting", s.frames > 0 ? "Live" : "Starting");
       say("Starting…", "The broadcast has begun; the first picture is on its way.");
     } else if (s.frames > 0 || hasFrame) {
@@ -158,7 +164,7 @@
         failures = 0;
         lastFrames = -1;
         closeStream();
-        setState("gone", "gone", "Ended");
+        setState("gone", "gone", "Not found");
         viewerCount.textContent = "–";
         info.textContent = "";
         say("This room does not exist", "The link may be mistyped or belong to another server. Ask for a new link.");
@@ -169,10 +175,19 @@
         failures = 0;
         const s = await res.json();
         show(s);
-        // Keep a stream open while the room exists: it also receives frames as soon as
-        // the publisher returns, and it is what counts this page as a viewer.
-        if (streamOpen && streamIsDead(s)) closeStream();
-        if (!streamOpen) openStream();
+        if (s.ended) {
+          // Nothing more will come; the picture goes, and polls slow down (the room may
+          // be used again only after it expired from the server's memory).
+          closeStream();
+          delete stage.dataset.hasFrame;
+          hasFrame = false;
+          next = GONE_POLL_MS;
+        } else {
+          // Keep a stream open while the room exists: it also receives frames as soon as
+          // the publisher returns, and it is what counts this page as a viewer.
+          if (streamOpen && streamIsDead(s)) closeStream();
+          if (!streamOpen) openStream();
+        }
         lastFrames = s.frames;
       }
     } catch (_) {
@@ -255,7 +270,7 @@
   wake();
 
   if (!room) {
-    setState("gone", "gone", "Ended");
+    setState("gone", "gone", "Not found");
     say("No room in this link", "A watch link looks like /watch/<room>.");
   } else {
     poll();

@@ -10,8 +10,11 @@
 //!   fake camera ([`BrowserOptions`]); helpers wait for page conditions, read the `#preview`
 //!   canvas ([`Browser::preview_image`]) and save screenshots to `target/e2e/`
 //!   ([`Browser::screenshot`]).
+//! - [`a11y`]: finds controls the way assistive technology and users do, by role and
+//!   accessible name as Chromium computes them (`WebDriver`'s computed role and label).
 //! - [`images`]: [`Image`], the pixels read back from a canvas, and colour statistics.
 //! - [`mjpeg`]: reads a room's `stream.mjpg` as an independent viewer (`testkit`'s parser).
+//! - [`viewport`]: an exact CSS viewport (desktop or phone) for layout checks.
 //! - [`y4m`]: writes test videos: vertical colour bars of [`y4m::BARS`] with known luma.
 //! - [`paths`]: the workspace, `target/e2e/` ([`artifacts_dir`]), free ports, environment.
 //!
@@ -22,11 +25,13 @@
 //! `LENSCAST_STATIC`, `CHROMEDRIVER`, `CHROMIUM`. Tests using the harness are `#[ignore]`d
 //! (they need the built frontend and Chromium) and run by `cargo xtask test`.
 
+pub mod a11y;
 pub mod browser;
 pub mod images;
 pub mod mjpeg;
 pub mod paths;
 pub mod server;
+pub mod viewport;
 pub mod y4m;
 
 pub use browser::{Browser, BrowserOptions};

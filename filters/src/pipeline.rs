@@ -187,12 +187,19 @@ impl Pipeline {
             if i == filters.len() {
                 break;
             }
+            // A switched-off filter keeps its place in the spec (and in links) but runs as
+            // if it were not there.
+            if !filters[i].is_enabled() {
+                i += 1;
+                continue;
+            }
             let kind = filters[i].kind();
             let (stage, next) = if kind.is_color() {
-                // A colour run ends at a non-colour filter or where a custom filter sits.
+                // A colour run ends at a non-colour or switched-off filter, or where a custom
+                // filter sits.
                 let stop = self.custom.get(custom).map_or(filters.len(), |(p, _)| *p);
                 let end = (i..filters.len().min(stop))
-                    .find(|&j| !filters[j].kind().is_color())
+                    .find(|&j| !filters[j].kind().is_color() || !filters[j].is_enabled())
                     .unwrap_or(filters.len().min(stop));
                 let run = &filters[i..end];
                 let label = run

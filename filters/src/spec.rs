@@ -1,8 +1,11 @@
 //! Pipeline specifications: validated filter parameters, the URL-safe text form
-//! (`grayscale|blur:r=3|canny:lo=40,hi=90`) and serde support.
+//! (`grayscale|blur:r=3|canny:lo=40,hi=90`, a switched-off filter written `!blur:r=3`) and
+//! serde support.
 //!
 //! Every way into a [`FilterSpec`] (constructor, `set_param`, text, serde) goes through the same
-//! range checks, so a `Pipeline` never sees an invalid parameter.
+//! range checks, so a `Pipeline` never sees an invalid parameter. [`PipelineSpec::from_str`]
+//! refuses text with any error; [`PipelineSpec::parse_lenient`] keeps the valid filters of a
+//! link and reports every invalid one.
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
@@ -19,8 +22,12 @@ pub const MAX_SPEC_LEN: usize = 2048;
 /// A filter name or parameter that is not valid.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum SpecError {
-    #[error("unknown filter `{name}` (known: {known})", known = known_names())]
-    UnknownFilter { name: String },
+    /// `suggestion` is the closest catalog name, when one is close enough to be a typo.
+    #[error("unknown filter `{name}`{}", did_you_mean(*.suggestion))]
+    UnknownFilter {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
     #[error("{filter}: unknown parameter `{param}` ({allowed})")]
     UnknownParam {
         filter: &'static str,
@@ -80,12 +87,32 @@ pub enum ParseError {
     CanonicalTooLong { len: usize },
 }
 
-fn known_names() -> String {
-    catalog()
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |name| format!(" (did you mean `{name}`?)"))
+}
+
+/// The catalog name closest to `name`, if it looks like a typo of it: at most one edit per
+/// three characters (at least one), or a prefix of at least three characters (`gauss`).
+/// Listing all twenty names instead would bury the one that was meant.
+pub fn closest_filter_name(name: &str) -> Option<&'static str> {
+    let typed = name.trim().to_ascii_lowercase();
+    if typed.is_empty() || typed.len() > 64 {
+        return None;
+    }
+    let (distance, best) = catalog()
         .iter()
-        .map(|info| info.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|info| (strsim::damerau_levenshtein(&typed, info.name), info.name))
+        .min_by_key(|(distance, _)| *distance)?;
+    if distance <= (typed.chars().count() / 3).max(1) {
+        return Some(best);
+    }
+    if typed.len() >= 3 {
+        return catalog()
+            .iter()
+            .map(|info| info.name)
+            .find(|known| known.starts_with(&typed));
+    }
+    None
 }
 
 fn allowed_params(info: &FilterInfo) -> String {
@@ -106,6 +133,7 @@ fn allowed_params(info: &FilterInfo) -> String {
 pub struct FilterSpec {
     kind: Kind,
     values: [f32; MAX_PARAMS],
+    enabled: bool,
 }
 
 impl FilterSpec {
@@ -113,12 +141,34 @@ impl FilterSpec {
     pub fn new(name: &str) -> Result<Self, SpecError> {
         let kind = Kind::from_name(name).ok_or_else(|| SpecError::UnknownFilter {
             name: name.chars().take(64).collect(),
+            suggestion: closest_filter_name(name),
         })?;
         let mut values = [0.0; MAX_PARAMS];
         for (value, param) in values.iter_mut().zip(kind.info().params) {
             *value = param.default;
         }
-        Ok(Self { kind, values })
+        Ok(Self {
+            kind,
+            values,
+            enabled: true,
+        })
+    }
+
+    /// Whether the filter runs. A switched-off filter keeps its place and settings in the
+    /// spec and its text (`!blur:r=3`), and a [`crate::Pipeline`] skips it.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
+    }
+
+    /// This filter switched on or off.
+    #[must_use]
+    pub fn with_enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -195,9 +245,12 @@ fn check_value(info: &FilterInfo, param: &ParamInfo, value: f32) -> Result<f32, 
 }
 
 /// Writes `name` or `name:p=v,q=w` with every parameter in catalog order, so a saved link
-/// keeps its meaning even if a default changes later.
+/// keeps its meaning even if a default changes later; a switched-off filter starts with `!`.
 impl fmt::Display for FilterSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.enabled {
+            f.write_str(DISABLED_MARK)?;
+        }
         f.write_str(self.name())?;
         let mut separator = ':';
         for (param, value) in self.info().params.iter().zip(self.values) {
@@ -216,15 +269,22 @@ impl FromStr for FilterSpec {
     }
 }
 
+/// Written before a switched-off filter in the text form: `grayscale|!blur:r=3`.
+pub const DISABLED_MARK: &str = "!";
+
 fn parse_filter(text: &str, position: usize) -> Result<FilterSpec, ParseError> {
     let (name, args) = match text.split_once(':') {
         Some((name, args)) => (name.trim(), Some(args)),
         None => (text.trim(), None),
     };
+    let (name, enabled) = match name.strip_prefix(DISABLED_MARK) {
+        Some(rest) => (rest.trim_start(), false),
+        None => (name, true),
+    };
     if name.is_empty() {
         return Err(ParseError::EmptyName { position });
     }
-    let mut spec = FilterSpec::new(name)?;
+    let mut spec = FilterSpec::new(name)?.with_enabled(enabled);
     let info = spec.info();
     let Some(args) = args else {
         return Ok(spec);
@@ -283,6 +343,45 @@ impl PipelineSpec {
     pub fn is_empty(&self) -> bool {
         self.filters.is_empty()
     }
+
+    /// Parses a link's pipeline as far as it is valid: every filter that parses is kept, in
+    /// order, and every one that does not is reported (in order) instead of failing the
+    /// whole text. Only text over [`MAX_SPEC_LEN`] gives nothing; past [`MAX_FILTERS`]
+    /// filters the rest are dropped with one error.
+    pub fn parse_lenient(text: &str) -> (Self, Vec<ParseError>) {
+        if text.len() > MAX_SPEC_LEN {
+            return (
+                Self::default(),
+                vec![ParseError::TooLong { len: text.len() }],
+            );
+        }
+        if text.trim().is_empty() {
+            return (Self::default(), Vec::new());
+        }
+        let mut errors = Vec::new();
+        let count = text.split('|').count();
+        if count > MAX_FILTERS {
+            errors.push(ParseError::TooManyFilters { count });
+        }
+        let mut filters = Vec::new();
+        for (i, part) in text.split('|').take(MAX_FILTERS).enumerate() {
+            match parse_filter(part, i + 1) {
+                Ok(filter) => filters.push(filter),
+                Err(err) => errors.push(err),
+            }
+        }
+        let mut spec = Self { filters };
+        // Short as typed, long once written out (`1e-45`): drop filters from the end until
+        // the canonical text fits, so every link the app writes parses again.
+        let len = spec.to_string().len();
+        if len > MAX_SPEC_LEN {
+            errors.push(ParseError::CanonicalTooLong { len });
+            while spec.to_string().len() > MAX_SPEC_LEN {
+                spec.filters.pop();
+            }
+        }
+        (spec, errors)
+    }
 }
 
 impl fmt::Display for PipelineSpec {
@@ -327,19 +426,34 @@ impl FromStr for PipelineSpec {
     }
 }
 
-/// The serde shape of a filter: `{"name": "blur", "params": {"r": 3}}`.
+/// The serde shape of a filter: `{"name": "blur", "params": {"r": 3}}`, with
+/// `"enabled": false` for a switched-off one.
 #[derive(Serialize, Deserialize)]
 struct RawFilter {
     name: String,
     #[serde(default)]
     params: BTreeMap<String, f32>,
+    #[serde(default = "enabled_default", skip_serializing_if = "is_true")]
+    enabled: bool,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl TryFrom<RawFilter> for FilterSpec {
     type Error = SpecError;
 
     fn try_from(raw: RawFilter) -> Result<Self, SpecError> {
-        let mut spec = FilterSpec::new(&raw.name)?;
+        let mut spec = FilterSpec::new(&raw.name)?.with_enabled(raw.enabled);
         for (name, value) in raw.params {
             spec.set_param(&name, value)?;
         }
@@ -352,6 +466,7 @@ impl From<FilterSpec> for RawFilter {
         RawFilter {
             name: spec.name().to_owned(),
             params: spec.params().map(|(n, v)| (n.to_owned(), v)).collect(),
+            enabled: spec.enabled,
         }
     }
 }

@@ -94,6 +94,19 @@ tests! {
         assert_eq!(labels, ["grayscale+contrast", "blur", "invert", "mirror", "sepia+gamma"]);
     }
 
+    fn switched_off_filters_are_skipped() {
+        let pipeline = Pipeline::new("grayscale|!contrast:v=2|invert|!blur|!mirror|sepia".parse().unwrap());
+        let labels: Vec<&str> = pipeline.stage_labels().collect();
+        assert_eq!(labels, ["grayscale", "invert", "sepia"], "runs stop at a switched-off filter");
+        let (w, h) = (19, 7);
+        let data = contents(w, h)[1].clone();
+        assert_eq!(
+            run("grayscale|!contrast:v=2|invert|!blur|!mirror|sepia", &data, w, h),
+            run("grayscale|invert|sepia", &data, w, h)
+        );
+        assert_eq!(run("!sobel", &data, w, h), data, "all off: the frame as it was");
+    }
+
     fn apply_observed_reports_each_stage_after_it_runs() {
         let (w, h) = (33, 17);
         let data = contents(w, h)[1].clone();

@@ -29,7 +29,7 @@ fn random_spec(rng: &mut Rng) -> PipelineSpec {
                 }
                 spec.set_param(p.name, v.clamp(p.min, p.max)).unwrap();
             }
-            spec
+            spec.with_enabled(rng.below(4) != 0)
         })
         .collect();
     PipelineSpec { filters }
@@ -37,9 +37,9 @@ fn random_spec(rng: &mut Rng) -> PipelineSpec {
 
 /// Pieces of pipeline syntax glued at random.
 fn random_text(rng: &mut Rng) -> String {
-    const PIECES: [&str; 24] = [
+    const PIECES: [&str; 25] = [
         "blur", "canny", "gamma", "|", ":", "=", ",", "r", "lo", "hi", "v", "3", "-1", "1e9",
-        "NaN", "inf", "0.5", " ", "é", "||", "sigma", "x", "motion", "=,",
+        "NaN", "inf", "0.5", " ", "é", "||", "sigma", "x", "motion", "=,", "!",
     ];
     let n = rng.below(12) as usize;
     (0..n)
@@ -96,7 +96,8 @@ tests! {
         assert_eq!(error("blur:r"), "blur: `r` is not of the form name=value");
         assert_eq!(error("blur:r=1,r=2"), "blur: parameter r is given twice");
         assert_eq!(error("grayscale||sobel"), "filter 2 has an empty name");
-        assert!(error("blurr").starts_with("unknown filter `blurr` (known: grayscale, sepia,"));
+        assert_eq!(error("blurr"), "unknown filter `blurr` (did you mean `blur`?)");
+        assert_eq!(error("nonsense"), "unknown filter `nonsense`");
         assert_eq!(error(&["invert"; 33].join("|")), "pipeline has 33 filters, at most 32 allowed");
         assert_eq!(error(&"x".repeat(3000)), "pipeline text is 3000 bytes long, at most 2048 allowed");
     }
@@ -140,6 +141,82 @@ tests! {
         assert_eq!(parse(&parse(&fine).unwrap().to_string()).unwrap().filters.len(), 30);
     }
 
+    fn a_switched_off_filter_keeps_its_place_and_settings_in_the_text() {
+        let spec = parse("grayscale|!blur:r=7|sobel").unwrap();
+        assert_eq!(spec.filters.len(), 3);
+        assert!(spec.filters[0].is_enabled());
+        assert!(!spec.filters[1].is_enabled());
+        assert_eq!(spec.filters[1].param("r"), Some(7.0));
+        assert_eq!(spec.to_string(), "grayscale|!blur:r=7|sobel");
+        // Spaces around the mark, and a mark on a filter without parameters.
+        assert_eq!(parse(" ! blur : r = 2 |!invert").unwrap().to_string(), "!blur:r=2|!invert");
+        let mut on = FilterSpec::new("blur").unwrap();
+        assert!(on.is_enabled());
+        on.set_enabled(false);
+        assert_eq!(on.to_string(), "!blur:r=3");
+        assert_ne!(on, FilterSpec::new("blur").unwrap(), "on and off are different settings");
+        assert_eq!(error("!"), "filter 1 has an empty name");
+        assert_eq!(error("grayscale|!|sobel"), "filter 2 has an empty name");
+        assert_eq!(error("!!blur"), "unknown filter `!blur` (did you mean `blur`?)");
+        // serde: `"enabled": false` only where it is off.
+        let json = serde_json::to_string(&parse("invert|!invert").unwrap()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"filters":[{"name":"invert","params":{}},{"name":"invert","params":{},"enabled":false}]}"#
+        );
+        assert_eq!(serde_json::from_str::<PipelineSpec>(&json).unwrap().to_string(), "invert|!invert");
+    }
+
+    fn typos_get_the_closest_filter_name() {
+        use filters::spec::closest_filter_name;
+        assert_eq!(closest_filter_name("grayscal"), Some("grayscale"));
+        assert_eq!(closest_filter_name("greyscale"), Some("grayscale"));
+        assert_eq!(closest_filter_name("Sobel"), Some("sobel"));
+        assert_eq!(closest_filter_name("cany"), Some("canny"));
+        assert_eq!(closest_filter_name("gauss"), Some("gaussian"), "a prefix");
+        assert_eq!(closest_filter_name("nonsense"), None);
+        assert_eq!(closest_filter_name(""), None);
+        assert_eq!(closest_filter_name(&"x".repeat(5000)), None);
+    }
+
+    fn lenient_parsing_keeps_every_valid_filter_and_names_every_invalid_one() {
+        let (spec, errors) = PipelineSpec::parse_lenient("grayscale|nonsense");
+        assert_eq!(spec.to_string(), "grayscale");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].to_string(), "unknown filter `nonsense`");
+
+        let (spec, errors) = PipelineSpec::parse_lenient("blur:r=999|nonsense|!sobel|grayscal");
+        assert_eq!(spec.to_string(), "!sobel");
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "blur: r=999 is out of range 1..=50",
+                "unknown filter `nonsense`",
+                "unknown filter `grayscal` (did you mean `grayscale`?)",
+            ]
+        );
+
+        // Valid text gives the same as the strict parser, and no errors.
+        for text in ["", "  ", "grayscale|!blur:r=7|sobel", "canny:lo=5,hi=100"] {
+            let (spec, errors) = PipelineSpec::parse_lenient(text);
+            assert!(errors.is_empty(), "{text}: {errors:?}");
+            assert_eq!(spec, parse(text).unwrap());
+        }
+        let (spec, errors) = PipelineSpec::parse_lenient(&["invert"; 40].join("|"));
+        assert_eq!(spec.filters.len(), filters::spec::MAX_FILTERS);
+        assert_eq!(errors, [ParseError::TooManyFilters { count: 40 }]);
+        let (spec, errors) = PipelineSpec::parse_lenient(&"x".repeat(3000));
+        assert!(spec.is_empty());
+        assert_eq!(errors, [ParseError::TooLong { len: 3000 }]);
+        // What it keeps always round-trips through the strict parser.
+        let long = vec!["sharpen:a=1e-45,r=0.50000006"; 30].join("|");
+        let (spec, errors) = PipelineSpec::parse_lenient(&long);
+        assert!(matches!(errors[..], [ParseError::CanonicalTooLong { .. }]));
+        assert_eq!(parse(&spec.to_string()).unwrap(), spec);
+        assert!(!spec.is_empty());
+    }
+
     fn seeded_random_text_never_panics() {
         let mut rng = Rng::new(11);
         for _ in 0..20_000 {
@@ -147,6 +224,8 @@ tests! {
             if let Ok(spec) = parse(&text) {
                 assert_eq!(parse(&spec.to_string()).unwrap(), spec, "{text}");
             }
+            let (kept, _) = PipelineSpec::parse_lenient(&text);
+            assert_eq!(parse(&kept.to_string()).unwrap(), kept, "{text}");
         }
     }
 }
@@ -161,8 +240,9 @@ mod properties {
             0..catalog().len(),
             prop::collection::vec(any::<f32>(), 3),
             prop::collection::vec(0.0f32..=1.0, 3),
+            any::<bool>(),
         )
-            .prop_map(|(i, raw, t)| {
+            .prop_map(|(i, raw, t, enabled)| {
                 let info = &catalog()[i];
                 let mut spec = FilterSpec::new(info.name).unwrap();
                 for (k, p) in info.params.iter().enumerate() {
@@ -177,7 +257,7 @@ mod properties {
                     }
                     spec.set_param(p.name, v.clamp(p.min, p.max)).unwrap();
                 }
-                spec
+                spec.with_enabled(enabled)
             })
     }
 

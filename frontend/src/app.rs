@@ -225,7 +225,7 @@ pub fn App() -> Html {
     {
         let query = UrlState {
             source: settings.kind,
-            pipeline: pipeline.spec(),
+            pipeline: pipeline.saved_spec(),
             start: running,
             broadcast: url.broadcast,
             resolution: settings.resolution,
@@ -260,8 +260,13 @@ pub fn App() -> Html {
                     file_name={file.as_ref().map(|f| f.name().to_owned())}
                     {on_settings} {on_file} {on_toggle} />
                 <PipelineEditor state={(*pipeline).clone()} {dispatch} />
-                <BroadcastPanel tap={(*tap).clone()} autostart={url.broadcast} {source_running} />
             </aside>
+            // Beside the sidebar, not at its end: broadcasting stays in view however long
+            // the pipeline grows (a column of its own on wide screens, a bar under the
+            // sidebar on medium ones, after the controls on phones).
+            <div class="broadcast-column">
+                <BroadcastPanel tap={(*tap).clone()} autostart={url.broadcast} {source_running} />
+            </div>
             <main class="stage">
                 <Notices problems={(*notices).clone()} on_dismiss={{
                     let notices = notices.clone();

@@ -97,6 +97,33 @@ fn disabled_filters_keep_settings_but_do_not_run() {
 }
 
 #[wasm_bindgen_test]
+fn disabled_filters_survive_the_text_form_and_a_reload() {
+    let mut s = state("grayscale|blur:r=7|sobel");
+    let blur = s.entries()[1].id;
+    s.apply(PipelineAction::SetEnabled {
+        id: blur,
+        enabled: false,
+    });
+    let saved = s.saved_spec();
+    assert_eq!(saved.to_string(), "grayscale|!blur:r=7|sobel");
+    assert!(
+        s.spec().filters.iter().all(filters::FilterSpec::is_enabled),
+        "what runs is only switched-on filters"
+    );
+    // A reload reads the saved text back: the filter is there, off, with its settings.
+    let reloaded = PipelineState::from_spec(&saved.to_string().parse().unwrap());
+    assert_eq!(reloaded.len(), 3);
+    assert!(!reloaded.entries()[1].enabled);
+    assert!(
+        reloaded.entries()[1].spec.is_enabled(),
+        "the entry holds the switch"
+    );
+    assert_eq!(reloaded.entries()[1].spec.param("r"), Some(7.0));
+    assert_eq!(names(&reloaded), "grayscale|sobel");
+    assert_eq!(reloaded.saved_spec(), saved);
+}
+
+#[wasm_bindgen_test]
 fn parameters_are_clamped_rounded_and_reset() {
     let mut s = state("blur");
     let id = s.entries()[0].id;

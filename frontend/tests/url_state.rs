@@ -45,7 +45,18 @@ fn invalid_values_become_problems_and_defaults() {
     let parsed = UrlState::parse(
         "?source=webcam&pipeline=grayscale|nope&start=maybe&broadcast=2&res=4k&fps=0&other=x",
     );
-    assert_eq!(parsed.state, UrlState::default());
+    assert_eq!(
+        parsed.state.pipeline.to_string(),
+        "grayscale",
+        "valid filters stay"
+    );
+    assert_eq!(
+        UrlState {
+            pipeline: filters::PipelineSpec::default(),
+            ..parsed.state
+        },
+        UrlState::default()
+    );
     assert_eq!(parsed.problems.len(), 6, "{:#?}", parsed.problems);
     let all = parsed.problems.join("\n");
     for needle in ["webcam", "nope", "start=maybe", "broadcast=2", "4k", "“0”"] {
@@ -62,6 +73,45 @@ fn out_of_range_parameter_is_explained() {
         "{:?}",
         parsed.problems
     );
+}
+
+#[wasm_bindgen_test]
+fn a_bad_pipeline_keeps_its_valid_filters_and_names_every_invalid_one() {
+    let parsed = UrlState::parse("?pipeline=blur:r=999|nonsense");
+    assert!(parsed.state.pipeline.is_empty());
+    assert_eq!(
+        parsed.problems.len(),
+        1,
+        "one message: {:?}",
+        parsed.problems
+    );
+    let message = &parsed.problems[0];
+    assert!(
+        message.contains("r=999") && message.contains("nonsense"),
+        "{message}"
+    );
+
+    let parsed = UrlState::parse("?pipeline=grayscale|nonsense|grayscal|!blur:r=7");
+    assert_eq!(parsed.state.pipeline.to_string(), "grayscale|!blur:r=7");
+    assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+    let message = &parsed.problems[0];
+    assert!(message.contains("nonsense"), "{message}");
+    assert!(message.contains("did you mean `grayscale`?"), "{message}");
+    assert!(
+        !message.contains("vignette"),
+        "no list of every filter: {message}"
+    );
+    assert!(message.chars().count() < 200, "short: {message}");
+}
+
+#[wasm_bindgen_test]
+fn a_disabled_filter_round_trips_through_the_link() {
+    let parsed = UrlState::parse("?pipeline=grayscale|!blur:r=7");
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    assert!(!parsed.state.pipeline.filters[1].is_enabled());
+    let query = parsed.state.to_query();
+    assert!(query.contains("pipeline=grayscale|!blur:r=7"), "{query}");
+    assert_eq!(UrlState::parse(&query).state, parsed.state);
 }
 
 #[wasm_bindgen_test]

@@ -21,6 +21,20 @@ pub const REPLACED: Close = Close {
     reason: "replaced by a new publisher",
 };
 
+/// The publisher ended the room (`DELETE /api/rooms/{room}`): its socket, if one is open,
+/// closes normally. Reconnecting would be refused with [`ROOM_ENDED`].
+pub const ENDED: Close = Close {
+    code: NORMAL,
+    reason: "the broadcast has ended",
+};
+
+/// A publisher connecting to a room that was ended: the room takes no more frames until it
+/// expires from memory; a new broadcast needs a new room.
+pub const ROOM_ENDED: Close = Close {
+    code: ROOM_ENDED_CODE,
+    reason: "this room has ended; create a new one",
+};
+
 /// A text message that is not UTF-8.
 pub const NOT_UTF8: Close = Close {
     code: INVALID_PAYLOAD,
@@ -28,6 +42,7 @@ pub const NOT_UTF8: Close = Close {
 };
 
 /// RFC 6455 codes the server uses.
+pub const NORMAL: u16 = 1000;
 pub const GOING_AWAY: u16 = 1001;
 /// A frame that breaks the WebSocket protocol (bad opcode, unmasked, reserved bits...).
 pub const PROTOCOL_ERROR: u16 = 1002;
@@ -38,3 +53,5 @@ pub const INVALID_PAYLOAD: u16 = 1007;
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// lenscast's own code (private-use range) for [`REPLACED`].
 pub const REPLACED_CODE: u16 = 4000;
+/// lenscast's own code for [`ROOM_ENDED`].
+pub const ROOM_ENDED_CODE: u16 = 4001;

@@ -34,8 +34,13 @@ impl RoomCreated {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RoomState {
     pub room: String,
-    /// A publisher is connected.
+    /// A publisher is connected (never in an ended room).
     pub live: bool,
+    /// The publisher ended the room (`DELETE /api/rooms/{room}`): no publisher may connect
+    /// and no stream is served until the room expires from memory. Absent from older
+    /// servers' answers, which had no way to end a room.
+    #[serde(default)]
+    pub ended: bool,
     pub viewers: u32,
     /// Frames published since the room came into memory.
     pub frames: u64,
@@ -76,6 +81,11 @@ pub fn snapshot_path(room: &str) -> String {
     format!("/api/rooms/{room}/snapshot.jpg")
 }
 
+/// The `Authorization` header value that `DELETE /api/rooms/{room}` (ending a room) takes.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
 /// The publisher's WebSocket, with its token (path and query, no scheme or host).
 pub fn publish_path(room: &str, token: &str) -> String {
     format!("/ws/rooms/{room}/publish?token={token}")
@@ -107,10 +117,16 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({
-                "room": "r", "live": false, "viewers": 0, "frames": 0,
+                "room": "r", "live": false, "ended": false, "viewers": 0, "frames": 0,
                 "fps": 0.0, "width": 0, "height": 0,
             })
         );
+        let old: RoomState = serde_json::from_value(serde_json::json!({
+            "room": "r", "live": true, "viewers": 1, "frames": 2,
+            "fps": 1.0, "width": 8, "height": 8,
+        }))
+        .expect("an answer without `ended`");
+        assert!(!old.ended);
     }
 
     #[test]

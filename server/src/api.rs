@@ -19,8 +19,8 @@ use protocol::{RoomCreated, RoomState};
 use serde::Deserialize;
 
 use crate::{
-    client, error::ApiError, origin, publish, state::AppState, stream, stream::handoff::Handoff,
-    write_deadline::WriteDeadline,
+    client, error::ApiError, origin, publish, rooms::RoomError, state::AppState, stream,
+    stream::handoff::Handoff, write_deadline::WriteDeadline,
 };
 
 type Shared = State<Arc<AppState>>;
@@ -252,10 +252,17 @@ pub async fn publish(
     // Taking the slot (and bringing the room back into memory) happens here, under the
     // rooms' lock, so the idle sweep cannot drop the room between check and use; if the
     // upgrade never completes, the guard is dropped with the callback and frees the slot.
-    let guard = state
-        .rooms
-        .attach_publisher(&id, state.config.max_rooms)
-        .map_err(|err| refuse(&state, err))?;
+    let guard = match state.rooms.attach_publisher(&id, state.config.max_rooms) {
+        Ok(guard) => guard,
+        Err(RoomError::Ended) => {
+            let task = state.tasks.token();
+            return Ok(ws.on_upgrade(move |socket| async move {
+                publish::refuse_ended(socket).await;
+                drop(task);
+            }));
+        }
+        Err(err) => return Err(refuse(&state, err)),
+    };
     let limit = state.config.max_frame_bytes;
     let task = state.tasks.token();
     Ok(ws
@@ -269,6 +276,41 @@ pub async fn publish(
             publish::serve(socket, guard, state).await;
             drop(task);
         }))
+}
+
+/// The publish token from `Authorization: Bearer <token>`; `None` when there is none.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// `DELETE /api/rooms/{room}`: the publisher ends its room. The token is checked as the
+/// publish upgrade checks it (missing 401, wrong 403, with the same rate-limited log line).
+pub async fn end_room(
+    State(state): Shared,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    known_room(&state, &id)?;
+    same_origin(&state, &headers, &uri)?;
+    let Some(token) = bearer_token(&headers) else {
+        return Err(refuse(&state, ApiError::MissingToken));
+    };
+    if !state.rooms.token_matches(&id, token) {
+        if let Some(left_out) = state.wrong_token_log.check() {
+            tracing::warn!(room = %id, left_out, "room end with a wrong token (left_out: since the last such line)");
+        }
+        return Err(refuse(&state, ApiError::WrongToken));
+    }
+    state
+        .rooms
+        .end(&id, state.config.max_rooms)
+        .map_err(|err| refuse(&state, err))?;
+    tracing::info!(room = %id, "room ended by its publisher");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn healthz() -> &'static str {

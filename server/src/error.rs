@@ -40,6 +40,9 @@ pub enum ApiError {
     ForeignOrigin,
     #[error("no frame yet")]
     NoFrameYet,
+    /// A stream of a room its publisher ended.
+    #[error("the broadcast has ended")]
+    Ended,
     #[error("{0}")]
     BadRequest(&'static str),
     #[error("{0}")]
@@ -64,6 +67,7 @@ impl ApiError {
             Self::MissingToken => StatusCode::UNAUTHORIZED,
             Self::WrongToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Ended => StatusCode::GONE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,7 +83,7 @@ impl ApiError {
             Self::MissingToken => Some(Rejection::MissingToken),
             Self::WrongToken => Some(Rejection::WrongToken),
             Self::ForeignOrigin => Some(Rejection::ForeignOrigin),
-            Self::NoFrameYet | Self::BadRequest(_) | Self::Internal(_) => None,
+            Self::NoFrameYet | Self::Ended | Self::BadRequest(_) | Self::Internal(_) => None,
         }
     }
 }
@@ -88,6 +92,7 @@ impl From<RoomError> for ApiError {
     fn from(err: RoomError) -> Self {
         match err {
             RoomError::Unknown => Self::UnknownRoom,
+            RoomError::Ended => Self::Ended,
             RoomError::TooManyRooms(_) => Self::RoomLimit(err),
             RoomError::TooManyViewers(_) => Self::ViewerLimit(err),
             RoomError::RestoreRate => Self::RestoreRate,

@@ -82,7 +82,10 @@ pub fn app(state: Arc<AppState>) -> Router {
     let cors = cors(&state.config.cors_origins);
     let router = Router::new()
         .route("/api/rooms", post(api::create_room))
-        .route("/api/rooms/{room}", get(api::room_state))
+        .route(
+            "/api/rooms/{room}",
+            get(api::room_state).delete(api::end_room),
+        )
         .route("/api/rooms/{room}/stream.mjpg", get(api::stream))
         .route("/api/rooms/{room}/snapshot.jpg", get(api::snapshot))
         .route("/ws/rooms/{room}/publish", get(api::publish))
@@ -134,8 +137,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::CONTENT_TYPE]),
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
     )
 }
 

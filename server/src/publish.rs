@@ -72,6 +72,7 @@ pub async fn serve(socket: WebSocket, guard: PublisherGuard, state: Arc<AppState
         let _ = replies.try_send(message);
     };
     let mut rate = FrameRate::new(state.config.max_publish_fps);
+    let closing = room.closing();
     let ending = loop {
         tokio::select! {
             biased;
@@ -80,6 +81,10 @@ pub async fn serve(socket: WebSocket, guard: PublisherGuard, state: Arc<AppState
             }
             () = guard.kicked.cancelled() => {
                 break Some(close::REPLACED.into());
+            }
+            // After shutdown (biased): the room's closing token is cancelled by both.
+            () = closing.cancelled() => {
+                break Some(close::ENDED.into());
             }
             msg = stream.next() => match msg {
                 Some(Ok(Message::Binary(data))) => match ingest(&room, &state, &rate, &data) {
@@ -130,6 +135,25 @@ pub async fn serve(socket: WebSocket, guard: PublisherGuard, state: Arc<AppState
         }
     }
     drop(guard);
+}
+
+/// A publisher of a room that has ended: closed at once with [`close::ROOM_ENDED`], so the
+/// client can tell it apart from a network failure (a browser never sees an HTTP status
+/// of a refused upgrade).
+pub async fn refuse_ended(mut socket: WebSocket) {
+    let frame = CloseFrame {
+        code: close::ROOM_ENDED.code,
+        reason: close::ROOM_ENDED.reason.into(),
+    };
+    if matches!(
+        tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await,
+        Ok(Ok(()))
+    ) {
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = socket.next().await {}
+        })
+        .await;
+    }
 }
 
 /// Sends the viewer count (the latest value only, once on start and on every change) and

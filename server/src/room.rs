@@ -5,11 +5,16 @@
 //! write. The viewer count is a `watch` too, so the publisher task hears every change without
 //! polling. Both outlive any one publisher, which is why viewers stay connected while the
 //! publisher is away. The map of all rooms is [`crate::rooms`].
+//!
+//! A room can be ended by its publisher ([`Room::end`]): its `closing` token is cancelled,
+//! which ends the publisher's socket and every viewer's stream the way a shutdown does (the
+//! token is a child of the server's shutdown token), and it takes no publisher or viewer
+//! until it expires from memory.
 
 use std::{
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -50,6 +55,10 @@ pub struct Room {
     stats: Mutex<Stats>,
     /// When the room last stopped having a publisher or viewers (or was created).
     pub(crate) idle_since: Mutex<Instant>,
+    /// Set once by [`Room::end`], never cleared: only expiry forgets it.
+    ended: AtomicBool,
+    /// Cancelled when the room ends or the server shuts down.
+    closing: CancellationToken,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,8 +67,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Room {
+    #[cfg(test)]
     pub(crate) fn new(id: String) -> Self {
+        Self::closing_with(id, &CancellationToken::new())
+    }
+
+    /// A room whose streams and publisher also end when `shutdown` is cancelled.
+    pub(crate) fn closing_with(id: String, shutdown: &CancellationToken) -> Self {
         Self {
+            ended: AtomicBool::new(false),
+            closing: shutdown.child_token(),
             id,
             fanout: Fanout::default(),
             frame: watch::Sender::new(None),
@@ -75,6 +92,24 @@ impl Room {
             }),
             idle_since: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Whether the publisher ended the room.
+    pub fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Cancelled when the room ends or the server shuts down: streams and the publisher's
+    /// socket end then.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
+    }
+
+    /// Ends the room: the publisher's socket closes normally, viewers' streams end, and no
+    /// publisher or viewer is let in again while the room is in memory.
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.closing.cancel();
     }
 
     /// Frames the room publishes, newest only.
@@ -126,7 +161,8 @@ impl Room {
         let (width, height) = stats.dims.map_or((0, 0), |d| (d.width, d.height));
         RoomState {
             room: self.id.clone(),
-            live: lock(&self.publisher).is_some(),
+            live: lock(&self.publisher).is_some() && !self.is_ended(),
+            ended: self.is_ended(),
             viewers: self.viewers(),
             frames: stats.frames,
             fps: (fps * 10.0).round() / 10.0,

@@ -13,6 +13,7 @@ use std::{
 };
 
 use thiserror::Error;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     capability::{Keys, RandomError},
@@ -28,6 +29,9 @@ pub enum RoomError {
     TooManyViewers(usize),
     #[error("no such room")]
     Unknown,
+    /// The publisher ended the room: it takes no more publishers or viewers.
+    #[error("the broadcast has ended")]
+    Ended,
     /// Bringing a room back into memory for a viewer counts against the client's room
     /// creation rate, which it is over.
     #[error("too many rooms brought back from this address; retry later")]
@@ -41,6 +45,8 @@ pub struct Rooms {
     map: RwLock<HashMap<String, Arc<Room>>>,
     keys: Keys,
     metrics: Arc<Metrics>,
+    /// The server's shutdown token: each room's closing token is its child.
+    shutdown: CancellationToken,
 }
 
 impl Rooms {
@@ -49,7 +55,15 @@ impl Rooms {
             map: RwLock::new(HashMap::new()),
             keys,
             metrics,
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Rooms whose streams and publishers also end when `shutdown` is cancelled.
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// A new room; its publish token is [`Rooms::publish_token`].
@@ -57,7 +71,7 @@ impl Rooms {
         let id = self.keys.new_room_id()?;
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         self.make_room_for_one(&mut map, max_rooms)?;
-        let room = Arc::new(Room::new(id.clone()));
+        let room = Arc::new(Room::closing_with(id.clone(), &self.shutdown));
         map.insert(id, Arc::clone(&room));
         self.metrics.rooms.set(map.len() as i64);
         Ok(room)
@@ -75,10 +89,12 @@ impl Rooms {
         if map.len() < max_rooms {
             return Ok(());
         }
+        // An ended room goes last: dropping it would forget that it ended (its viewers
+        // would see "waiting" again), so it stays while any other unused room can go.
         let unused_longest = map
             .iter()
             .filter(|(_, room)| !room.is_busy())
-            .min_by_key(|(_, room)| *lock(&room.idle_since))
+            .min_by_key(|(_, room)| (room.is_ended(), *lock(&room.idle_since)))
             .map(|(id, _)| id.clone())
             .ok_or(RoomError::TooManyRooms(max_rooms))?;
         map.remove(&unused_longest);
@@ -150,7 +166,7 @@ impl Rooms {
             return Err(RoomError::RestoreRate);
         }
         self.make_room_for_one(&mut map, max_rooms)?;
-        let room = Arc::new(Room::new(id.to_owned()));
+        let room = Arc::new(Room::closing_with(id.to_owned(), &self.shutdown));
         let out = f(&room)?;
         map.insert(id.to_owned(), room);
         self.metrics.rooms.set(map.len() as i64);
@@ -169,6 +185,9 @@ impl Rooms {
         may_restore: impl FnOnce() -> bool,
     ) -> Result<ViewerGuard, RoomError> {
         self.with_room(id, max_rooms, may_restore, |room| {
+            if room.is_ended() {
+                return Err(RoomError::Ended);
+            }
             let joined = room.viewers.send_if_modified(|n| {
                 if *n < max_viewers {
                     *n += 1;
@@ -203,7 +222,27 @@ impl Rooms {
             id,
             max_rooms,
             || true,
-            |room| Ok(room.attach_publisher(Arc::clone(&self.metrics))),
+            |room| {
+                if room.is_ended() {
+                    return Err(RoomError::Ended);
+                }
+                Ok(room.attach_publisher(Arc::clone(&self.metrics)))
+            },
+        )
+    }
+
+    /// Ends room `id` (the token must have been checked already), bringing a valid id back
+    /// into memory first so that it reads as ended until it expires. Ending an ended room
+    /// changes nothing.
+    pub fn end(&self, id: &str, max_rooms: usize) -> Result<(), RoomError> {
+        self.with_room(
+            id,
+            max_rooms,
+            || true,
+            |room| {
+                room.end();
+                Ok(())
+            },
         )
     }
 
@@ -349,6 +388,29 @@ mod tests {
             "idle once its publisher left"
         );
         assert!(rooms.is_empty());
+    }
+
+    #[test]
+    fn ended_rooms_are_the_last_dropped_to_make_space() {
+        let rooms = rooms();
+        let ended = rooms.create(2).expect("first").id.clone();
+        rooms.end(&ended, 2).expect("ended");
+        let unused = rooms.create(2).expect("second").id.clone();
+        // The older room has ended: the newer, unused one makes space instead.
+        let third = rooms.create(2).expect("third").id.clone();
+        assert!(rooms.get(&ended).is_some_and(|room| room.is_ended()));
+        assert!(rooms.get(&unused).is_none());
+        let fourth = rooms.create(2).expect("fourth").id.clone();
+        assert!(
+            rooms.get(&third).is_none(),
+            "again the unused one that has not ended"
+        );
+        assert!(rooms.get(&ended).is_some());
+        // With nothing else to drop, an ended room goes too.
+        let _busy = rooms.attach_publisher(&fourth, 2).expect("publisher");
+        rooms.create(2).expect("fifth");
+        assert!(rooms.get(&ended).is_none());
+        assert!(rooms.get(&fourth).is_some(), "a room in use never goes");
     }
 
     #[test]

@@ -39,8 +39,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, dist: PathBuf, static_dir: PathBuf) -> Arc<Self> {
         let metrics = Arc::new(Metrics::new());
+        let shutdown = CancellationToken::new();
         Arc::new(Self {
-            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics)),
+            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics))
+                .with_shutdown(shutdown.clone()),
             room_creation: RoomCreation::new(config.max_rooms_per_minute),
             viewer_slots: AddressSlots::new(config.max_viewers_per_address),
             connection_gate: Arc::new(ConnectionGate::new(
@@ -51,7 +53,7 @@ impl AppState {
             wrong_token_log: LogEvery::new(Duration::from_secs(10)),
             config,
             metrics,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
             dist,
             static_dir,

@@ -88,3 +88,46 @@ async fn rooms_without_publisher_or_viewers_expire() {
     assert_eq!(code, StatusCode::NOT_FOUND);
     sweeper.abort();
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ended_room_stays_ended_until_it_expires() {
+    let state = AppState::new(
+        Config {
+            room_idle: Duration::from_mins(10),
+            ..Config::default()
+        },
+        PathBuf::from("dist"),
+        PathBuf::from("static"),
+    );
+    let sweeper = server::spawn_sweeper(&state);
+    let app = server::app(state.clone());
+    let (_, body) = status(&app, "POST", "/api/rooms").await;
+    let room: RoomCreated = json(body).await;
+    let res = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method("DELETE")
+                .uri(rooms::state_path(&room.room))
+                .header("authorization", rooms::bearer(&room.publish_token))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible router");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    tokio::time::sleep(Duration::from_secs(590)).await;
+    let (_, body) = status(&app, "GET", &rooms::state_path(&room.room)).await;
+    assert!(json::<RoomState>(body).await.ended, "ended until expiry");
+    let (code, _) = status(&app, "GET", &rooms::stream_path(&room.room)).await;
+    assert_eq!(code, StatusCode::GONE, "no viewer joins an ended room");
+
+    // Expired, the id is a valid room nobody has published to (as after a restart).
+    tokio::time::sleep(Duration::from_secs(200)).await;
+    assert!(!state.room_in_memory(&room.room));
+    let (_, body) = status(&app, "GET", &rooms::state_path(&room.room)).await;
+    let fresh: RoomState = json(body).await;
+    assert!(!fresh.ended && !fresh.live);
+    sweeper.abort();
+}

@@ -1,11 +1,14 @@
-//! Rooms: creating one on the server (`POST /api/rooms`), keeping it for the tab
-//! (sessionStorage, so a reload resumes the same link), and building absolute URLs.
+//! Rooms: creating one on the server (`POST /api/rooms`), ending one (`DELETE
+//! /api/rooms/{room}`), keeping it for the tab (sessionStorage, so a reload resumes the same
+//! link, together with whether the tab was broadcasting), and building absolute URLs.
 
 use gloo::storage::{SessionStorage, Storage};
 use protocol::{RoomCreated, rooms};
 use serde::{Deserialize, Serialize};
 
 const STORAGE_KEY: &str = "lenscast.broadcast.room";
+/// Set while the user broadcasts: a reload (or a restored tab) resumes by itself.
+const ACTIVE_KEY: &str = "lenscast.broadcast.active";
 
 /// A room this tab may publish to: the server's [`RoomCreated`] answer, checked once so
 /// its id and token can go into URLs as they are. Stored as the same JSON the server sent.
@@ -21,6 +24,8 @@ pub enum RoomError {
     Status(u16),
     #[error("the server's answer is not a room: {0}")]
     Body(String),
+    #[error("the server refused to end the room (HTTP {0})")]
+    EndRefused(u16),
 }
 
 /// Whether a room id or token can be put into a path or query as it is
@@ -76,6 +81,35 @@ impl Room {
 
     pub fn forget() {
         SessionStorage::delete(STORAGE_KEY);
+    }
+
+    /// Whether this tab was broadcasting when it was last left (reloaded, closed, crashed).
+    pub fn was_broadcasting() -> bool {
+        SessionStorage::get::<bool>(ACTIVE_KEY).unwrap_or(false) && Self::load().is_some()
+    }
+
+    /// Remembers whether the user broadcasts; only "Stop broadcast" clears it.
+    pub fn remember_broadcasting(active: bool) {
+        if active {
+            let _ = SessionStorage::set(ACTIVE_KEY, true);
+        } else {
+            SessionStorage::delete(ACTIVE_KEY);
+        }
+    }
+
+    /// Ends the room on the server: its publisher is closed, viewers' streams end and the
+    /// viewer page says the broadcast has ended. A room the server no longer knows (404)
+    /// counts as ended.
+    pub async fn end(&self) -> Result<(), RoomError> {
+        let response = gloo::net::http::Request::delete(&rooms::state_path(self.id()))
+            .header("Authorization", &rooms::bearer(&self.0.publish_token))
+            .send()
+            .await
+            .map_err(|e| RoomError::Network(e.to_string()))?;
+        match response.status() {
+            204 | 404 => Ok(()),
+            status => Err(RoomError::EndRefused(status)),
+        }
     }
 
     /// Asks the server for a fresh room.
@@ -200,5 +234,17 @@ mod tests {
         assert_eq!(Room::load(), None);
         Room::forget();
         assert_eq!(Room::load(), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_broadcasting_mark_needs_a_room() {
+        Room::forget();
+        Room::remember_broadcasting(true);
+        assert!(!Room::was_broadcasting(), "no room to resume");
+        room().save();
+        assert!(Room::was_broadcasting());
+        Room::remember_broadcasting(false);
+        assert!(!Room::was_broadcasting());
+        Room::forget();
     }
 }

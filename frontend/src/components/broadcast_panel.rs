@@ -33,25 +33,46 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
     );
     let s = &broadcast.status;
     let on = broadcast.active;
+    // Nothing to send yet: starting would only show "Paused". Stopping is always possible.
+    let blocked = !on && !props.source_running;
+    let end_room = broadcast.end_room.reform(|_: MouseEvent| ());
 
     html! {
-        <section class={classes!("panel", "broadcast", on.then_some("is-on"))} data-state={state_class}>
+        <section class={classes!("panel", "broadcast", on.then_some("is-on"))} data-state={state_class}
+            aria-label="Broadcast">
             <header class="bc-head">
-                <h2>{ "Broadcast" }</h2>
+                <h2 id="broadcast-title">{ "Broadcast" }</h2>
                 <span id="broadcast-state" class={classes!("bc-badge", state_class)}>{ state_text }</span>
             </header>
 
             <button id="broadcast" type="button"
                 class={classes!("bc-toggle", on.then_some("is-on"))}
                 aria-pressed={on.to_string()}
+                disabled={blocked}
+                title={blocked.then_some(START_FIRST)}
+                aria-describedby={blocked.then_some("broadcast-blocked")}
                 onclick={toggle}>
                 { if on { "Stop broadcast" } else { "Start broadcast" } }
             </button>
+            if blocked {
+                <p id="broadcast-blocked" class="bc-reason">{ START_FIRST }</p>
+            }
+            if broadcast.room.is_some() {
+                <button id="end-room" type="button" class="bc-small bc-end" onclick={end_room}
+                    title="Stops broadcasting and tells viewers of this link that the broadcast has ended">
+                    { "Stop broadcast, end room" }
+                </button>
+            }
             if let Some(reason) = reason {
                 <p class="bc-reason" role="status">{ reason }</p>
             }
             if let Some(text) = &broadcast.notice {
                 <p class="bc-notice" role="status">{ text }</p>
+            }
+
+            if let (Some(link), Some(room)) = (&broadcast.link, &broadcast.room) {
+                <ShareLink link={link.clone()} watch_url={room.watch_url().to_owned()}
+                    on_new_link={broadcast.new_link.clone()} />
             }
 
             <dl id="broadcast-stats" class="bc-metrics"
@@ -85,15 +106,14 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 </div>
             </dl>
 
-            if let (Some(link), Some(room)) = (&broadcast.link, &broadcast.room) {
-                <ShareLink link={link.clone()} watch_url={room.watch_url().to_owned()}
-                    on_new_link={broadcast.new_link.clone()} />
-            }
-
             <BroadcastSettings settings={broadcast.settings.clone()} on_change={broadcast.set_settings.clone()} />
         </section>
     }
 }
+
+/// Why "Start broadcast" is disabled before a source runs.
+const START_FIRST: &str =
+    "Start a source first (camera, test pattern or file): there is nothing to send yet.";
 
 /// CSS class, badge text and an optional explanation for the current state.
 fn describe(

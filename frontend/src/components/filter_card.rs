@@ -144,17 +144,18 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
                 </label>
                 <span class="filter-name" title={info.description}>{ info.label }</span>
                 <div class="filter-tools">
-                    <button class="btn icon ghost" title="Move up" aria-label="Move up"
+                    <button class="btn icon ghost" title="Move up" aria-label={format!("Move {} up", info.label)}
                         disabled={props.index == 0}
                         onclick={dispatch.reform(move |_| PipelineAction::MoveUp(id))}>{ "↑" }</button>
-                    <button class="btn icon ghost" title="Move down" aria-label="Move down"
+                    <button class="btn icon ghost" title="Move down" aria-label={format!("Move {} down", info.label)}
                         disabled={props.index + 1 >= props.count}
                         onclick={dispatch.reform(move |_| PipelineAction::MoveDown(id))}>{ "↓" }</button>
                     if !info.params.is_empty() {
-                        <button class="btn icon ghost" title="Reset parameters" aria-label="Reset parameters"
+                        <button class="btn icon ghost" title="Reset parameters"
+                            aria-label={format!("Reset {} parameters", info.label)}
                             onclick={dispatch.reform(move |_| PipelineAction::ResetParams(id))}>{ "↺" }</button>
                     }
-                    <button class="btn icon ghost remove" title="Remove" aria-label="Remove"
+                    <button class="btn icon ghost remove" title="Remove" aria-label={format!("Remove {}", info.label)}
                         onclick={dispatch.reform(move |_| PipelineAction::Remove(id))}>{ "×" }</button>
                 </div>
             </div>

@@ -51,7 +51,7 @@ pub fn PipelineEditor(props: &PipelineEditorProps) -> Html {
             dragging.set(None);
         })
     };
-    let text = state.spec().to_string();
+    let text = state.saved_spec().to_string();
 
     html! {
         <section class="panel" aria-labelledby="pipeline-title">

@@ -134,7 +134,7 @@ pub fn Preview(props: &PreviewProps) -> Html {
                                 <p>{ "Starting the source…" }</p>
                             } else {
                                 <p class="placeholder-title">{ "Nothing to show yet" }</p>
-                                <p>{ "Pick a source on the left and press Start. Frames are filtered on this device; nothing is sent anywhere unless you broadcast." }</p>
+                                <p>{ "Pick a source under Source and press Start. Frames are filtered on this device; nothing is sent anywhere unless you broadcast." }</p>
                             }
                         </div>
                     }

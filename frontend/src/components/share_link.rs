@@ -65,7 +65,7 @@ pub fn ShareLink(props: &ShareLinkProps) -> Html {
             </div>
             <div class="bc-share-body">
                 if let Some(svg) = qr::svg(link) {
-                    <div class="bc-qr" aria-label="QR code of the viewer link">
+                    <div class="bc-qr" role="img" aria-label="QR code of the viewer link">
                         { Html::from_html_unchecked(AttrValue::from(svg)) }
                     </div>
                 }

@@ -38,6 +38,35 @@ fn select_value(event: &Event) -> String {
         .unwrap_or_default()
 }
 
+fn source_button_id(kind: SourceKind) -> String {
+    format!("source-{}", kind.as_str())
+}
+
+/// The radio an arrow key (or Home/End) moves to from `from`, wrapping around, as native
+/// radio groups do.
+fn arrow_target(from: SourceKind, key: &str) -> Option<SourceKind> {
+    let all = SourceKind::ALL;
+    let at = all.iter().position(|&k| k == from)?;
+    let to = match key {
+        "ArrowRight" | "ArrowDown" => (at + 1) % all.len(),
+        "ArrowLeft" | "ArrowUp" => (at + all.len() - 1) % all.len(),
+        "Home" => 0,
+        "End" => all.len() - 1,
+        _ => return None,
+    };
+    Some(all[to])
+}
+
+fn focus_by_id(id: &str) {
+    let element = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id(id))
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = element {
+        let _ = element.focus();
+    }
+}
+
 #[function_component]
 pub fn SourcePanel(props: &SourcePanelProps) -> Html {
     let settings = &props.settings;
@@ -54,10 +83,25 @@ pub fn SourcePanel(props: &SourcePanelProps) -> Html {
         next.kind = kind;
         let onclick = props.on_settings.reform(move |_| next.clone());
         let pressed = settings.kind == kind;
+        // A radio group is one Tab stop (the checked radio); arrows move the choice.
+        let onkeydown = {
+            let settings = settings.clone();
+            let on_settings = props.on_settings.clone();
+            Callback::from(move |event: KeyboardEvent| {
+                let Some(to) = arrow_target(kind, &event.key()) else {
+                    return;
+                };
+                event.prevent_default();
+                let mut next = settings.clone();
+                next.kind = to;
+                on_settings.emit(next);
+                focus_by_id(&source_button_id(to));
+            })
+        };
         html! {
             <button type="button" role="radio" aria-checked={pressed.to_string()}
-                id={format!("source-{}", kind.as_str())}
-                class={classes!("seg", pressed.then_some("on"))} {onclick}>
+                id={source_button_id(kind)} tabindex={if pressed { "0" } else { "-1" }}
+                class={classes!("seg", pressed.then_some("on"))} {onclick} {onkeydown}>
                 { kind.label() }
             </button>
         }

@@ -2,6 +2,11 @@
 //! a room is requested from the server (retrying with backoff) and a [`Publisher`] runs for
 //! it, fed by the frame tap. Each lives in an effect whose destructor closes the socket
 //! and cancels the timers, so stopping, a new room or unmounting leaves nothing behind.
+//!
+//! Whether the user broadcasts is kept in sessionStorage with the room, so a reload (or a
+//! restored tab) resumes into the same room, with the same viewer link; only "Stop
+//! broadcast" clears it. "New link" and "Stop broadcast, end room" end the old room on the
+//! server, so its viewers are told the broadcast has ended instead of waiting on "paused".
 
 use std::{
     cell::{Cell, RefCell},
@@ -38,6 +43,8 @@ pub struct BroadcastHandle {
     pub toggle: Callback<()>,
     /// Replaces the room, so the old link stops showing this broadcast.
     pub new_link: Callback<()>,
+    /// Stops broadcasting and ends the room: its viewers see that the broadcast has ended.
+    pub end_room: Callback<()>,
     /// Applies from the next frame, without a reconnect.
     pub set_settings: Callback<Settings>,
 }
@@ -61,7 +68,7 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
     let settings = use_state(|| Settings::load(&query()));
     // The publisher reads the settings from here on every frame: no reconnect on change.
     let shared = use_mut_ref(|| (*settings).clone());
-    let active = use_state(|| false);
+    let active = use_state(Room::was_broadcasting);
     let room = use_state(Room::load);
     let status = use_state(Status::default);
     let notice = use_state(|| None::<String>);
@@ -80,6 +87,7 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
         use_effect_with((autostart, source_running), move |&(auto, running)| {
             if auto && running && !*autostarted.borrow() {
                 *autostarted.borrow_mut() = true;
+                Room::remember_broadcasting(true);
                 active.set(true);
             }
         });
@@ -146,7 +154,32 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
                 status.set(Status::default());
             }
             notice.set(None);
+            Room::remember_broadcasting(!*active);
             active.set(!*active);
+        })
+    };
+
+    let end_room = {
+        let active = active.clone();
+        let room = room.clone();
+        let status = status.clone();
+        let notice = notice.clone();
+        Callback::from(move |()| {
+            Room::remember_broadcasting(false);
+            Room::forget();
+            status.set(Status::default());
+            active.set(false);
+            let Some(old) = (*room).clone() else {
+                return;
+            };
+            room.set(None);
+            let notice = notice.clone();
+            spawn_local(async move {
+                notice.set(Some(match old.end().await {
+                    Ok(()) => "Room ended: its viewers see that the broadcast has ended.".into(),
+                    Err(e) => format!("Stopped, but the room could not be ended: {e}"),
+                }));
+            });
         })
     };
 
@@ -154,16 +187,27 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
         let room = room.clone();
         let notice = notice.clone();
         Callback::from(move |()| {
+            let old = (*room).clone();
             Room::forget();
             let (room, notice) = (room.clone(), notice.clone());
             spawn_local(async move {
                 match Room::create().await {
                     Ok(new) => {
                         new.save();
-                        notice.set(Some(
-                            "New link: the old one no longer shows this broadcast.".into(),
-                        ));
+                        // The publisher moves to the new room first; then the old one is
+                        // ended, so its viewers are told instead of waiting on "paused".
                         room.set(Some(new));
+                        let ended = match old {
+                            Some(old) => old.end().await,
+                            None => Ok(()),
+                        };
+                        notice.set(Some(match ended {
+                            Ok(()) => {
+                                "New link: viewers of the old one see that the broadcast has ended."
+                                    .into()
+                            }
+                            Err(e) => format!("New link, but the old room could not be ended: {e}"),
+                        }));
                     }
                     Err(e) => notice.set(Some(e.to_string())),
                 }
@@ -185,6 +229,7 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
         notice: (*notice).clone(),
         toggle,
         new_link,
+        end_room,
         set_settings,
     }
 }

@@ -1,4 +1,6 @@
-//! Recording the preview canvas to `WebM` with `MediaRecorder`.
+//! Recording the preview canvas to `WebM` with `MediaRecorder`. When the recording stops,
+//! the file is made seekable ([`super::webm`]: Duration, Cues, sizes) before it is offered
+//! as a download.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -23,6 +25,24 @@ const MIME_TYPES: [&str; 3] = [
 pub struct Recording {
     recorder: MediaRecorder,
     stream: MediaStream,
+}
+
+fn webm_blob(parts: &js_sys::Array) -> Result<Blob, JsValue> {
+    let bag = BlobPropertyBag::new();
+    bag.set_type("video/webm");
+    Blob::new_with_blob_sequence_and_options(parts, &bag)
+}
+
+/// The recording with Duration and Cues written in; `None` (keep the original) if the
+/// browser's bytes are not a `WebM` the patcher understands.
+async fn seekable(blob: &Blob) -> Option<Blob> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .ok()?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    let (patched, _) = super::webm::make_seekable(&bytes)?;
+    let array = js_sys::Uint8Array::from(patched.as_slice());
+    webm_blob(&js_sys::Array::of1(&array)).ok()
 }
 
 /// Whether this browser can record a canvas to `WebM`.
@@ -64,10 +84,12 @@ impl Recording {
         // the data handler, which the recorder calls for the last time just before `stop`.
         let on_stop = Closure::once_into_js(move || {
             let parts: js_sys::Array = chunks.borrow_mut().drain(..).map(JsValue::from).collect();
-            let bag = BlobPropertyBag::new();
-            bag.set_type("video/webm");
-            if let Ok(blob) = Blob::new_with_blob_sequence_and_options(&parts, &bag) {
-                let _ = download::save_blob(&blob, &download::timestamped("webm"));
+            let name = download::timestamped("webm");
+            if let Ok(blob) = webm_blob(&parts) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let blob = seekable(&blob).await.unwrap_or(blob);
+                    let _ = download::save_blob(&blob, &name);
+                });
             }
             drop(on_data);
         });

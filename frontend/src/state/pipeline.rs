@@ -1,6 +1,7 @@
 //! The pipeline as the editor sees it: filters with stable ids (for keyed lists and drag and
 //! drop) that can be switched off without losing their settings. [`PipelineState::spec`] is
-//! what actually runs: the enabled filters, in order.
+//! what actually runs: the enabled filters, in order. [`PipelineState::saved_spec`] is what
+//! links and the text form keep: every filter, the switched-off ones marked (`!blur:r=7`).
 
 use std::rc::Rc;
 
@@ -89,6 +90,17 @@ impl PipelineState {
         }
     }
 
+    /// Every filter, switched-off ones included (and marked so): for links and reloads.
+    pub fn saved_spec(&self) -> PipelineSpec {
+        PipelineSpec {
+            filters: self
+                .entries
+                .iter()
+                .map(|entry| entry.spec.clone().with_enabled(entry.enabled))
+                .collect(),
+        }
+    }
+
     fn replace(&mut self, spec: &PipelineSpec) {
         self.entries.clear();
         for filter in spec.filters.iter().take(MAX_FILTERS) {
@@ -96,13 +108,14 @@ impl PipelineState {
         }
     }
 
+    /// `Entry::enabled` is the one switch: the entry's spec itself is always on.
     fn push(&mut self, spec: FilterSpec) {
         let id = self.next_id;
         self.next_id += 1;
         self.entries.push(Entry {
             id,
-            spec,
-            enabled: true,
+            enabled: spec.is_enabled(),
+            spec: spec.with_enabled(true),
         });
     }
 

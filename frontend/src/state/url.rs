@@ -2,12 +2,13 @@
 //! `?source=camera|test|file&pipeline=<filters text form>&start=1&broadcast=1&res=720&fps=30`.
 //!
 //! Parsing never fails: each invalid value becomes a readable problem and its default, so a
-//! bad link still opens a working page. Formatting keeps the pipeline text readable
+//! bad link still opens a working page; a pipeline keeps its valid filters and names every
+//! invalid one. Formatting keeps the pipeline text readable
 //! (`|`, `:`, `=` and `,` are left as they are) and omits values that are at their default.
 
 use std::fmt::Write as _;
 
-use filters::PipelineSpec;
+use filters::{ParseError, PipelineSpec};
 
 use super::source::{MAX_FPS, Resolution, SourceKind};
 
@@ -72,12 +73,13 @@ impl UrlState {
                         shorten(&value)
                     )),
                 },
-                "pipeline" => match value.parse::<PipelineSpec>() {
-                    Ok(pipeline) => state.pipeline = pipeline,
-                    Err(err) => problems.push(format!(
-                        "The filter pipeline in the link is not valid ({err}); starting with no filters."
-                    )),
-                },
+                "pipeline" => {
+                    let (pipeline, errors) = PipelineSpec::parse_lenient(&value);
+                    if !errors.is_empty() {
+                        problems.push(pipeline_problem(&errors, pipeline.filters.len()));
+                    }
+                    state.pipeline = pipeline;
+                }
                 "start" => flag(&mut state.start, "start", &value, &mut problems),
                 "broadcast" => flag(&mut state.broadcast, "broadcast", &value, &mut problems),
                 "res" => match Resolution::parse(&value) {
@@ -124,6 +126,28 @@ impl UrlState {
         }
         query
     }
+}
+
+/// One sentence for every invalid filter of a link's pipeline, saying what was kept.
+fn pipeline_problem(errors: &[ParseError], kept: usize) -> String {
+    // Each error is short (names are cut to 64 characters, no lists of every filter), and
+    // a pipeline has at most MAX_FILTERS of them.
+    let list = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let outcome = match kept {
+        0 => "starting with no filters".to_owned(),
+        1 => "kept the other filter".to_owned(),
+        n => format!("kept the other {n} filters"),
+    };
+    let what = if errors.len() == 1 {
+        "a filter"
+    } else {
+        "some filters"
+    };
+    format!("The link's pipeline has {what} that could not be used ({list}); {outcome}.")
 }
 
 fn flag(slot: &mut bool, name: &str, value: &str, problems: &mut Vec<String>) {

@@ -94,6 +94,8 @@ pub(crate) fn respond(
     (handoff, deadline): (Option<Handoff>, Option<WriteDeadline>),
     services: &Services,
 ) -> Streaming {
+    // The stream ends the way it does at shutdown when its room ends, too.
+    let services = &services.ending_with(guard.room.closing());
     let body = match handoff {
         Some(handoff) if version == Version::HTTP_11 => {
             let services = services.clone();

@@ -120,6 +120,11 @@ fn after_close(code: u16, reason: &str, was_open: bool) -> AfterClose {
     if code == close::REPLACED_CODE {
         return AfterClose::GiveUp("another tab or device took over this room".into());
     }
+    // The room was ended (here or from another tab): the server refuses it from now on.
+    if code == close::ROOM_ENDED_CODE || (code, reason) == (close::ENDED.code, close::ENDED.reason)
+    {
+        return AfterClose::GiveUp("this room has ended: start a new broadcast".into());
+    }
     AfterClose::Retry(match (code, was_open) {
         (close::UNSUPPORTED_DATA, _) => format!("server rejected a frame: {reason}"),
         (close::MESSAGE_TOO_BIG, _) => {
@@ -218,6 +223,12 @@ mod tests {
             after_close(close::SHUTDOWN.code, close::SHUTDOWN.reason, true),
             AfterClose::Retry(why) if why == "connection to the server lost"
         ));
+        for ended in [close::ENDED, close::ROOM_ENDED] {
+            assert!(matches!(
+                after_close(ended.code, ended.reason, true),
+                AfterClose::GiveUp(_)
+            ));
+        }
         assert!(matches!(
             after_close(1006, "", false),
             AfterClose::Retry(why) if why == "cannot reach the server"
