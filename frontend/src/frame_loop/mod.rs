@@ -9,14 +9,16 @@
 
 pub mod drivers;
 pub mod stats;
+pub mod surface;
 
 use std::{cell::RefCell, rc::Rc};
 
 use filters::{Pipeline, PipelineSpec};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement, ImageData};
+use web_sys::{HtmlVideoElement, ImageData};
 
 pub use stats::{FramePath, Stats, StatsSnapshot};
+pub use surface::{Canvas, Surface};
 
 use crate::{
     frame_tap::{FrameTap, ProcessedFrame},
@@ -24,7 +26,7 @@ use crate::{
         bindings::{Canvas2dExt, VideoFrame},
         epoch_ms,
         frame_buffer::{CopyError, FrameBuffer},
-        now_ms, object,
+        now_ms,
     },
 };
 
@@ -36,53 +38,6 @@ pub struct Controls {
     pub compare: bool,
     /// Bumped on every change, so the engine notices without comparing specs per frame.
     pub version: u64,
-}
-
-/// A 2D canvas and its context.
-pub struct Surface {
-    pub canvas: HtmlCanvasElement,
-    pub ctx: CanvasRenderingContext2d,
-}
-
-impl Surface {
-    /// Wraps `canvas`; `read_back` asks for a CPU-side canvas (for `getImageData`).
-    pub fn new(canvas: HtmlCanvasElement, read_back: bool) -> Result<Self, JsValue> {
-        let options = object(&[
-            ("willReadFrequently", read_back.into()),
-            ("alpha", false.into()),
-        ]);
-        let ctx = canvas
-            .get_context_with_context_options("2d", &options)?
-            .ok_or_else(|| JsValue::from_str("canvas has no 2d context"))?
-            .unchecked_into();
-        Ok(Self { canvas, ctx })
-    }
-
-    /// A detached canvas for reading frames back.
-    pub fn detached() -> Result<Self, JsValue> {
-        let document = web_sys::window()
-            .and_then(|window| window.document())
-            .ok_or_else(|| JsValue::from_str("no document"))?;
-        Self::new(document.create_element("canvas")?.unchecked_into(), true)
-    }
-
-    /// Makes the canvas `width`×`height` (which clears it) if it is not already.
-    fn fit(&self, width: u32, height: u32) {
-        if self.canvas.width() != width || self.canvas.height() != height {
-            self.canvas.set_width(width);
-            self.canvas.set_height(height);
-        }
-    }
-
-    /// Pixels of the whole canvas.
-    fn read(&self) -> Result<ImageData, JsValue> {
-        self.ctx.get_image_data(
-            0.0,
-            0.0,
-            f64::from(self.canvas.width()),
-            f64::from(self.canvas.height()),
-        )
-    }
 }
 
 pub struct Engine {
@@ -102,8 +57,8 @@ pub struct Engine {
 impl Engine {
     pub fn new(
         controls: Rc<RefCell<Controls>>,
-        preview: HtmlCanvasElement,
-        original: HtmlCanvasElement,
+        preview: Canvas,
+        original: Canvas,
         tap: FrameTap,
         path: FramePath,
     ) -> Result<Self, JsValue> {
@@ -182,7 +137,7 @@ impl Engine {
             rgba: buffer.pixels(),
             width,
             height,
-            canvas: &self.preview.canvas,
+            canvas: self.preview.canvas.element(),
             captured_at_ms: epoch_ms(captured_ms),
             frame_number,
         });

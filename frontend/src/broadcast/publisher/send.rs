@@ -63,9 +63,10 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
             if session.native.is_none() {
                 session.native = NativeEncoder::new().ok();
             }
-            let started = session.native.as_ref().map(|enc| {
+            let native = session.native.as_ref().zip(frame.canvas);
+            let started = native.map(|(enc, canvas)| {
                 enc.begin(
-                    frame.canvas,
+                    canvas,
                     (frame.width, frame.height),
                     (w, h),
                     stamp_ms,
@@ -73,7 +74,8 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
                 )
             });
             let Some(Ok(promise)) = started else {
-                // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
+                // No OffscreenCanvas (older Safari), a canvas that cannot be read, or no
+                // page canvas at all (frames from the filter worker):
                 // the wasm encoder works everywhere, so switch to it from the next frame.
                 session.encoding = false;
                 session.next_due_ms = None;
@@ -130,6 +132,14 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
 
 /// An encode finished: send it if the socket it was meant for is still open.
 fn finish(this: &Shared, generation: u64, t0: f64, payload: Option<Payload<'_>>) {
+    send_encoded(this, generation, t0, payload);
+    let on_idle = this.borrow().on_idle.clone();
+    if let Some(on_idle) = on_idle {
+        on_idle();
+    }
+}
+
+fn send_encoded(this: &Shared, generation: u64, t0: f64, payload: Option<Payload<'_>>) {
     {
         let mut guard = this.borrow_mut();
         let session = &mut *guard;
