@@ -11,6 +11,8 @@
 //!   canvas ([`Browser::preview_image`]) and save screenshots to `target/e2e/`
 //!   ([`Browser::screenshot`]).
 //! - [`images`]: [`Image`], the pixels read back from a canvas, and colour statistics.
+//! - [`main_thread`]: long tasks on the page's main thread, blocking it, and a viewer that
+//!   times every frame (the worker tests and the frontend bench).
 //! - [`mjpeg`]: reads a room's `stream.mjpg` as an independent viewer (`testkit`'s parser).
 //! - [`y4m`]: writes test videos: vertical colour bars of [`y4m::BARS`] with known luma.
 //! - [`paths`]: the workspace, `target/e2e/` ([`artifacts_dir`]), free ports, environment.
@@ -24,6 +26,7 @@
 
 pub mod browser;
 pub mod images;
+pub mod main_thread;
 pub mod mjpeg;
 pub mod paths;
 pub mod server;

@@ -233,13 +233,20 @@ pub async fn process_video_frame(
     frame_number: u64,
 ) {
     let copy_start = now_ms();
-    let direct = engine.borrow().stats.totals.path == FramePath::CopyTo;
-    if direct {
+    loop {
+        let path = engine.borrow().stats.totals.path;
+        if !matches!(path, FramePath::CopyTo | FramePath::YuvCopy) {
+            break;
+        }
         let Some(mut buffer) = engine.borrow_mut().buffer.take() else {
             engine.borrow_mut().stats.totals.dropped += 1;
             return;
         };
-        let copied = buffer.copy_from_video_frame(frame).await;
+        let copied = if path == FramePath::YuvCopy {
+            buffer.copy_from_video_frame_yuv(frame).await
+        } else {
+            buffer.copy_from_video_frame(frame).await
+        };
         let mut engine = engine.borrow_mut();
         match copied {
             Ok(()) => {
@@ -249,16 +256,23 @@ pub async fn process_video_frame(
                 return;
             }
             Err(CopyError::Unsupported(reason) | CopyError::Browser(reason)) => {
-                // Fall back to the canvas for this and every later frame.
-                engine.stats.totals.last_error = Some(format!("copyTo: {reason}; using a canvas"));
-                engine.stats.totals.path = FramePath::FrameCanvas;
+                // Fall back, for this and every later frame: from the YUV copy to the
+                // browser's RGBA conversion, from that to a canvas.
+                let (next, how) = if path == FramePath::YuvCopy {
+                    (FramePath::CopyTo, "an RGBA copy")
+                } else {
+                    (FramePath::FrameCanvas, "a canvas")
+                };
+                engine.stats.totals.last_error = Some(format!("copyTo: {reason}; using {how}"));
+                engine.stats.totals.path = next;
             }
-            Err(err) => engine.stats.totals.last_error = Some(err.to_string()),
+            Err(err) => {
+                engine.stats.totals.last_error = Some(err.to_string());
+                engine.buffer = Some(buffer);
+                return;
+            }
         }
         engine.buffer = Some(buffer);
-        if engine.stats.totals.path == FramePath::CopyTo {
-            return;
-        }
     }
     let mut engine = engine.borrow_mut();
     match engine.read_video_frame(frame) {

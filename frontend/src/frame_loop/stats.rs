@@ -37,6 +37,9 @@ pub enum FramePath {
     /// `MediaStreamTrackProcessor` + `VideoFrame.copyTo` into wasm memory.
     #[default]
     CopyTo,
+    /// `MediaStreamTrackProcessor` + `VideoFrame.copyTo` in the frame's own YUV layout,
+    /// converted to RGBA in wasm (the filter worker: no wait for the page's main thread).
+    YuvCopy,
     /// `MediaStreamTrackProcessor`, frames drawn to a canvas and read back (no RGBA `copyTo`).
     FrameCanvas,
     /// `requestVideoFrameCallback` + canvas read-back.
@@ -51,6 +54,7 @@ impl FramePath {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CopyTo => "copyTo",
+            Self::YuvCopy => "yuv-copyTo",
             Self::FrameCanvas => "frame-canvas",
             Self::VideoCallback => "video-callback",
             Self::AnimationFrame => "animation-frame",
@@ -61,6 +65,7 @@ impl FramePath {
     pub fn label(self) -> &'static str {
         match self {
             Self::CopyTo => "VideoFrame.copyTo → wasm",
+            Self::YuvCopy => "VideoFrame.copyTo (YUV) → wasm → RGBA",
             Self::FrameCanvas => "VideoFrame → canvas → wasm",
             Self::VideoCallback => "video frame callback → canvas → wasm",
             Self::AnimationFrame => "animation frame → canvas → wasm",

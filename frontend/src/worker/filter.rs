@@ -192,7 +192,8 @@ fn start(
         Canvas::Offscreen(preview),
         Canvas::Offscreen(original),
         tap.clone(),
-        FramePath::CopyTo,
+        // The browser's RGBA conversion would wait for the page's main thread.
+        FramePath::YuvCopy,
     )?;
     let engine = Rc::new(RefCell::new(engine));
     engine.borrow_mut().stats.totals.in_worker = true;
