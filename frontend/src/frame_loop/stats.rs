@@ -92,6 +92,9 @@ pub struct Totals {
     pub path: FramePath,
     /// The loop runs in the filter worker (else on the page's main thread).
     pub in_worker: bool,
+    /// When the first frame with the latest pipeline change was drawn (ms since the Unix
+    /// epoch; 0 before any).
+    pub controls_shown_at_ms: f64,
     pub last_error: Option<String>,
 }
 
@@ -217,7 +220,8 @@ impl StatsSnapshot {
     /// Sets `window.__lenscast_stats` (a stable shape for tests and benchmarks):
     /// `{running, fps, captureFps, frames, captured, dropped, copyMs, filterMs, drawMs, totalMs,
     /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path,
-    /// worker, encodeMs, sentFps}`: `worker` is whether frames flow in the workers,
+    /// worker, controlsShownAt, encodeMs, sentFps}`: `worker` is whether frames flow in the
+    /// workers, `controlsShownAt` when the last pipeline change was first drawn (epoch ms),
     /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting).
     pub fn publish(&self) {
         let stages: js_sys::Array = self
@@ -250,6 +254,7 @@ impl StatsSnapshot {
             ("height", totals.height.into()),
             ("path", totals.path.as_str().into()),
             ("worker", totals.in_worker.into()),
+            ("controlsShownAt", totals.controls_shown_at_ms.into()),
             (
                 "encodeMs",
                 self.encode.as_ref().map_or(0.0, |e| e.ms).into(),

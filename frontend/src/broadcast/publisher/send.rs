@@ -63,19 +63,14 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
             if session.native.is_none() {
                 session.native = NativeEncoder::new().ok();
             }
-            let native = session.native.as_ref().zip(frame.canvas);
-            let started = native.map(|(enc, canvas)| {
-                enc.begin(
-                    canvas,
-                    (frame.width, frame.height),
-                    (w, h),
-                    stamp_ms,
-                    settings.quality,
-                )
+            let size = (frame.width, frame.height);
+            let started = session.native.as_mut().map(|enc| match frame.canvas {
+                Some(canvas) => enc.begin(canvas, size, (w, h), stamp_ms, settings.quality),
+                // From the filter worker: no page canvas, the pixels themselves.
+                None => enc.begin_rgba(frame.rgba, size, (w, h), stamp_ms, settings.quality),
             });
             let Some(Ok(promise)) = started else {
-                // No OffscreenCanvas (older Safari), a canvas that cannot be read, or no
-                // page canvas at all (frames from the filter worker):
+                // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
                 // the wasm encoder works everywhere, so switch to it from the next frame.
                 session.encoding = false;
                 session.next_due_ms = None;
