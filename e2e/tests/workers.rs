@@ -79,7 +79,7 @@ async fn broadcast_keeps_flowing_while_the_main_thread_is_blocked() -> Result<()
     let (long_tasks, long_ms) = take_long_tasks(&browser).await?;
     let normal_fps = viewer.fps_between(normal_start, normal_end);
     ensure!(
-        normal_fps >= 5.0,
+        normal_fps >= 1.0,
         "the viewer gets only {normal_fps:.1} fps"
     );
 

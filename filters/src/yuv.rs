@@ -168,13 +168,17 @@ pub fn yuv420_to_rgba(
         }
         let luma = &y[row * y_stride..][..w];
         let dst = &mut out[row * w * 4..][..w * 4];
-        for (x, (px, &l)) in dst.chunks_exact_mut(4).zip(luma).enumerate() {
-            let (u, v) = (us[x / 2], vs[x / 2]);
-            let yy = (i32::from(l) - k.y_offset) * k.y + 32768;
-            px[0] = clamp((yy + k.rv * v) >> 16);
-            px[1] = clamp((yy - k.gu * u - k.gv * v) >> 16);
-            px[2] = clamp((yy + k.bu * u) >> 16);
-            px[3] = 255;
+        // Two pixels share one chroma sample: its three terms are computed once per pair.
+        let mut pixels = dst.chunks_exact_mut(4).zip(luma);
+        for (&u, &v) in us.iter().zip(&vs) {
+            let (r, g, b) = (k.rv * v, -k.gu * u - k.gv * v, k.bu * u);
+            for (px, &l) in pixels.by_ref().take(2) {
+                let yy = (i32::from(l) - k.y_offset) * k.y + 32768;
+                px[0] = clamp((yy + r) >> 16);
+                px[1] = clamp((yy + g) >> 16);
+                px[2] = clamp((yy + b) >> 16);
+                px[3] = 255;
+            }
         }
     }
     Ok(())

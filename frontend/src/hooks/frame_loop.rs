@@ -180,13 +180,13 @@ pub fn use_frame_loop(
         }
         move || {
             cancelled.set(true);
-            if let Some(session) = session.borrow_mut().take() {
-                if let Session::Local { engine, .. } = &session {
-                    let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), false);
-                    snapshot.publish();
-                }
-                // `session` drops here: the driver (or the worker) stops the source.
+            // Dropping the session stops the source (its driver, or the worker's).
+            let stopped = session.borrow_mut().take();
+            if let Some(Session::Local { engine, .. }) = &stopped {
+                let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), false);
+                snapshot.publish();
             }
+            drop(stopped);
         }
     });
 }

@@ -2,23 +2,14 @@
 //! worker filters or sends, and hands over to that role.
 
 use wasm_bindgen::{JsCast, prelude::Closure};
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
+use web_sys::{MessageEvent, MessagePort};
 
 use super::{
     filter,
     protocol::{FromFilter, Role, ToFilter, envelope, field, open},
+    scope::{post, scope},
     sender,
 };
-
-/// This worker's global scope.
-pub fn scope() -> DedicatedWorkerGlobalScope {
-    js_sys::global().unchecked_into()
-}
-
-/// Posts `message` (an envelope) to the page, transferring `transfer`.
-pub fn post(message: &js_sys::Object, transfer: &js_sys::Array) {
-    let _ = scope().post_message_with_transfer(message, transfer);
-}
 
 /// Runs in the worker: installs the first message handler and tells the page it listens.
 pub fn run() {

@@ -15,10 +15,10 @@ use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use web_sys::{MessageEvent, MessagePort, OffscreenCanvas, ReadableStream};
 
 use super::{
-    entry::{post, scope},
     protocol::{
         FrameMeta, FromFilter, SourceSpec, ToFilter, ToFilterFromSender, envelope, field, open,
     },
+    scope::{post, scope},
 };
 use crate::{
     frame_loop::{
@@ -159,17 +159,15 @@ fn handle(state: &Rc<RefCell<State>>, tap: &FrameTap, data: &JsValue) {
             // The old source stops first (its reader is cancelled, its timer dropped).
             state.running = None;
             let readable = field(data, "readable").map(JsCast::unchecked_into::<ReadableStream>);
-            match start(&state, tap, session, source, readable) {
+            match start(&state, tap, session, &source, readable) {
                 Ok(running) => state.running = Some(running),
                 Err(err) => report_failure(session, &crate::glue::js_error_message(&err)),
             }
         }
         ToFilter::Stop { session } => {
-            if state.running.as_ref().is_some_and(|r| r.id == session) {
-                if let Some(running) = state.running.take() {
-                    let stats = running.engine.borrow_mut().stats.snapshot(now_ms(), false);
-                    post_stats(session, stats);
-                }
+            if let Some(running) = state.running.take_if(|r| r.id == session) {
+                let stats = running.engine.borrow_mut().stats.snapshot(now_ms(), false);
+                post_stats(session, stats);
             }
         }
     }
@@ -179,7 +177,7 @@ fn start(
     state: &State,
     tap: &FrameTap,
     session: u64,
-    source: SourceSpec,
+    source: &SourceSpec,
     readable: Option<ReadableStream>,
 ) -> Result<Running, JsValue> {
     let (Some(preview), Some(original)) = (state.preview.clone(), state.original.clone()) else {
@@ -204,10 +202,10 @@ fn start(
             Driver::Processor(ProcessorDriver::from_readable(
                 Rc::clone(&engine),
                 &readable,
-                fps,
+                *fps,
             )?)
         }
-        SourceSpec::Pattern { width, height, fps } => Driver::Pattern(PatternDriver::start(
+        &SourceSpec::Pattern { width, height, fps } => Driver::Pattern(PatternDriver::start(
             Rc::clone(&engine),
             TestPattern::new(width, height),
             fps,

@@ -126,13 +126,13 @@ impl Host {
             let weak = Weak::clone(&weak);
             move |event: MessageEvent| {
                 if let Some(host) = weak.upgrade() {
-                    host.from_filter(&event.data());
+                    host.on_filter_message(&event.data());
                 }
             }
         });
         let on_sender = Handler::new(move |event: MessageEvent| {
             if let Some(host) = weak.upgrade() {
-                host.from_sender(&event.data());
+                host.on_sender_message(&event.data());
             }
         });
         host.filter
@@ -163,7 +163,7 @@ impl Host {
         Ok(host)
     }
 
-    fn from_filter(&self, data: &JsValue) {
+    fn on_filter_message(&self, data: &JsValue) {
         match open::<FromFilter>(data) {
             Some(FromFilter::Ready) => self.filter.set_ready(),
             Some(FromFilter::Stats { session, mut stats }) => {
@@ -197,7 +197,7 @@ impl Host {
             })
     }
 
-    fn from_sender(&self, data: &JsValue) {
+    fn on_sender_message(&self, data: &JsValue) {
         match open::<FromSender>(data) {
             Some(FromSender::Ready) => self.sender.set_ready(),
             Some(FromSender::Status { status }) => {

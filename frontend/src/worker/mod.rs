@@ -26,6 +26,7 @@ pub mod filter;
 pub mod host;
 pub mod protocol;
 pub mod remote;
+pub mod scope;
 pub mod sender;
 pub mod source;
 

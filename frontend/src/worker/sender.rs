@@ -12,8 +12,8 @@ use web_sys::{MessageEvent, MessagePort};
 use yew::Callback;
 
 use super::{
-    entry::{post, scope},
     protocol::{FrameMeta, FromSender, ToFilterFromSender, ToSender, envelope, field, open},
+    scope::{post, scope},
 };
 use crate::{
     broadcast::{
@@ -163,12 +163,12 @@ fn on_frame(this: &Shared, data: &JsValue) {
         let len = view.length() as usize;
         let expected = u64::from(meta.width) * u64::from(meta.height) * 4;
         state.buffer = Some(buffer);
-        if expected != len as u64 {
-            None
-        } else {
+        if expected == len as u64 {
             state.pixels.resize(len, 0);
             view.copy_to(&mut state.pixels);
             state.publisher.clone()
+        } else {
+            None
         }
     };
     let Some(publisher) = publisher else {
