@@ -64,16 +64,22 @@ async fn broadcast_totals(browser: &Browser) -> Result<(f64, f64)> {
     ))
 }
 
-/// Moves the last pipeline slider one step from a queued task; returns when that was
-/// asked (epoch ms), or `None` without a slider.
+/// Moves the last pipeline slider one step (or, for pipelines without sliders, flips the
+/// last filter's on/off box) from a queued task; returns when that was asked (epoch ms).
 const NUDGE: &str = "
-    const el = [...document.querySelectorAll('input[type=range]')].pop();
-    if (!el) return null;
+    const slider = [...document.querySelectorAll('.param input[type=range]')].pop();
+    const toggle = [...document.querySelectorAll('li[data-filter] .switch input')].pop();
+    if (!slider && !toggle) return null;
     const asked = performance.timeOrigin + performance.now();
     setTimeout(() => {
-        const v = +el.value, step = +el.step || 1;
-        el.value = v + step <= +el.max ? v + step : v - step;
-        el.dispatchEvent(new InputEvent('input', { bubbles: true }));
+        if (slider) {
+            const v = +slider.value, step = +slider.step || 1;
+            slider.value = v + step <= +slider.max ? v + step : v - step;
+            slider.dispatchEvent(new InputEvent('input', { bubbles: true }));
+        } else {
+            toggle.checked = !toggle.checked;
+            toggle.dispatchEvent(new Event('change', { bubbles: true }));
+        }
     }, 0);
     return asked;";
 
@@ -198,7 +204,9 @@ async fn main() -> Result<()> {
                 let row = match measure(&server, &query, window).await {
                     Ok(row) => row,
                     Err(err) => {
-                        println!("| {res}p | `{pipeline}` | {path} | failed: {err:#} |");
+                        let first = err.to_string();
+                        let first = first.lines().next().unwrap_or_default();
+                        println!("| {res}p | `{pipeline}` | {path} | failed: {first} |");
                         continue;
                     }
                 };
