@@ -93,11 +93,17 @@ async fn broadcast_keeps_flowing_while_the_main_thread_is_blocked() -> Result<()
         "viewer: {normal_fps:.1} fps normally, {blocked_fps:.1} fps while blocked \
          (longest gap {gap:?}); long tasks in 10 s: {long_tasks} ({long_ms:.0} ms)"
     );
-    // The busy loop itself takes one of the machine's cores from the workers, so "close
-    // to normal" allows for some loss; the main-thread loop gets nothing at all through.
+    // The busy loop itself takes one of the machine's two cores from the workers (and other
+    // jobs share the rest), so the rate may sag; what must not happen is what the
+    // main-thread loop does, where the viewer gets nothing for the whole 3 s (it measures
+    // 0–1 fps: BENCHMARKS.md). Frames keep coming, with no gap near the block's length.
     ensure!(
-        blocked_fps >= normal_fps * 0.6,
+        blocked_fps >= normal_fps * 0.35,
         "the viewer got {blocked_fps:.1} fps while the page was blocked, {normal_fps:.1} before"
+    );
+    ensure!(
+        gap < Duration::from_secs(1),
+        "the viewer waited {gap:?} for a frame while the page was blocked"
     );
     ensure!(
         long_tasks == 0,

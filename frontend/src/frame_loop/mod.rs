@@ -47,6 +47,9 @@ pub struct Engine {
     applied_version: Option<u64>,
     /// New controls were applied to the frame being processed.
     controls_pending: bool,
+    /// The capture time (epoch ms) and number of the frame `buffer` holds, if it holds a
+    /// processed one.
+    last: Option<(f64, u64)>,
     controls: Rc<RefCell<Controls>>,
     preview: Surface,
     original: Surface,
@@ -71,6 +74,7 @@ impl Engine {
             pipeline: Pipeline::new(PipelineSpec::default()),
             applied_version: None,
             controls_pending: false,
+            last: None,
             controls,
             preview: Surface::new(preview, false)?,
             original: Surface::new(original, false)?,
@@ -141,14 +145,40 @@ impl Engine {
             self.stats.totals.controls_shown_at_ms = epoch_ms(done);
         }
 
+        let captured_at_ms = epoch_ms(captured_ms);
         self.tap.emit(&ProcessedFrame {
             rgba: buffer.pixels(),
             width,
             height,
             canvas: self.preview.canvas.element(),
-            captured_at_ms: epoch_ms(captured_ms),
+            captured_at_ms,
             frame_number,
         });
+        self.last = Some((captured_at_ms, frame_number));
+    }
+
+    /// The buffer, for a new frame to be copied in; `None` while a copy is under way.
+    fn take_buffer(&mut self) -> Option<FrameBuffer> {
+        self.last = None;
+        self.buffer.take()
+    }
+
+    /// Hands the last processed frame to `f` again, if the buffer still holds it (no newer
+    /// frame is being copied in); returns whether it did. The sender worker, idle again,
+    /// gets the newest frame this way instead of waiting for the next one.
+    pub fn with_last_frame(&self, f: impl FnOnce(&ProcessedFrame<'_>)) -> bool {
+        let (Some(buffer), Some((captured_at_ms, frame_number))) = (&self.buffer, self.last) else {
+            return false;
+        };
+        f(&ProcessedFrame {
+            rgba: buffer.pixels(),
+            width: buffer.width(),
+            height: buffer.height(),
+            canvas: self.preview.canvas.element(),
+            captured_at_ms,
+            frame_number,
+        });
+        true
     }
 
     /// Lets `paint` fill the buffer (`width`×`height` RGBA) and processes the result; the
@@ -160,7 +190,7 @@ impl Engine {
         frame_number: u64,
         paint: impl FnOnce(&mut [u8]),
     ) {
-        let Some(mut buffer) = self.buffer.take() else {
+        let Some(mut buffer) = self.take_buffer() else {
             self.stats.totals.dropped += 1;
             return;
         };
@@ -184,7 +214,7 @@ impl Engine {
         frame_number: u64,
         copy_start: f64,
     ) {
-        let Some(mut buffer) = self.buffer.take() else {
+        let Some(mut buffer) = self.take_buffer() else {
             // An asynchronous copy is in flight: this frame is dropped.
             self.stats.totals.dropped += 1;
             return;
@@ -246,7 +276,7 @@ pub async fn process_video_frame(
         if !matches!(path, FramePath::CopyTo | FramePath::YuvCopy) {
             break;
         }
-        let Some(mut buffer) = engine.borrow_mut().buffer.take() else {
+        let Some(mut buffer) = engine.borrow_mut().take_buffer() else {
             engine.borrow_mut().stats.totals.dropped += 1;
             return;
         };

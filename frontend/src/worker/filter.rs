@@ -7,7 +7,7 @@
 
 use std::{
     cell::{Cell, RefCell},
-    rc::Rc,
+    rc::{Rc, Weak},
 };
 
 use gloo::timers::callback::Interval;
@@ -57,13 +57,21 @@ struct SenderLink {
     idle: Cell<bool>,
     /// A pixel buffer the sender gave back, reused for the next frame.
     spare: RefCell<Option<js_sys::ArrayBuffer>>,
+    /// A frame was processed while the sender was busy: when it is ready again it gets the
+    /// newest frame at once (from the running engine) rather than waiting for the next.
+    missed: Cell<bool>,
+    engine: RefCell<Weak<RefCell<Engine>>>,
 }
 
 impl SenderLink {
     /// Hands `frame` to the sender if it wants one now; else the frame is simply not sent
     /// (the sender only ever gets the newest frame after it is done with the last).
     fn offer(&self, frame: &ProcessedFrame<'_>) {
-        if !self.wanted.get() || !self.idle.get() {
+        if !self.wanted.get() {
+            return;
+        }
+        if !self.idle.get() {
+            self.missed.set(true);
             return;
         }
         let len = frame.rgba.len() as u32;
@@ -85,17 +93,37 @@ impl SenderLink {
             .is_ok()
         {
             self.idle.set(false);
+            self.missed.set(false);
+        }
+    }
+
+    /// The sender can take a frame now: the newest one, if it has not had it.
+    fn offer_missed(&self) {
+        if !self.missed.get() || !self.wanted.get() || !self.idle.get() {
+            return;
+        }
+        let Some(engine) = self.engine.borrow().upgrade() else {
+            return;
+        };
+        // Not while the engine itself runs (it cannot, between tasks, but never panic).
+        if let Ok(engine) = engine.try_borrow() {
+            engine.with_last_frame(|frame| self.offer(frame));
         }
     }
 
     fn on_message(&self, data: &JsValue) {
         match open::<ToFilterFromSender>(data) {
-            Some(ToFilterFromSender::Gate { wanted }) => self.wanted.set(wanted),
+            Some(ToFilterFromSender::Gate { wanted }) => {
+                self.wanted.set(wanted);
+                self.missed.set(wanted);
+                self.offer_missed();
+            }
             Some(ToFilterFromSender::Ready) => {
                 if let Some(pixels) = field(data, "pixels") {
                     *self.spare.borrow_mut() = Some(pixels.unchecked_into());
                 }
                 self.idle.set(true);
+                self.offer_missed();
             }
             None => {}
         }
@@ -109,6 +137,8 @@ pub fn run(port: MessagePort) {
         wanted: Cell::new(false),
         idle: Cell::new(true),
         spare: RefCell::default(),
+        missed: Cell::new(false),
+        engine: RefCell::default(),
     });
     let on_port = {
         let link = Rc::clone(&link);
@@ -128,6 +158,12 @@ pub fn run(port: MessagePort) {
     let state = Rc::new(RefCell::new(State::default()));
     let on_page = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         handle(&state, &tap, &event.data());
+        let engine = state
+            .borrow()
+            .running
+            .as_ref()
+            .map(|r| Rc::downgrade(&r.engine));
+        *link.engine.borrow_mut() = engine.unwrap_or_default();
     });
     scope().set_onmessage(Some(on_page.as_ref().unchecked_ref()));
     // The worker lives as long as the page: its handlers are never freed.
