@@ -158,12 +158,14 @@ pub fn missed_frames(gap_us: f64, fps: f64) -> u64 {
     if !(fps.is_finite() && fps > 0.0 && gap_us.is_finite() && gap_us > 0.0) {
         return 0;
     }
-    let periods = (gap_us * fps / 1e6).round();
+    let periods = gap_us * fps / 1e6;
     // A gap of over a minute is a paused source, not a thousand lost frames.
     if periods > 60.0 * fps {
         return 0;
     }
-    (periods - 1.0).max(0.0) as u64
+    // A frame late by up to 3/4 of a period is jitter (a loaded machine delays capture),
+    // not a lost frame: only gaps of 1.75 periods and more count one.
+    (periods - 0.75).floor().max(0.0) as u64
 }
 
 /// Processes `first`, then whatever frame is waiting when it is done, until none is.
@@ -346,5 +348,23 @@ impl PatternDriver {
             });
         });
         Self { _timer: timer }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missed_frames;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn gaps_count_whole_lost_frames_not_jitter() {
+        let period = 1e6 / 30.0;
+        assert_eq!(missed_frames(period, 30.0), 0);
+        assert_eq!(missed_frames(period * 1.5, 30.0), 0);
+        assert_eq!(missed_frames(period * 2.0, 30.0), 1);
+        assert_eq!(missed_frames(period * 3.1, 30.0), 2);
+        assert_eq!(missed_frames(120e6, 30.0), 0);
+        assert_eq!(missed_frames(period * 2.0, f64::NAN), 0);
+        assert_eq!(missed_frames(-5.0, 30.0), 0);
     }
 }
