@@ -64,6 +64,8 @@ impl Endpoint {
 }
 
 type Handler = Closure<dyn FnMut(MessageEvent)>;
+/// A worker's `error` handler (its `ErrorEvent` is read as a plain object).
+type ErrorHandler = Closure<dyn FnMut(JsValue)>;
 
 pub struct Host {
     filter: Endpoint,
@@ -79,6 +81,7 @@ pub struct Host {
     transferred: RefCell<Vec<HtmlCanvasElement>>,
     next_session: Cell<u64>,
     handlers: RefCell<Vec<Handler>>,
+    error_handlers: RefCell<Vec<ErrorHandler>>,
 }
 
 thread_local! {
@@ -120,6 +123,7 @@ impl Host {
             transferred: RefCell::default(),
             next_session: Cell::new(0),
             handlers: RefCell::default(),
+            error_handlers: RefCell::default(),
         });
         let weak = Rc::downgrade(&host);
         let on_filter = Handler::new({
@@ -141,6 +145,26 @@ impl Host {
         host.sender
             .worker
             .set_onmessage(Some(on_sender.as_ref().unchecked_ref()));
+        // A worker that fails to load or throws: the stats overlay says so (the source
+        // would otherwise just stay dark).
+        for endpoint in [&host.filter, &host.sender] {
+            let weak = Rc::downgrade(&host);
+            // An `ErrorEvent`; only its `message` is read.
+            let on_error = ErrorHandler::new(move |event: JsValue| {
+                let message = js_sys::Reflect::get(&event, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "it failed to load".into());
+                gloo::console::error!(format!("lenscast worker: {message}"));
+                if let Some(host) = weak.upgrade() {
+                    host.report_error(&format!("frame worker: {message}"));
+                }
+            });
+            endpoint
+                .worker
+                .set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            host.error_handlers.borrow_mut().push(on_error);
+        }
         host.handlers.borrow_mut().extend([on_filter, on_sender]);
 
         // The workers talk to each other directly: frames never pass the page.
@@ -180,6 +204,19 @@ impl Host {
                 callback.emit(stats);
             }
             None => {}
+        }
+    }
+
+    /// Shows `message` in the stats overlay of the running source.
+    fn report_error(&self, message: &str) {
+        let to = self.stats_to.borrow().clone();
+        if let Some((_, callback)) = to {
+            let mut stats = self.last_stats.borrow().clone();
+            stats.running = true;
+            stats.totals.in_worker = true;
+            stats.totals.last_error = Some(message.to_owned());
+            stats.publish();
+            callback.emit(stats);
         }
     }
 
