@@ -13,6 +13,8 @@
 //! - [`a11y`]: finds controls the way assistive technology and users do, by role and
 //!   accessible name as Chromium computes them (`WebDriver`'s computed role and label).
 //! - [`images`]: [`Image`], the pixels read back from a canvas, and colour statistics.
+//! - [`main_thread`]: long tasks on the page's main thread, blocking it, and a viewer that
+//!   times every frame (the worker tests and the frontend bench).
 //! - [`mjpeg`]: reads a room's `stream.mjpg` as an independent viewer (`testkit`'s parser).
 //! - [`viewport`]: an exact CSS viewport (desktop or phone) for layout checks.
 //! - [`y4m`]: writes test videos: vertical colour bars of [`y4m::BARS`] with known luma.
@@ -28,6 +30,7 @@
 pub mod a11y;
 pub mod browser;
 pub mod images;
+pub mod main_thread;
 pub mod mjpeg;
 pub mod paths;
 pub mod server;

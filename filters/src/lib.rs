@@ -11,6 +11,7 @@
 //! - [`spec`]: validated specs, the text form and serde ([`FilterSpec`], [`PipelineSpec`]).
 //! - [`pipeline`]: stages, fusion, custom filters ([`Pipeline`], [`Filter`]).
 //! - `scratch`: the reusable buffers ([`Scratch`]).
+//! - [`yuv`]: 4:2:0 camera frames (I420, NV12) into RGBA8, for the frame workers.
 //! - Kernels: `color` (fused per-pixel colour filters: tables and the exact SIMD forms of
 //!   tables, luma, matrices), `blur` (box, gaussian, sharpen, and the FIR that Canny shares),
 //!   `edges` (Sobel, Canny, emboss), `cartoon`, `pixelate`, `vignette`, `mirror`, `motion`.
@@ -29,6 +30,7 @@ pub mod catalog;
 pub mod frame;
 pub mod pipeline;
 pub mod spec;
+pub mod yuv;
 
 mod blur;
 mod cartoon;

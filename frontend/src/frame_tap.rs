@@ -10,8 +10,9 @@ pub struct ProcessedFrame<'a> {
     pub rgba: &'a [u8],
     pub width: u32,
     pub height: u32,
-    /// The `#preview` canvas, already showing this frame.
-    pub canvas: &'a web_sys::HtmlCanvasElement,
+    /// The `#preview` canvas, already showing this frame; `None` in the filter worker,
+    /// which draws on an `OffscreenCanvas`.
+    pub canvas: Option<&'a web_sys::HtmlCanvasElement>,
     /// Wall-clock capture time: milliseconds since the Unix epoch
     /// (`performance.timeOrigin + performance.now()` when the frame was captured).
     pub captured_at_ms: f64,

@@ -18,6 +18,8 @@
 //! - [`glue`]: bindings web-sys lacks, and every copy of pixels in and out of wasm memory.
 //! - [`media`]: camera access, the test pattern, hidden video, snapshots and recordings.
 //! - [`error`]: what went wrong, in words a person can act on.
+//! - [`worker`]: the same frame path in two Web Workers (filter; encode and send), the
+//!   default where the browser allows; the page then does UI only.
 
 pub mod app;
 pub mod broadcast;
@@ -29,8 +31,11 @@ pub mod glue;
 pub mod hooks;
 pub mod media;
 pub mod state;
+pub mod worker;
 
 /// Mounts the app on `<body>`.
 pub fn run() {
+    // Before the first render: the app rewrites the query string that may say `worker=0`.
+    worker::init();
     yew::Renderer::<app::App>::new().render();
 }

@@ -29,21 +29,14 @@ fn pattern(w: u32, h: u32) -> Vec<u8> {
 /// A detached canvas showing `pixels`.
 fn canvas_with(pixels: &[u8], w: u32, h: u32) -> Surface {
     let surface = Surface::detached().unwrap();
-    surface.canvas.set_width(w);
-    surface.canvas.set_height(h);
+    surface.fit(w, h);
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(pixels), w, h).unwrap();
     surface.ctx.put_image_data(&image, 0.0, 0.0).unwrap();
     surface
 }
 
 fn read(surface: &Surface) -> Vec<u8> {
-    let (w, h) = (surface.canvas.width(), surface.canvas.height());
-    surface
-        .ctx
-        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
-        .unwrap()
-        .data()
-        .0
+    surface.read().unwrap().data().0
 }
 
 #[wasm_bindgen_test]
@@ -57,8 +50,7 @@ fn image_data_in_and_canvas_out_are_exact() {
     assert_eq!(buffer.pixels(), &pixels[..]);
 
     let out = Surface::detached().unwrap();
-    out.canvas.set_width(w);
-    out.canvas.set_height(h);
+    out.fit(w, h);
     buffer.draw_to(&out.ctx).unwrap();
     assert_eq!(read(&out), pixels);
 }
@@ -103,7 +95,7 @@ async fn video_frame_copy_to_lands_in_wasm_memory() {
     let pixels = pattern(w, h);
     let source = canvas_with(&pixels, w, h);
     let frame = VideoFrame::new_from_image(
-        &JsValue::from(source.canvas.clone()),
+        &JsValue::from(source.canvas.element().unwrap().clone()),
         &object(&[("timestamp", 0.into())]),
     )
     .unwrap();
@@ -145,4 +137,47 @@ fn grayscale_round_trip_through_the_filters() {
     let result = read(&out);
     // BT.601 luma in Q8 with rounding: red (77·255 + 128) >> 8 = 77, blue 29.
     assert_eq!(&result[..8], &[77, 77, 77, 255, 29, 29, 29, 255]);
+}
+
+/// The filter worker's copy path: an I420 frame copied as it is and converted in wasm
+/// gives the picture the browser's own RGBA conversion gives.
+#[wasm_bindgen_test]
+async fn yuv_copy_matches_the_browsers_conversion() {
+    let (w, h) = (64_u32, 36_u32);
+    let (cw, ch) = (w / 2, h / 2);
+    let mut planes = Vec::new();
+    planes.extend((0..w * h).map(|i| (16 + (i % w) * 219 / w) as u8));
+    planes.extend((0..cw * ch).map(|i| (64 + (i % cw) * 4) as u8));
+    planes.extend((0..cw * ch).map(|i| (192 - (i / cw) * 4) as u8));
+    let space = object(&[
+        ("matrix", "smpte170m".into()),
+        ("primaries", "smpte170m".into()),
+        ("transfer", "smpte170m".into()),
+        ("fullRange", false.into()),
+    ]);
+    let frame = VideoFrame::new_from_image(
+        &js_sys::Uint8Array::from(&planes[..]).into(),
+        &object(&[
+            ("format", "I420".into()),
+            ("codedWidth", w.into()),
+            ("codedHeight", h.into()),
+            ("timestamp", 0.into()),
+            ("colorSpace", space.into()),
+        ]),
+    )
+    .unwrap();
+    let mut yuv = FrameBuffer::new();
+    yuv.copy_from_video_frame_yuv(&frame).await.unwrap();
+    let mut rgba = FrameBuffer::new();
+    rgba.copy_from_video_frame(&frame).await.unwrap();
+    frame.close();
+    assert_eq!((yuv.width(), yuv.height()), (w, h));
+    let worst = yuv
+        .pixels()
+        .iter()
+        .zip(rgba.pixels())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    assert!(worst <= 4, "the two conversions differ by up to {worst}");
 }

@@ -20,7 +20,7 @@ fn emit(tap: &FrameTap, frame_number: u64) {
         rgba: &rgba,
         width: 2,
         height: 1,
-        canvas: &canvas,
+        canvas: Some(&canvas),
         captured_at_ms: 0.0,
         frame_number,
     });

@@ -13,16 +13,89 @@ use super::stamp;
 pub struct NativeEncoder {
     canvas: OffscreenCanvas,
     ctx: OffscreenCanvasRenderingContext2d,
+    /// Where pixels from wasm memory are put first, when there is no page canvas to draw
+    /// from (in the sender worker); made on first use.
+    source: Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)>,
+}
+
+fn context(canvas: &OffscreenCanvas) -> Result<OffscreenCanvasRenderingContext2d, JsValue> {
+    canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("OffscreenCanvas has no 2d context"))?
+        .dyn_into::<OffscreenCanvasRenderingContext2d>()
+        .map_err(JsValue::from)
 }
 
 impl NativeEncoder {
     pub fn new() -> Result<Self, JsValue> {
         let canvas = OffscreenCanvas::new(1, 1)?;
-        let ctx = canvas
-            .get_context("2d")?
-            .ok_or_else(|| JsValue::from_str("OffscreenCanvas has no 2d context"))?
-            .dyn_into::<OffscreenCanvasRenderingContext2d>()?;
-        Ok(Self { canvas, ctx })
+        let ctx = context(&canvas)?;
+        Ok(Self {
+            canvas,
+            ctx,
+            source: None,
+        })
+    }
+
+    /// [`NativeEncoder::begin`] for RGBA8 pixels (`src_w`×`src_h`, no padding) instead of a
+    /// page canvas: they are put on an `OffscreenCanvas` first.
+    pub fn begin_rgba(
+        &mut self,
+        rgba: &[u8],
+        (src_w, src_h): (u32, u32),
+        (dst_w, dst_h): (u32, u32),
+        stamp_ms: Option<u64>,
+        quality: f64,
+    ) -> Result<Promise, JsValue> {
+        if self.source.is_none() {
+            let canvas = OffscreenCanvas::new(src_w, src_h)?;
+            let ctx = context(&canvas)?;
+            self.source = Some((canvas, ctx));
+        }
+        let (source, source_ctx) = self.source.as_ref().expect("set just above");
+        if source.width() != src_w || source.height() != src_h {
+            source.set_width(src_w);
+            source.set_height(src_h);
+        }
+        // The constructor gets a view of wasm memory; `put_image_data` copies it at once.
+        let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            wasm_bindgen::Clamped(rgba),
+            src_w,
+            src_h,
+        )?;
+        source_ctx.put_image_data(&image, 0.0, 0.0)?;
+        self.resize(dst_w, dst_h);
+        self.ctx.draw_image_with_offscreen_canvas_and_dw_and_dh(
+            source,
+            0.0,
+            0.0,
+            f64::from(dst_w),
+            f64::from(dst_h),
+        )?;
+        self.finish(dst_w, stamp_ms, quality)
+    }
+
+    fn resize(&self, dst_w: u32, dst_h: u32) {
+        if self.canvas.width() != dst_w || self.canvas.height() != dst_h {
+            self.canvas.set_width(dst_w);
+            self.canvas.set_height(dst_h);
+        }
+    }
+
+    /// Paints the stamp and starts encoding what the output canvas shows.
+    fn finish(&self, dst_w: u32, stamp_ms: Option<u64>, quality: f64) -> Result<Promise, JsValue> {
+        if let Some(value) = stamp_ms {
+            for (x, side, white) in stamp::blocks(value, dst_w) {
+                self.ctx
+                    .set_fill_style_str(if white { "#fff" } else { "#000" });
+                self.ctx
+                    .fill_rect(f64::from(x), 0.0, f64::from(side), f64::from(side));
+            }
+        }
+        let options = ImageEncodeOptions::new();
+        options.set_type("image/jpeg");
+        options.set_quality(quality.clamp(0.01, 1.0));
+        self.canvas.convert_to_blob_with_options(&options)
     }
 
     /// Copies the top-left `src_w`×`src_h` of `src` at `dst_w`×`dst_h`, paints the stamp,
@@ -36,10 +109,7 @@ impl NativeEncoder {
         stamp_ms: Option<u64>,
         quality: f64,
     ) -> Result<Promise, JsValue> {
-        if self.canvas.width() != dst_w || self.canvas.height() != dst_h {
-            self.canvas.set_width(dst_w);
-            self.canvas.set_height(dst_h);
-        }
+        self.resize(dst_w, dst_h);
         self.ctx
             .draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
                 src,
@@ -52,18 +122,7 @@ impl NativeEncoder {
                 f64::from(dst_w),
                 f64::from(dst_h),
             )?;
-        if let Some(value) = stamp_ms {
-            for (x, side, white) in stamp::blocks(value, dst_w) {
-                self.ctx
-                    .set_fill_style_str(if white { "#fff" } else { "#000" });
-                self.ctx
-                    .fill_rect(f64::from(x), 0.0, f64::from(side), f64::from(side));
-            }
-        }
-        let options = ImageEncodeOptions::new();
-        options.set_type("image/jpeg");
-        options.set_quality(quality.clamp(0.01, 1.0));
-        self.canvas.convert_to_blob_with_options(&options)
+        self.finish(dst_w, stamp_ms, quality)
     }
 }
 

@@ -49,11 +49,17 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
                 { for s.stages.iter().map(|(label, value)| row(label, *value, Some("pipeline-stage"))) }
                 { row("draw", s.draw_ms, None) }
                 { row("total", s.total_ms(), Some(budget)) }
+                if let Some(encode) = &s.encode {
+                    { row(if encode.in_worker { "JPEG + send (encode worker)" } else { "JPEG + send" }, encode.ms, None) }
+                }
                 <div class="stats-row">
                     <span>{ "dropped " }</span><span>{ s.totals.dropped.to_string() }</span>
                 </div>
             </div>
             <div class="stats-path" title="How frames reach wasm memory">{ s.totals.path.label() }</div>
+            <div class="stats-path stats-thread" title="Where the frame loop runs">
+                { if s.totals.in_worker { "runs in workers: filter · encode/send" } else { "runs on the main thread" } }
+            </div>
             if let Some(error) = &s.totals.last_error {
                 <div class="stats-error">{ error.clone() }</div>
             }

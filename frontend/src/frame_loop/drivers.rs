@@ -9,7 +9,7 @@ use std::{
 use gloo::timers::callback::Interval;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{MediaStream, MediaStreamTrack, ReadableStreamDefaultReader};
+use web_sys::{MediaStream, MediaStreamTrack, ReadableStream, ReadableStreamDefaultReader};
 
 use super::{Engine, FramePath, process_video_frame};
 use crate::{
@@ -27,11 +27,12 @@ pub enum Driver {
     Pattern(PatternDriver),
 }
 
-/// `MediaStreamTrackProcessor`: frames are read as `VideoFrame`s.
+/// `MediaStreamTrackProcessor`: frames are read as `VideoFrame`s (on the page, or in the
+/// filter worker from the processor's readable stream transferred there).
 pub struct ProcessorDriver {
     cancelled: Rc<Cell<bool>>,
     reader: ReadableStreamDefaultReader,
-    stream: MediaStream,
+    stream: Option<MediaStream>,
 }
 
 /// The self-rescheduling frame callback, shared with itself.
@@ -46,32 +47,59 @@ impl ProcessorDriver {
         stream: MediaStream,
         track: &MediaStreamTrack,
     ) -> Result<Self, JsValue> {
-        // A small buffer: the reader drains it at once and does its own newest-only dropping,
-        // so frames are only lost uncounted if the main thread stalls for several frames.
-        let processor = TrackProcessor::new(&object(&[
-            ("track", track.into()),
-            ("maxBufferSize", 4.into()),
-        ]))?;
-        let reader: ReadableStreamDefaultReader =
-            processor.readable().get_reader().unchecked_into();
+        let readable = open_processor(track)?;
+        let fps = camera::frame_rate(track);
+        let mut driver = Self::from_readable(engine, &readable, fps)?;
+        driver.stream = Some(stream);
+        Ok(driver)
+    }
+
+    /// Reads the frames of a processor's `readable` (which may have been transferred from
+    /// the page). `fps` is the rate the source says it delivers, for counting the frames
+    /// the processor dropped before we could read them.
+    pub fn from_readable(
+        engine: Rc<RefCell<Engine>>,
+        readable: &ReadableStream,
+        fps: Option<f64>,
+    ) -> Result<Self, JsValue> {
+        let reader: ReadableStreamDefaultReader = readable.get_reader().unchecked_into();
         let cancelled = Rc::new(Cell::new(false));
-        spawn_local(read_frames(engine, reader.clone(), Rc::clone(&cancelled)));
+        spawn_local(read_frames(
+            engine,
+            reader.clone(),
+            Rc::clone(&cancelled),
+            fps,
+        ));
         Ok(Self {
             cancelled,
             reader,
-            stream,
+            stream: None,
         })
     }
+}
+
+/// A `MediaStreamTrackProcessor` for `track`; its `readable` yields `VideoFrame`s.
+pub fn open_processor(track: &MediaStreamTrack) -> Result<ReadableStream, JsValue> {
+    // A small buffer: the reader drains it at once and does its own newest-only dropping.
+    // Frames the processor drops while the reader is held up are counted from the gaps
+    // in the frames' timestamps.
+    let processor = TrackProcessor::new(&object(&[
+        ("track", track.into()),
+        ("maxBufferSize", 4.into()),
+    ]))?;
+    Ok(processor.readable())
 }
 
 async fn read_frames(
     engine: Rc<RefCell<Engine>>,
     reader: ReadableStreamDefaultReader,
     cancelled: Rc<Cell<bool>>,
+    fps: Option<f64>,
 ) {
     let waiting: Waiting = Rc::default();
     let busy = Rc::new(Cell::new(false));
     let mut number = 0;
+    let mut last_timestamp: Option<f64> = None;
     while let Ok(result) = JsFuture::from(reader.read()).await {
         let done = js_sys::Reflect::get(&result, &"done".into())
             .ok()
@@ -88,9 +116,19 @@ async fn read_frames(
             frame.close();
             break;
         }
-        number += 1;
+        let timestamp = frame.timestamp();
+        let missed = match (last_timestamp, fps) {
+            (Some(last), Some(fps)) => missed_frames(timestamp - last, fps),
+            _ => 0,
+        };
+        last_timestamp = Some(timestamp);
+        number += 1 + missed;
         let captured = now_ms();
-        engine.borrow_mut().stats.totals.captured += 1;
+        {
+            let totals = &mut engine.borrow_mut().stats.totals;
+            totals.captured += 1 + missed;
+            totals.dropped += missed;
+        }
         if busy.get() {
             let replaced = waiting.borrow_mut().replace((frame, captured, number));
             if let Some((old, ..)) = replaced {
@@ -111,6 +149,23 @@ async fn read_frames(
     if let Some((frame, ..)) = waiting.borrow_mut().take() {
         frame.close();
     }
+}
+
+/// Frames a source running at `fps` delivered between two frames `gap_us` microseconds
+/// apart (their timestamps) that never reached the reader: the processor drops frames
+/// while nobody reads, and those count as delivered and dropped.
+pub fn missed_frames(gap_us: f64, fps: f64) -> u64 {
+    if !(fps.is_finite() && fps > 0.0 && gap_us.is_finite() && gap_us > 0.0) {
+        return 0;
+    }
+    let periods = gap_us * fps / 1e6;
+    // A gap of over a minute is a paused source, not a thousand lost frames.
+    if periods > 60.0 * fps {
+        return 0;
+    }
+    // A frame late by up to 3/4 of a period is jitter (a loaded machine delays capture),
+    // not a lost frame: only gaps of 1.75 periods and more count one.
+    (periods - 0.75).floor().max(0.0) as u64
 }
 
 /// Processes `first`, then whatever frame is waiting when it is done, until none is.
@@ -137,7 +192,9 @@ impl Drop for ProcessorDriver {
         self.cancelled.set(true);
         // Ends the pending read (it resolves as done) and releases the track's frames.
         let _ = self.reader.cancel();
-        camera::stop(&self.stream);
+        if let Some(stream) = &self.stream {
+            camera::stop(stream);
+        }
     }
 }
 
@@ -291,5 +348,23 @@ impl PatternDriver {
             });
         });
         Self { _timer: timer }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missed_frames;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn gaps_count_whole_lost_frames_not_jitter() {
+        let period = 1e6 / 30.0;
+        assert_eq!(missed_frames(period, 30.0), 0);
+        assert_eq!(missed_frames(period * 1.5, 30.0), 0);
+        assert_eq!(missed_frames(period * 2.0, 30.0), 1);
+        assert_eq!(missed_frames(period * 3.1, 30.0), 2);
+        assert_eq!(missed_frames(120e6, 30.0), 0);
+        assert_eq!(missed_frames(period * 2.0, f64::NAN), 0);
+        assert_eq!(missed_frames(-5.0, 30.0), 0);
     }
 }

@@ -9,14 +9,16 @@
 
 pub mod drivers;
 pub mod stats;
+pub mod surface;
 
 use std::{cell::RefCell, rc::Rc};
 
 use filters::{Pipeline, PipelineSpec};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement, ImageData};
+use web_sys::{HtmlVideoElement, ImageData};
 
 pub use stats::{FramePath, Stats, StatsSnapshot};
+pub use surface::{Canvas, Surface};
 
 use crate::{
     frame_tap::{FrameTap, ProcessedFrame},
@@ -24,7 +26,7 @@ use crate::{
         bindings::{Canvas2dExt, VideoFrame},
         epoch_ms,
         frame_buffer::{CopyError, FrameBuffer},
-        now_ms, object,
+        now_ms,
     },
 };
 
@@ -38,58 +40,16 @@ pub struct Controls {
     pub version: u64,
 }
 
-/// A 2D canvas and its context.
-pub struct Surface {
-    pub canvas: HtmlCanvasElement,
-    pub ctx: CanvasRenderingContext2d,
-}
-
-impl Surface {
-    /// Wraps `canvas`; `read_back` asks for a CPU-side canvas (for `getImageData`).
-    pub fn new(canvas: HtmlCanvasElement, read_back: bool) -> Result<Self, JsValue> {
-        let options = object(&[
-            ("willReadFrequently", read_back.into()),
-            ("alpha", false.into()),
-        ]);
-        let ctx = canvas
-            .get_context_with_context_options("2d", &options)?
-            .ok_or_else(|| JsValue::from_str("canvas has no 2d context"))?
-            .unchecked_into();
-        Ok(Self { canvas, ctx })
-    }
-
-    /// A detached canvas for reading frames back.
-    pub fn detached() -> Result<Self, JsValue> {
-        let document = web_sys::window()
-            .and_then(|window| window.document())
-            .ok_or_else(|| JsValue::from_str("no document"))?;
-        Self::new(document.create_element("canvas")?.unchecked_into(), true)
-    }
-
-    /// Makes the canvas `width`×`height` (which clears it) if it is not already.
-    fn fit(&self, width: u32, height: u32) {
-        if self.canvas.width() != width || self.canvas.height() != height {
-            self.canvas.set_width(width);
-            self.canvas.set_height(height);
-        }
-    }
-
-    /// Pixels of the whole canvas.
-    fn read(&self) -> Result<ImageData, JsValue> {
-        self.ctx.get_image_data(
-            0.0,
-            0.0,
-            f64::from(self.canvas.width()),
-            f64::from(self.canvas.height()),
-        )
-    }
-}
-
 pub struct Engine {
     /// `None` while an asynchronous copy owns it.
     buffer: Option<FrameBuffer>,
     pipeline: Pipeline,
     applied_version: Option<u64>,
+    /// New controls were applied to the frame being processed.
+    controls_pending: bool,
+    /// The capture time (epoch ms) and number of the frame `buffer` holds, if it holds a
+    /// processed one.
+    last: Option<(f64, u64)>,
     controls: Rc<RefCell<Controls>>,
     preview: Surface,
     original: Surface,
@@ -102,8 +62,8 @@ pub struct Engine {
 impl Engine {
     pub fn new(
         controls: Rc<RefCell<Controls>>,
-        preview: HtmlCanvasElement,
-        original: HtmlCanvasElement,
+        preview: Canvas,
+        original: Canvas,
         tap: FrameTap,
         path: FramePath,
     ) -> Result<Self, JsValue> {
@@ -113,6 +73,8 @@ impl Engine {
             buffer: Some(FrameBuffer::new()),
             pipeline: Pipeline::new(PipelineSpec::default()),
             applied_version: None,
+            controls_pending: false,
+            last: None,
             controls,
             preview: Surface::new(preview, false)?,
             original: Surface::new(original, false)?,
@@ -143,6 +105,7 @@ impl Engine {
                 self.pipeline.set_spec(controls.spec.clone());
                 self.stats.truncate_stages(0);
                 self.applied_version = Some(controls.version);
+                self.controls_pending = true;
             }
             controls.compare
         };
@@ -177,15 +140,45 @@ impl Engine {
         let done = now_ms();
         self.stats
             .record_frame(copy_ms, draw_start - filter_start, done - draw_start);
+        if std::mem::take(&mut self.controls_pending) {
+            // The first frame drawn with new controls: the benchmark's slider-to-frame end.
+            self.stats.totals.controls_shown_at_ms = epoch_ms(done);
+        }
 
+        let captured_at_ms = epoch_ms(captured_ms);
         self.tap.emit(&ProcessedFrame {
             rgba: buffer.pixels(),
             width,
             height,
-            canvas: &self.preview.canvas,
-            captured_at_ms: epoch_ms(captured_ms),
+            canvas: self.preview.canvas.element(),
+            captured_at_ms,
             frame_number,
         });
+        self.last = Some((captured_at_ms, frame_number));
+    }
+
+    /// The buffer, for a new frame to be copied in; `None` while a copy is under way.
+    fn take_buffer(&mut self) -> Option<FrameBuffer> {
+        self.last = None;
+        self.buffer.take()
+    }
+
+    /// Hands the last processed frame to `f` again, if the buffer still holds it (no newer
+    /// frame is being copied in); returns whether it did. The sender worker, idle again,
+    /// gets the newest frame this way instead of waiting for the next one.
+    pub fn with_last_frame(&self, f: impl FnOnce(&ProcessedFrame<'_>)) -> bool {
+        let (Some(buffer), Some((captured_at_ms, frame_number))) = (&self.buffer, self.last) else {
+            return false;
+        };
+        f(&ProcessedFrame {
+            rgba: buffer.pixels(),
+            width: buffer.width(),
+            height: buffer.height(),
+            canvas: self.preview.canvas.element(),
+            captured_at_ms,
+            frame_number,
+        });
+        true
     }
 
     /// Lets `paint` fill the buffer (`width`×`height` RGBA) and processes the result; the
@@ -197,7 +190,7 @@ impl Engine {
         frame_number: u64,
         paint: impl FnOnce(&mut [u8]),
     ) {
-        let Some(mut buffer) = self.buffer.take() else {
+        let Some(mut buffer) = self.take_buffer() else {
             self.stats.totals.dropped += 1;
             return;
         };
@@ -221,7 +214,7 @@ impl Engine {
         frame_number: u64,
         copy_start: f64,
     ) {
-        let Some(mut buffer) = self.buffer.take() else {
+        let Some(mut buffer) = self.take_buffer() else {
             // An asynchronous copy is in flight: this frame is dropped.
             self.stats.totals.dropped += 1;
             return;
@@ -278,13 +271,20 @@ pub async fn process_video_frame(
     frame_number: u64,
 ) {
     let copy_start = now_ms();
-    let direct = engine.borrow().stats.totals.path == FramePath::CopyTo;
-    if direct {
-        let Some(mut buffer) = engine.borrow_mut().buffer.take() else {
+    loop {
+        let path = engine.borrow().stats.totals.path;
+        if !matches!(path, FramePath::CopyTo | FramePath::YuvCopy) {
+            break;
+        }
+        let Some(mut buffer) = engine.borrow_mut().take_buffer() else {
             engine.borrow_mut().stats.totals.dropped += 1;
             return;
         };
-        let copied = buffer.copy_from_video_frame(frame).await;
+        let copied = if path == FramePath::YuvCopy {
+            buffer.copy_from_video_frame_yuv(frame).await
+        } else {
+            buffer.copy_from_video_frame(frame).await
+        };
         let mut engine = engine.borrow_mut();
         match copied {
             Ok(()) => {
@@ -294,16 +294,23 @@ pub async fn process_video_frame(
                 return;
             }
             Err(CopyError::Unsupported(reason) | CopyError::Browser(reason)) => {
-                // Fall back to the canvas for this and every later frame.
-                engine.stats.totals.last_error = Some(format!("copyTo: {reason}; using a canvas"));
-                engine.stats.totals.path = FramePath::FrameCanvas;
+                // Fall back, for this and every later frame: from the YUV copy to the
+                // browser's RGBA conversion, from that to a canvas.
+                let (next, how) = if path == FramePath::YuvCopy {
+                    (FramePath::CopyTo, "an RGBA copy")
+                } else {
+                    (FramePath::FrameCanvas, "a canvas")
+                };
+                engine.stats.totals.last_error = Some(format!("copyTo: {reason}; using {how}"));
+                engine.stats.totals.path = next;
             }
-            Err(err) => engine.stats.totals.last_error = Some(err.to_string()),
+            Err(err) => {
+                engine.stats.totals.last_error = Some(err.to_string());
+                engine.buffer = Some(buffer);
+                return;
+            }
         }
         engine.buffer = Some(buffer);
-        if engine.stats.totals.path == FramePath::CopyTo {
-            return;
-        }
     }
     let mut engine = engine.borrow_mut();
     match engine.read_video_frame(frame) {

@@ -32,11 +32,14 @@ struct Stage {
 }
 
 /// How frames reach wasm memory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FramePath {
     /// `MediaStreamTrackProcessor` + `VideoFrame.copyTo` into wasm memory.
     #[default]
     CopyTo,
+    /// `MediaStreamTrackProcessor` + `VideoFrame.copyTo` in the frame's own YUV layout,
+    /// converted to RGBA in wasm (the filter worker: no wait for the page's main thread).
+    YuvCopy,
     /// `MediaStreamTrackProcessor`, frames drawn to a canvas and read back (no RGBA `copyTo`).
     FrameCanvas,
     /// `requestVideoFrameCallback` + canvas read-back.
@@ -51,6 +54,7 @@ impl FramePath {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CopyTo => "copyTo",
+            Self::YuvCopy => "yuv-copyTo",
             Self::FrameCanvas => "frame-canvas",
             Self::VideoCallback => "video-callback",
             Self::AnimationFrame => "animation-frame",
@@ -61,6 +65,7 @@ impl FramePath {
     pub fn label(self) -> &'static str {
         match self {
             Self::CopyTo => "VideoFrame.copyTo → wasm",
+            Self::YuvCopy => "VideoFrame.copyTo (YUV) → wasm → RGBA",
             Self::FrameCanvas => "VideoFrame → canvas → wasm",
             Self::VideoCallback => "video frame callback → canvas → wasm",
             Self::AnimationFrame => "animation frame → canvas → wasm",
@@ -71,7 +76,7 @@ impl FramePath {
 
 /// What the loop counts exactly (for benchmarks) and its current state: kept in [`Stats`]
 /// and copied whole into every [`StatsSnapshot`].
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     /// Frames the source delivered.
     pub captured: u64,
@@ -85,6 +90,11 @@ pub struct Totals {
     pub width: u32,
     pub height: u32,
     pub path: FramePath,
+    /// The loop runs in the filter worker (else on the page's main thread).
+    pub in_worker: bool,
+    /// When the first frame with the latest pipeline change was drawn (ms since the Unix
+    /// epoch; 0 before any).
+    pub controls_shown_at_ms: f64,
     pub last_error: Option<String>,
 }
 
@@ -168,12 +178,13 @@ impl Stats {
                 .map(|stage| (stage.label.clone(), stage.ms.get()))
                 .collect(),
             totals: self.totals.clone(),
+            encode: None,
         }
     }
 }
 
 /// What the stats overlay shows and the benchmark reads.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatsSnapshot {
     pub running: bool,
     /// Processed frames per second.
@@ -186,6 +197,18 @@ pub struct StatsSnapshot {
     /// `(label, ms)` of each pipeline stage.
     pub stages: Vec<(String, f64)>,
     pub totals: Totals,
+    /// The broadcast's JPEG encode, smoothed, and where it runs (`None`: not broadcasting).
+    pub encode: Option<EncodeStats>,
+}
+
+/// The broadcast side as the stats overlay shows it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EncodeStats {
+    /// Frame hand-off to JPEG bytes, smoothed.
+    pub ms: f64,
+    /// Frames sent per second.
+    pub fps: f64,
+    pub in_worker: bool,
 }
 
 impl StatsSnapshot {
@@ -196,7 +219,10 @@ impl StatsSnapshot {
 
     /// Sets `window.__lenscast_stats` (a stable shape for tests and benchmarks):
     /// `{running, fps, captureFps, frames, captured, dropped, copyMs, filterMs, drawMs, totalMs,
-    /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path}`.
+    /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path,
+    /// worker, controlsShownAt, encodeMs, sentFps}`: `worker` is whether frames flow in the
+    /// workers, `controlsShownAt` when the last pipeline change was first drawn (epoch ms),
+    /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting).
     pub fn publish(&self) {
         let stages: js_sys::Array = self
             .stages
@@ -227,6 +253,16 @@ impl StatsSnapshot {
             ("width", totals.width.into()),
             ("height", totals.height.into()),
             ("path", totals.path.as_str().into()),
+            ("worker", totals.in_worker.into()),
+            ("controlsShownAt", totals.controls_shown_at_ms.into()),
+            (
+                "encodeMs",
+                self.encode.as_ref().map_or(0.0, |e| e.ms).into(),
+            ),
+            (
+                "sentFps",
+                self.encode.as_ref().map_or(0.0, |e| e.fps).into(),
+            ),
         ]);
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
     }

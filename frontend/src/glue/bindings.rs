@@ -26,6 +26,14 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = visibleRect)]
     pub fn visible_rect(this: &VideoFrame) -> JsValue;
 
+    /// The pixel format (`I420`, `NV12`, `RGBA`…), `null` once closed.
+    #[wasm_bindgen(method, getter)]
+    pub fn format(this: &VideoFrame) -> JsValue;
+
+    /// `{matrix, fullRange, …}` (`VideoColorSpace`).
+    #[wasm_bindgen(method, getter, js_name = colorSpace)]
+    pub fn color_space(this: &VideoFrame) -> JsValue;
+
     /// Presentation timestamp in microseconds.
     #[wasm_bindgen(method, getter)]
     pub fn timestamp(this: &VideoFrame) -> f64;

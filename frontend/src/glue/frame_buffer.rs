@@ -12,6 +12,26 @@ use web_sys::{CanvasRenderingContext2d, ImageData};
 
 use super::{bindings::VideoFrame, get_f64, js_error_message, object};
 
+/// The frame's colour space as the converter knows it (BT.601 limited when unsaid).
+fn color_space(frame: &VideoFrame) -> filters::yuv::ColorSpace {
+    let space = frame.color_space();
+    let matrix = js_sys::Reflect::get(&space, &"matrix".into())
+        .ok()
+        .and_then(|m| m.as_string());
+    let full_range = js_sys::Reflect::get(&space, &"fullRange".into())
+        .ok()
+        .and_then(|f| f.as_bool())
+        .unwrap_or(false);
+    filters::yuv::ColorSpace {
+        matrix: if matrix.as_deref() == Some("bt709") {
+            filters::yuv::Matrix::Bt709
+        } else {
+            filters::yuv::Matrix::Bt601
+        },
+        full_range,
+    }
+}
+
 /// Largest frame accepted from any source (8K UHD); bigger frames are refused, not allocated.
 pub const MAX_PIXELS: u64 = 7680 * 4320;
 
@@ -31,6 +51,8 @@ pub enum CopyError {
 #[derive(Debug, Default)]
 pub struct FrameBuffer {
     data: Vec<u8>,
+    /// A frame's YUV planes on their way to `data` (the YUV copy path).
+    yuv: Vec<u8>,
     width: u32,
     height: u32,
 }
@@ -113,6 +135,79 @@ impl FrameBuffer {
             .await
             .map_err(|err| CopyError::Browser(js_error_message(&err)))?;
         Ok(())
+    }
+
+    /// Copies `frame`'s visible pixels in its own 4:2:0 layout (no conversion by the
+    /// browser, so in Chromium no wait for the page's main thread) and converts them to
+    /// RGBA in wasm. `Unsupported` for formats other than `I420` and `NV12`.
+    pub async fn copy_from_video_frame_yuv(&mut self, frame: &VideoFrame) -> Result<(), CopyError> {
+        let format = frame.format().as_string().unwrap_or_default();
+        let planar = match format.as_str() {
+            "I420" => true,
+            "NV12" => false,
+            other => return Err(CopyError::Unsupported(format!("frame format {other:?}"))),
+        };
+        let rect = frame.visible_rect();
+        let width = get_f64(&rect, "width").unwrap_or_default() as u32;
+        let height = get_f64(&rect, "height").unwrap_or_default() as u32;
+        self.resize(width, height)?;
+        let options = js_sys::Object::new();
+        let size = frame
+            .allocation_size(&options)
+            .map_err(|err| CopyError::Unsupported(js_error_message(&err)))?;
+        // A 4:2:0 frame is 1.5 bytes per pixel (plus padding): refuse absurd sizes.
+        if size > (self.data.len() as f64) {
+            return Err(CopyError::WrongLength {
+                width,
+                height,
+                got: size as usize,
+            });
+        }
+        self.yuv.resize(size as usize, 0);
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
+            &memory.buffer(),
+            self.yuv.as_mut_ptr() as usize as u32,
+            self.yuv.len() as u32,
+        );
+        let promise = frame
+            .copy_to(&view, &options)
+            .map_err(|err| CopyError::Unsupported(js_error_message(&err)))?;
+        let layout = JsFuture::from(promise)
+            .await
+            .map_err(|err| CopyError::Browser(js_error_message(&err)))?;
+        let plane = |i: u32| -> (usize, usize) {
+            let entry = js_sys::Reflect::get_u32(&layout, i).unwrap_or_default();
+            (
+                get_f64(&entry, "offset").unwrap_or_default() as usize,
+                get_f64(&entry, "stride").unwrap_or_default() as usize,
+            )
+        };
+        let tail = |offset: usize| self.yuv.get(offset..).unwrap_or_default();
+        let (y_offset, y_stride) = plane(0);
+        let chroma = if planar {
+            let ((u_offset, u_stride), (v_offset, v_stride)) = (plane(1), plane(2));
+            filters::yuv::Chroma::Planar {
+                u: tail(u_offset),
+                u_stride,
+                v: tail(v_offset),
+                v_stride,
+            }
+        } else {
+            let (uv_offset, stride) = plane(1);
+            filters::yuv::Chroma::Interleaved {
+                uv: tail(uv_offset),
+                stride,
+            }
+        };
+        filters::yuv::yuv420_to_rgba(
+            (tail(y_offset), y_stride),
+            chroma,
+            (width, height),
+            color_space(frame),
+            &mut self.data,
+        )
+        .map_err(|err| CopyError::Browser(err.to_string()))
     }
 
     /// Copies the pixels of `image` (from `getImageData`) in.

@@ -7,20 +7,25 @@ pub mod frame_buffer;
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// `performance.now()` in milliseconds (0 where there is no `performance`).
+/// The global `performance` (of the page or of a worker), if any.
+fn performance() -> Option<web_sys::Performance> {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null())
+        .map(JsCast::unchecked_into)
+}
+
+/// `performance.now()` in milliseconds (0 where there is no `performance`). Read from the
+/// global object, not `window`, so it works in the frame workers too.
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map_or(0.0, |performance| performance.now())
+    performance().map_or(0.0, |performance| performance.now())
 }
 
 /// Milliseconds since the Unix epoch at `performance_ms` (a `performance.now()` value).
 pub fn epoch_ms(performance_ms: f64) -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map_or_else(js_sys::Date::now, |performance| {
-            performance.time_origin() + performance_ms
-        })
+    performance().map_or_else(js_sys::Date::now, |performance| {
+        performance.time_origin() + performance_ms
+    })
 }
 
 /// Whether the global object has a property `name` (feature detection).

@@ -20,10 +20,11 @@ use yew::prelude::*;
 use crate::{
     broadcast::{
         Settings, backoff,
-        publisher::{Publisher, PublisherEvents, Status},
+        publisher::{PublisherEvents, Status},
         room::Room,
     },
     frame_tap::FrameTap,
+    worker::remote::start_publisher,
 };
 
 /// What the panel shows and the actions it offers.
@@ -129,16 +130,18 @@ pub fn use_broadcast(tap: FrameTap, autostart: bool, source_running: bool) -> Br
                             room_handle.set(None);
                         }),
                     };
-                    let publisher = Publisher::start(room.clone(), origin(), shared, events);
-                    let feed = publisher.clone();
-                    tap.set(move |frame| feed.on_frame(frame));
-                    Some(publisher)
+                    Some(start_publisher(
+                        &tap,
+                        room.clone(),
+                        origin(),
+                        shared,
+                        events,
+                    ))
                 }
                 _ => None,
             };
             move || {
                 if let Some(publisher) = publisher {
-                    tap.clear();
                     publisher.stop();
                 }
             }

@@ -17,7 +17,7 @@ use yew::prelude::*;
 use crate::{
     error::SourceError,
     frame_loop::{
-        Controls, Engine, FramePath, StatsSnapshot,
+        Canvas, Controls, Engine, FramePath, StatsSnapshot,
         drivers::{Driver, PatternDriver, ProcessorDriver, VideoDriver},
     },
     frame_tap::FrameTap,
@@ -28,6 +28,7 @@ use crate::{
         video::{HiddenVideo, LocalFile},
     },
     state::{SourceKind, SourceSettings},
+    worker::{self, source::WorkerSource},
 };
 
 /// What to run. A new `attempt` number restarts the same settings (e.g. "Try again").
@@ -61,10 +62,22 @@ pub struct LoopTargets {
 /// How often stats are published.
 const STATS_PERIOD_MS: u32 = 500;
 
-struct Session {
-    engine: Rc<RefCell<Engine>>,
-    _driver: Driver,
-    _stats_timer: Interval,
+/// A running source: on the page's main thread, or in the filter worker.
+enum Session {
+    Local {
+        engine: Rc<RefCell<Engine>>,
+        _driver: Driver,
+        _stats_timer: Interval,
+    },
+    Worker {
+        _source: WorkerSource,
+    },
+}
+
+/// What [`start`] started.
+enum Started {
+    Local(Rc<RefCell<Engine>>, Driver),
+    Worker(WorkerSource),
 }
 
 #[hook]
@@ -88,6 +101,9 @@ pub fn use_frame_loop(
             controls.spec = spec.clone();
             controls.compare = *compare;
             controls.version += 1;
+            if let Some(host) = worker::host::host() {
+                host.send_controls(spec.clone(), *compare);
+            }
         });
     }
 
@@ -109,12 +125,35 @@ pub fn use_frame_loop(
                     )));
                     return;
                 };
-                let started = start(&request, controls, preview, original, tap, &cancelled).await;
+                let started = match worker::host::host() {
+                    Some(host) => {
+                        let on_stats = {
+                            let on_event = on_event.clone();
+                            Callback::from(move |stats| on_event.emit(LoopEvent::Stats(stats)))
+                        };
+                        let is_cancelled = || cancelled.get();
+                        worker::source::start(
+                            host,
+                            &request.settings,
+                            request.file.as_ref(),
+                            (&preview, &original),
+                            on_stats,
+                            &is_cancelled,
+                        )
+                        .await
+                        .map(|(source, description)| (Started::Worker(source), description))
+                    }
+                    None => start(&request, controls, preview, original, tap, &cancelled)
+                        .await
+                        .map(|(engine, driver, description)| {
+                            (Started::Local(engine, driver), description)
+                        }),
+                };
                 if cancelled.get() {
                     return; // Dropping `started` stops whatever did start.
                 }
                 match started {
-                    Ok((engine, driver, description)) => {
+                    Ok((Started::Local(engine, driver), description)) => {
                         let timer = {
                             let engine = Rc::clone(&engine);
                             let on_event = on_event.clone();
@@ -124,11 +163,15 @@ pub fn use_frame_loop(
                                 on_event.emit(LoopEvent::Stats(snapshot));
                             })
                         };
-                        *session.borrow_mut() = Some(Session {
+                        *session.borrow_mut() = Some(Session::Local {
                             engine,
                             _driver: driver,
                             _stats_timer: timer,
                         });
+                        on_event.emit(LoopEvent::Started { description });
+                    }
+                    Ok((Started::Worker(source), description)) => {
+                        *session.borrow_mut() = Some(Session::Worker { _source: source });
                         on_event.emit(LoopEvent::Started { description });
                     }
                     Err(err) => on_event.emit(LoopEvent::Failed(err)),
@@ -137,11 +180,13 @@ pub fn use_frame_loop(
         }
         move || {
             cancelled.set(true);
-            if let Some(session) = session.borrow_mut().take() {
-                let snapshot = session.engine.borrow_mut().stats.snapshot(now_ms(), false);
+            // Dropping the session stops the source (its driver, or the worker's).
+            let stopped = session.borrow_mut().take();
+            if let Some(Session::Local { engine, .. }) = &stopped {
+                let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), false);
                 snapshot.publish();
-                // `session` drops here: the driver stops the source.
             }
+            drop(stopped);
         }
     });
 }
@@ -156,8 +201,14 @@ async fn start(
     cancelled: &Cell<bool>,
 ) -> Result<(Rc<RefCell<Engine>>, Driver, String), SourceError> {
     let settings = &request.settings;
-    let engine = Engine::new(controls, preview, original, tap, FramePath::CopyTo)
-        .map_err(|err| SourceError::Other(js_error_message(&err)))?;
+    let engine = Engine::new(
+        controls,
+        Canvas::Element(preview),
+        Canvas::Element(original),
+        tap,
+        FramePath::CopyTo,
+    )
+    .map_err(|err| SourceError::Other(js_error_message(&err)))?;
     let engine = Rc::new(RefCell::new(engine));
     match settings.kind {
         SourceKind::Camera => {

@@ -114,6 +114,12 @@ pub async fn list() -> Vec<CameraInfo> {
         .collect()
 }
 
+/// The frame rate the track says it delivers, if it says.
+pub fn frame_rate(track: &MediaStreamTrack) -> Option<f64> {
+    let settings: JsValue = track.get_settings().into();
+    crate::glue::get_f64(&settings, "frameRate").filter(|fps| fps.is_finite() && *fps > 0.0)
+}
+
 /// What the track actually delivers, e.g. `1280×720 · 30 fps`.
 pub fn describe(track: &MediaStreamTrack) -> String {
     let settings: JsValue = track.get_settings().into();

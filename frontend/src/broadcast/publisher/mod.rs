@@ -64,6 +64,16 @@ impl Publisher {
         self.0.borrow_mut().stop();
     }
 
+    /// Whether a frame is being encoded (a new one would be skipped).
+    pub fn is_encoding(&self) -> bool {
+        self.0.borrow().encoding
+    }
+
+    /// Calls `on_idle` whenever an encode ends, sent or not.
+    pub fn set_on_idle(&self, on_idle: impl Fn() + 'static) {
+        self.0.borrow_mut().on_idle = Some(Rc::new(on_idle));
+    }
+
     /// The frame tap's listener: called for every processed frame; returns quickly.
     pub fn on_frame(&self, frame: &ProcessedFrame<'_>) {
         send::on_frame(&self.0, frame);

@@ -63,14 +63,11 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
             if session.native.is_none() {
                 session.native = NativeEncoder::new().ok();
             }
-            let started = session.native.as_ref().map(|enc| {
-                enc.begin(
-                    frame.canvas,
-                    (frame.width, frame.height),
-                    (w, h),
-                    stamp_ms,
-                    settings.quality,
-                )
+            let size = (frame.width, frame.height);
+            let started = session.native.as_mut().map(|enc| match frame.canvas {
+                Some(canvas) => enc.begin(canvas, size, (w, h), stamp_ms, settings.quality),
+                // From the filter worker: no page canvas, the pixels themselves.
+                None => enc.begin_rgba(frame.rgba, size, (w, h), stamp_ms, settings.quality),
             });
             let Some(Ok(promise)) = started else {
                 // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
@@ -130,6 +127,14 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
 
 /// An encode finished: send it if the socket it was meant for is still open.
 fn finish(this: &Shared, generation: u64, t0: f64, payload: Option<Payload<'_>>) {
+    send_encoded(this, generation, t0, payload);
+    let on_idle = this.borrow().on_idle.clone();
+    if let Some(on_idle) = on_idle {
+        on_idle();
+    }
+}
+
+fn send_encoded(this: &Shared, generation: u64, t0: f64, payload: Option<Payload<'_>>) {
     {
         let mut guard = this.borrow_mut();
         let session = &mut *guard;

@@ -44,6 +44,9 @@ pub(super) struct Session {
     pub(super) status: Status,
     pub(super) sent: SentWindow,
     pub(super) last_notify_ms: f64,
+    /// Called whenever an encode ends (sent or not): the sender worker then asks the
+    /// filter worker for the next frame.
+    pub(super) on_idle: Option<Rc<dyn Fn()>>,
 }
 
 impl Session {
@@ -79,6 +82,7 @@ impl Session {
             },
             sent: SentWindow::default(),
             last_notify_ms: 0.0,
+            on_idle: None,
         }
     }
 

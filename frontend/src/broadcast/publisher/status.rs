@@ -8,7 +8,7 @@ use yew::Callback;
 use crate::broadcast::EncoderKind;
 
 /// Where the broadcast stands, as the panel shows it.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum LinkState {
     #[default]
     Connecting,
@@ -33,8 +33,9 @@ impl LinkState {
     }
 }
 
-/// Everything the panel displays; sent on every state change and about twice a second.
-#[derive(Clone, Debug, PartialEq, Default)]
+/// Everything the panel displays; sent on every state change and about twice a second
+/// (from the encode worker to the page as JSON).
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Status {
     pub state: LinkState,
     pub viewers: u32,

@@ -1,0 +1,278 @@
+//! The filter worker: source → wasm buffer → pipeline → `#preview` (an `OffscreenCanvas`)
+//! → the sender worker, with the same [`Engine`] and drivers as the main-thread loop.
+//!
+//! A stage that needs something loaded first (a model) belongs in the pipeline like any
+//! other filter; this worker only drives frames through it, so such a filter can load
+//! asynchronously here without the page noticing.
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::{Rc, Weak},
+};
+
+use gloo::timers::callback::Interval;
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use web_sys::{MessageEvent, MessagePort, OffscreenCanvas, ReadableStream};
+
+use super::{
+    protocol::{
+        FrameMeta, FromFilter, SourceSpec, ToFilter, ToFilterFromSender, envelope, field, open,
+    },
+    scope::{post, scope},
+};
+use crate::{
+    frame_loop::{
+        Canvas, Controls, Engine, FramePath,
+        drivers::{Driver, PatternDriver, ProcessorDriver},
+    },
+    frame_tap::{FrameTap, ProcessedFrame},
+    glue::now_ms,
+    media::test_pattern::TestPattern,
+};
+
+/// How often stats go to the page.
+const STATS_PERIOD_MS: u32 = 500;
+
+struct Running {
+    id: u64,
+    engine: Rc<RefCell<Engine>>,
+    _driver: Driver,
+    _stats: Interval,
+}
+
+#[derive(Default)]
+struct State {
+    controls: Rc<RefCell<Controls>>,
+    preview: Option<OffscreenCanvas>,
+    original: Option<OffscreenCanvas>,
+    running: Option<Running>,
+}
+
+/// The filter worker's end of the channel to the sender worker.
+struct SenderLink {
+    port: MessagePort,
+    /// The sender wants frames (socket open, someone watching).
+    wanted: Cell<bool>,
+    /// The sender finished the last frame.
+    idle: Cell<bool>,
+    /// A pixel buffer the sender gave back, reused for the next frame.
+    spare: RefCell<Option<js_sys::ArrayBuffer>>,
+    /// A frame was processed while the sender was busy: when it is ready again it gets the
+    /// newest frame at once (from the running engine) rather than waiting for the next.
+    missed: Cell<bool>,
+    engine: RefCell<Weak<RefCell<Engine>>>,
+}
+
+impl SenderLink {
+    /// Hands `frame` to the sender if it wants one now; else the frame is simply not sent
+    /// (the sender only ever gets the newest frame after it is done with the last).
+    fn offer(&self, frame: &ProcessedFrame<'_>) {
+        if !self.wanted.get() {
+            return;
+        }
+        if !self.idle.get() {
+            self.missed.set(true);
+            return;
+        }
+        let len = frame.rgba.len() as u32;
+        let buffer = match self.spare.borrow_mut().take() {
+            Some(buffer) if buffer.byte_length() == len => buffer,
+            _ => js_sys::ArrayBuffer::new(len),
+        };
+        js_sys::Uint8Array::new(&buffer).copy_from(frame.rgba);
+        let meta = FrameMeta {
+            width: frame.width,
+            height: frame.height,
+            captured_at_ms: frame.captured_at_ms,
+            frame_number: frame.frame_number,
+        };
+        let message = envelope(&meta, &[("pixels", buffer.clone().into())]);
+        if self
+            .port
+            .post_message_with_transferable(&message, &js_sys::Array::of1(&buffer))
+            .is_ok()
+        {
+            self.idle.set(false);
+            self.missed.set(false);
+        }
+    }
+
+    /// The sender can take a frame now: the newest one, if it has not had it.
+    fn offer_missed(&self) {
+        if !self.missed.get() || !self.wanted.get() || !self.idle.get() {
+            return;
+        }
+        let Some(engine) = self.engine.borrow().upgrade() else {
+            return;
+        };
+        // Not while the engine itself runs (it cannot, between tasks, but never panic).
+        if let Ok(engine) = engine.try_borrow() {
+            engine.with_last_frame(|frame| self.offer(frame));
+        }
+    }
+
+    fn on_message(&self, data: &JsValue) {
+        match open::<ToFilterFromSender>(data) {
+            Some(ToFilterFromSender::Gate { wanted }) => {
+                self.wanted.set(wanted);
+                self.missed.set(wanted);
+                self.offer_missed();
+            }
+            Some(ToFilterFromSender::Ready) => {
+                if let Some(pixels) = field(data, "pixels") {
+                    *self.spare.borrow_mut() = Some(pixels.unchecked_into());
+                }
+                self.idle.set(true);
+                self.offer_missed();
+            }
+            None => {}
+        }
+    }
+}
+
+/// Becomes the filter worker: `port` leads to the sender worker.
+pub fn run(port: MessagePort) {
+    let link = Rc::new(SenderLink {
+        port,
+        wanted: Cell::new(false),
+        idle: Cell::new(true),
+        spare: RefCell::default(),
+        missed: Cell::new(false),
+        engine: RefCell::default(),
+    });
+    let on_port = {
+        let link = Rc::clone(&link);
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            link.on_message(&event.data());
+        })
+    };
+    link.port
+        .set_onmessage(Some(on_port.as_ref().unchecked_ref()));
+    on_port.forget();
+
+    let tap = FrameTap::default();
+    {
+        let link = Rc::clone(&link);
+        tap.set(move |frame| link.offer(frame));
+    }
+    let state = Rc::new(RefCell::new(State::default()));
+    let on_page = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        handle(&state, &tap, &event.data());
+        let engine = state
+            .borrow()
+            .running
+            .as_ref()
+            .map(|r| Rc::downgrade(&r.engine));
+        *link.engine.borrow_mut() = engine.unwrap_or_default();
+    });
+    scope().set_onmessage(Some(on_page.as_ref().unchecked_ref()));
+    // The worker lives as long as the page: its handlers are never freed.
+    on_page.forget();
+}
+
+fn handle(state: &Rc<RefCell<State>>, tap: &FrameTap, data: &JsValue) {
+    let Some(message) = open::<ToFilter>(data) else {
+        return;
+    };
+    let mut state = state.borrow_mut();
+    match message {
+        ToFilter::Hello { .. } => {}
+        ToFilter::Canvases => {
+            if let Some(preview) = field(data, "preview") {
+                state.preview = Some(preview.unchecked_into());
+            }
+            if let Some(original) = field(data, "original") {
+                state.original = Some(original.unchecked_into());
+            }
+        }
+        ToFilter::Controls { spec, compare } => {
+            let mut controls = state.controls.borrow_mut();
+            controls.spec = spec;
+            controls.compare = compare;
+            controls.version += 1;
+        }
+        ToFilter::Start { session, source } => {
+            // The old source stops first (its reader is cancelled, its timer dropped).
+            state.running = None;
+            let readable = field(data, "readable").map(JsCast::unchecked_into::<ReadableStream>);
+            match start(&state, tap, session, &source, readable) {
+                Ok(running) => state.running = Some(running),
+                Err(err) => report_failure(session, &crate::glue::js_error_message(&err)),
+            }
+        }
+        ToFilter::Stop { session } => {
+            if let Some(running) = state.running.take_if(|r| r.id == session) {
+                let stats = running.engine.borrow_mut().stats.snapshot(now_ms(), false);
+                post_stats(session, stats);
+            }
+        }
+    }
+}
+
+fn start(
+    state: &State,
+    tap: &FrameTap,
+    session: u64,
+    source: &SourceSpec,
+    readable: Option<ReadableStream>,
+) -> Result<Running, JsValue> {
+    let (Some(preview), Some(original)) = (state.preview.clone(), state.original.clone()) else {
+        return Err(JsValue::from_str(
+            "the preview canvas never reached the worker",
+        ));
+    };
+    let engine = Engine::new(
+        Rc::clone(&state.controls),
+        Canvas::Offscreen(preview),
+        Canvas::Offscreen(original),
+        tap.clone(),
+        // The browser's RGBA conversion would wait for the page's main thread.
+        FramePath::YuvCopy,
+    )?;
+    let engine = Rc::new(RefCell::new(engine));
+    engine.borrow_mut().stats.totals.in_worker = true;
+    let driver = match source {
+        SourceSpec::Stream { fps } => {
+            let readable = readable
+                .ok_or_else(|| JsValue::from_str("no frame stream came with the source"))?;
+            Driver::Processor(ProcessorDriver::from_readable(
+                Rc::clone(&engine),
+                &readable,
+                *fps,
+            )?)
+        }
+        &SourceSpec::Pattern { width, height, fps } => Driver::Pattern(PatternDriver::start(
+            Rc::clone(&engine),
+            TestPattern::new(width, height),
+            fps,
+        )),
+    };
+    let stats = {
+        let engine = Rc::clone(&engine);
+        Interval::new(STATS_PERIOD_MS, move || {
+            let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), true);
+            post_stats(session, snapshot);
+        })
+    };
+    Ok(Running {
+        id: session,
+        engine,
+        _driver: driver,
+        _stats: stats,
+    })
+}
+
+fn post_stats(session: u64, stats: crate::frame_loop::StatsSnapshot) {
+    post(
+        &envelope(&FromFilter::Stats { session, stats }, &[]),
+        &js_sys::Array::new(),
+    );
+}
+
+/// A source that could not start: the page learns it through the stats' error line.
+fn report_failure(session: u64, reason: &str) {
+    let mut stats = crate::frame_loop::StatsSnapshot::default();
+    stats.totals.in_worker = true;
+    stats.totals.last_error = Some(reason.to_owned());
+    post_stats(session, stats);
+}
