@@ -67,7 +67,7 @@ pub fn nats_server() -> &'static str {
     "/usr/sbin/nats-server"
 }
 
-pub fn ensure_nats_server(ctx: &Ctx) -> Result<()> {
+fn ensure_nats_server(ctx: &Ctx) -> Result<()> {
     if Path::new(nats_server()).exists() {
         println!("setup: nats-server present");
         return Ok(());

@@ -31,14 +31,9 @@ async fn next(sub: &mut Option<Subscriber>) -> Option<Message> {
 
 /// Subscribes to `subject` if `want` and not yet, unsubscribes if not `want`; returns
 /// whether anything changed.
-async fn keep(
-    cluster: &Cluster,
-    sub: &mut Option<Subscriber>,
-    want: bool,
-    subject: String,
-) -> bool {
+async fn keep(cluster: &Cluster, sub: &mut Option<Subscriber>, want: bool, subject: &str) -> bool {
     match (want, sub.is_some()) {
-        (true, false) => match cluster.client.subscribe(subject).await {
+        (true, false) => match cluster.client.subscribe(subject.to_owned()).await {
             Ok(new) => {
                 *sub = Some(new);
                 true
@@ -67,6 +62,7 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
     let mut gaps = Gaps::default();
     let mut last_warning: Option<tokio::time::Instant> = None;
     let mut was_publishing = false;
+    let (frames_at, snapshots_at) = (frame_subject(&room.id), snapshot_subject(&room.id));
     loop {
         let generation = *publisher.borrow_and_update();
         if generation.is_some() && !was_publishing {
@@ -76,14 +72,7 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
         was_publishing = generation.is_some();
         let local_viewers = *viewers.borrow_and_update();
         let want_frames = local_viewers > 0 && generation.is_none();
-        if keep(
-            &cluster,
-            &mut frame_sub,
-            want_frames,
-            frame_subject(&room.id),
-        )
-        .await
-        {
+        if keep(&cluster, &mut frame_sub, want_frames, &frames_at).await {
             // The publisher's node should hear at once that this node now watches.
             cluster.speak.notify_one();
         }
@@ -91,7 +80,7 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
             &cluster,
             &mut snapshot_sub,
             generation.is_some(),
-            snapshot_subject(&room.id),
+            &snapshots_at,
         )
         .await;
         if local_viewers == 0 && generation.is_none() {
@@ -119,7 +108,7 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
                 }
                 let frame = frames.borrow_and_update().clone();
                 if let (Some(frame), Some(generation)) = (frame, generation) {
-                    forward(&cluster, &room, &frame, generation).await;
+                    forward(&cluster, &room, &frames_at, &frame, generation).await;
                 }
             }
         }
@@ -133,7 +122,7 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
 }
 
 /// Puts the local publisher's frame on the bus if another node watches the room.
-async fn forward(cluster: &Cluster, room: &Room, frame: &Frame, generation: u64) {
+async fn forward(cluster: &Cluster, room: &Room, subject: &str, frame: &Frame, generation: u64) {
     if !cluster.connected() || super::lock(&cluster.table).watching_nodes(&room.id) == 0 {
         return;
     }
@@ -145,11 +134,7 @@ async fn forward(cluster: &Cluster, room: &Room, frame: &Frame, generation: u64)
     let bytes = frame.jpeg.len() as u64;
     match cluster
         .client
-        .publish_with_headers(
-            frame_subject(&room.id),
-            origin.headers(),
-            frame.jpeg.clone(),
-        )
+        .publish_with_headers(subject.to_owned(), origin.headers(), frame.jpeg.clone())
         .await
     {
         Ok(()) => {

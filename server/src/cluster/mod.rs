@@ -126,8 +126,9 @@ impl Cluster {
             .name(format!("lenscast {}", m.node))
             // A node never wants its own frames or presence back.
             .no_echo()
-            // Frames are "latest wins": a deep queue would only add delay.
-            .subscription_capacity(256)
+            // Frames are "latest wins": a deep queue would only add delay (64 is two
+            // seconds of a 30 fps room).
+            .subscription_capacity(64)
             .connection_timeout(Duration::from_secs(5))
             .ping_interval(Duration::from_secs(5))
             // Back within a second or two of the broker's return (remote viewers resume).

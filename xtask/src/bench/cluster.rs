@@ -1,6 +1,6 @@
 //! `cargo xtask bench cluster`: nodes joined by NATS, printed, not asserted.
 //!
-//! Installs nats-server if missing, builds the release `lenscast-server` and
+//! After `setup` (which installs nats-server if missing), builds the release `lenscast-server` and
 //! `lenscast-loadgen` as `bench server` does, then runs `lenscast-loadgen cluster`: a
 //! nats-server and three nodes on loopback, one 30 fps 720p publisher on node a, viewers
 //! split evenly over a, b and c, at 3 × 100 and 3 × 300. Three tables: frames per viewer as
@@ -12,9 +12,8 @@
 
 use anyhow::Result;
 
-use crate::{steps::Ctx, tools};
+use crate::steps::Ctx;
 
 pub fn run(ctx: &Ctx) -> Result<()> {
-    tools::ensure_nats_server(ctx)?;
     super::server::run_loadgen(ctx, &["cluster"], "LENSCAST_CLUSTER_ARGS")
 }
