@@ -60,6 +60,10 @@ struct Row {
     broker_in: u64,
     broker_out: u64,
     bus_bytes_out: u64,
+    /// Frames a put on the bus, b and c took from it, and b and c found missing.
+    bus_frames_out: u64,
+    bus_frames_in: [u64; 2],
+    missing: [u64; 2],
     ttff_ms: f64,
 }
 
@@ -111,6 +115,17 @@ async fn metric(addr: &str, name: &str) -> Result<u64> {
         .trim()
         .parse()
         .context("metric value")
+}
+
+/// Frames a put on the bus, b and c took from it, b and c found missing.
+async fn bus_counts(addrs: &[String]) -> Result<[u64; 5]> {
+    Ok([
+        metric(&addrs[0], "lenscast_cluster_bus_frames_out_total").await?,
+        metric(&addrs[1], "lenscast_cluster_bus_frames_in_total").await?,
+        metric(&addrs[2], "lenscast_cluster_bus_frames_in_total").await?,
+        metric(&addrs[1], "lenscast_cluster_frames_missing_total").await?,
+        metric(&addrs[2], "lenscast_cluster_frames_missing_total").await?,
+    ])
 }
 
 /// The broker's `in_bytes` and `out_bytes` (`/varz`).
@@ -228,6 +243,7 @@ async fn row(per_node: usize, seconds: u64, common: &Common<'_>, avg_jpeg: f64) 
     let cpu0: Vec<f64> = pids.iter().map(|p| cpu_seconds(p)).collect::<Result<_>>()?;
     let (in0, out0) = broker_bytes(&broker).await?;
     let bus0 = metric(&addrs[0], "lenscast_cluster_bus_bytes_out_total").await?;
+    let counts0 = bus_counts(&addrs).await?;
     let start = now_ns();
     window.start.store(start, Ordering::Relaxed);
     window
@@ -237,6 +253,9 @@ async fn row(per_node: usize, seconds: u64, common: &Common<'_>, avg_jpeg: f64) 
     let cpu1: Vec<f64> = pids.iter().map(|p| cpu_seconds(p)).collect::<Result<_>>()?;
     let (in1, out1) = broker_bytes(&broker).await?;
     let bus1 = metric(&addrs[0], "lenscast_cluster_bus_bytes_out_total").await?;
+    // Frames published at the end of the window are still on their way.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let counts1 = bus_counts(&addrs).await?;
     let mut rss = [0.0; 4];
     for (i, pid) in pids.iter().enumerate() {
         rss[i] = rss_mb(pid.parse()?)?;
@@ -282,6 +301,9 @@ async fn row(per_node: usize, seconds: u64, common: &Common<'_>, avg_jpeg: f64) 
         broker_in: in1 - in0,
         broker_out: out1 - out0,
         bus_bytes_out: bus1 - bus0,
+        bus_frames_out: counts1[0] - counts0[0],
+        bus_frames_in: [counts1[1] - counts0[1], counts1[2] - counts0[2]],
+        missing: [counts1[3] - counts0[3], counts1[4] - counts0[4]],
         ttff_ms,
     })
 }
@@ -346,9 +368,14 @@ fn print_tables(rows: &[Row]) {
     for r in rows {
         let expected = r.published as f64 * r.avg_jpeg * 2.0;
         println!(
-            "| 3 × {} | {} | {:.1} MB | {:.1} / {:.1} MB | {:.1} MB | {:.3} |",
+            "| 3 × {} | {} | {} / {}, {} / {}, {} | {:.1} MB | {:.1} / {:.1} MB | {:.1} MB | {:.3} |",
             r.per_node,
             r.published,
+            r.bus_frames_out,
+            r.bus_frames_in[0],
+            r.bus_frames_in[1],
+            r.missing[0],
+            r.missing[1],
             r.bus_bytes_out as f64 / 1e6,
             r.broker_in as f64 / 1e6,
             r.broker_out as f64 / 1e6,
