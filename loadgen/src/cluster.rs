@@ -253,8 +253,6 @@ async fn row(per_node: usize, seconds: u64, common: &Common<'_>, avg_jpeg: f64) 
     let cpu1: Vec<f64> = pids.iter().map(|p| cpu_seconds(p)).collect::<Result<_>>()?;
     let (in1, out1) = broker_bytes(&broker).await?;
     let bus1 = metric(&addrs[0], "lenscast_cluster_bus_bytes_out_total").await?;
-    // Frames published at the end of the window are still on their way.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let counts1 = bus_counts(&addrs).await?;
     let mut rss = [0.0; 4];
     for (i, pid) in pids.iter().enumerate() {
@@ -362,9 +360,9 @@ fn print_tables(rows: &[Row]) {
     }
     println!();
     println!(
-        "| viewers (a+b+c) | frames published | JPEG bytes on the bus (a's count) | broker bytes in / out | frames × size × 2 watching nodes | broker out ÷ that |"
+        "| viewers (a+b+c) | frames published | bus frames out (a) / in (b, c) / missing (b, c) | JPEG bytes on the bus (a's count) | broker bytes in / out | frames × size × 2 watching nodes | broker out ÷ that |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let expected = r.published as f64 * r.avg_jpeg * 2.0;
         println!(
