@@ -95,6 +95,10 @@ pub async fn run(cluster: Arc<Cluster>, room: Arc<Room>) {
             changed = publisher.changed() => if changed.is_err() { break },
             Some(message) = next(&mut frame_sub) => {
                 receive(&cluster, &room, &message, &mut gaps, &mut last_warning);
+                // Frames that crossed the bus together arrive together: let the room's
+                // fan-out take this one before the next replaces it (a local publisher's
+                // frames are spaced by its socket reads the same way).
+                tokio::task::yield_now().await;
             }
             Some(request) = next(&mut snapshot_sub) => {
                 if let Some(reply) = request.reply {
