@@ -243,4 +243,24 @@ async fn the_bus_carries_one_copy_per_watching_node_and_none_without_one() {
             "each watching node receives each frame once, whatever its viewers"
         );
     }
+
+    // The remote viewers leave: A stops putting frames on the bus.
+    drop(viewers);
+    publisher.wait_viewers(1).await;
+    eventually("A hears that nobody else watches", || async {
+        metric(&nodes[0].metrics().await, "lenscast_cluster_remote_viewers") == 0
+    })
+    .await;
+    for i in 0..5 {
+        publisher.send_jpeg(&small_frame(200 + i)).await;
+    }
+    while local.frame().await != small_frame(204) {}
+    assert_eq!(
+        metric(
+            &nodes[0].metrics().await,
+            "lenscast_cluster_bus_frames_out_total"
+        ),
+        u64::from(frames),
+        "nothing more on the bus"
+    );
 }
