@@ -16,10 +16,14 @@
 //! `lenscast-loadgen soak` (`cargo xtask bench soak`) instead runs one server for minutes
 //! under a hostile mix and prints its RSS, open files and canary frames as it goes.
 //!
+//! `lenscast-loadgen cluster` (`cargo xtask bench cluster`) runs a nats-server and three
+//! nodes, and compares local and remote viewers ([`cluster`]).
+//!
 //! Modules: [`frames`] makes the stamped JPEGs, [`measure`] runs one row (server, room,
 //! publisher, the measured window, the figures), [`viewer`] is one MJPEG viewer, [`soak`]
 //! is the soak.
 
+mod cluster;
 mod frames;
 mod measure;
 mod soak;
@@ -66,6 +70,9 @@ enum Command {
     /// One server for minutes under a hostile mix (stalled viewers, a publisher that never
     /// reads, a ping flood): RSS, open files and canary frames every few seconds.
     Soak(soak::SoakArgs),
+    /// A nats-server and three nodes; publisher on the first, viewers on all three: frames,
+    /// latency, CPU and bus bytes local against remote.
+    Cluster(cluster::ClusterArgs),
 }
 
 fn main() -> Result<()> {
@@ -85,6 +92,20 @@ fn main() -> Result<()> {
             std::fs::write(dir.join(format!("frame-{i:02}.jpg")), frame)?;
         }
         println!("wrote {} frames to {}", frames.len(), dir.display());
+        return Ok(());
+    }
+    if let Some(Command::Cluster(cluster_args)) = &args.command {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let common = soak::Common {
+            server_bin: &server_bin,
+            fps: args.fps,
+            drop_bodies: args.drop_bodies,
+            frames: Arc::new(frames),
+        };
+        runtime.block_on(cluster::cluster(cluster_args, common))?;
+        runtime.shutdown_timeout(Duration::from_secs(2));
         return Ok(());
     }
     if let Some(Command::Soak(soak_args)) = &args.command {

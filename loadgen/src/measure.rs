@@ -33,8 +33,14 @@ use crate::{
 /// A release server on a free port, with empty asset folders and its own secret, so a
 /// bench never writes into the user's ~/.local/state; its warnings reach the terminal.
 pub async fn start_server(bin: &Path, scratch: &Path) -> Result<ServerProcess> {
+    bench_server(bin, scratch).start().await
+}
+
+/// How [`start_server`] launches the server, for callers that add to it.
+pub fn bench_server(bin: &Path, scratch: &Path) -> Launch {
     let empty = scratch.join("empty");
-    std::fs::create_dir_all(&empty)?;
+    // A scratch folder that cannot be made shows up as the server's own error.
+    let _ = std::fs::create_dir_all(&empty);
     Launch::new(bin)
         // Every viewer comes from this one address: lift the per-address caps too.
         .args(["--addr", "127.0.0.1:0", "--max-viewers-per-room", "100000"])
@@ -48,13 +54,11 @@ pub async fn start_server(bin: &Path, scratch: &Path) -> Result<ServerProcess> {
         .arg(scratch.join("secret"))
         .env("RUST_LOG", "warn")
         .output(Output::Inherit)
-        .start()
-        .await
 }
 
 /// CPU seconds of process `pid`: the nanosecond run times of all its threads
 /// (`/proc/<pid>/task/*/schedstat`), precise where `/proc/<pid>/stat` counts 10 ms ticks.
-fn cpu_seconds(pid: &str) -> Result<f64> {
+pub fn cpu_seconds(pid: &str) -> Result<f64> {
     let mut ns = 0u64;
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         // A thread may end between listing and reading.
@@ -84,7 +88,7 @@ pub fn rss_mb(pid: u32) -> Result<f64> {
     Ok(kb / 1024.0)
 }
 
-async fn http_request(addr: &str, request: &str) -> Result<String> {
+pub async fn http_request(addr: &str, request: &str) -> Result<String> {
     let mut tcp = TcpStream::connect(addr).await?;
     tcp.write_all(request.as_bytes()).await?;
     let mut out = Vec::new();

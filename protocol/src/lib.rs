@@ -10,9 +10,12 @@
 //!   text messages are JSON tagged by `"type"`: [`ClientMessage`] in, [`ServerMessage`] out.
 //! - [`close`]: the close codes and fixed reasons the server ends a publisher with.
 //! - [`mjpeg`]: the multipart framing viewers receive.
+//! - [`cluster`]: what nodes joined by NATS say to each other (subjects, frame headers,
+//!   presence, publisher announcements).
 //! - [`ErrorBody`]: the JSON body of every HTTP error answer.
 
 pub mod close;
+pub mod cluster;
 pub mod mjpeg;
 pub mod publisher;
 pub mod rooms;

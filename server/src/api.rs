@@ -104,10 +104,11 @@ pub async fn room_state(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     known_room(&state, &id)?;
-    let room_state = state
-        .rooms
-        .get(&id)
-        .map_or_else(|| RoomState::empty(id), |room| room.state());
+    let local = state.rooms.get(&id).map(|room| room.state());
+    let room_state = match state.cluster() {
+        Some(cluster) => cluster.room_state(&id, local),
+        None => local.unwrap_or_else(|| RoomState::empty(id)),
+    };
     let mut res = Json(room_state).into_response();
     no_store(&mut res);
     Ok(res)
@@ -167,6 +168,9 @@ pub async fn stream(
         )
         .map_err(|err| refuse(&state, err))?
         .holding(address_slot);
+    if let Some(cluster) = state.cluster() {
+        cluster.viewer_joined(&guard.room);
+    }
     let connection = (
         handoff.map(|Extension(handoff)| handoff),
         deadline.map(|Extension(deadline)| deadline),
@@ -176,18 +180,24 @@ pub async fn stream(
 
 pub async fn snapshot(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
     known_room(&state, &id)?;
-    let frame = state
+    let local = state
         .rooms
         .get(&id)
         .and_then(|room| room.latest())
-        .ok_or(ApiError::NoFrameYet)?;
+        .map(|frame| frame.jpeg.clone());
+    // A node without viewers of the room has no frame of it: ask the publisher's node.
+    let jpeg = match (local, state.cluster()) {
+        (Some(jpeg), _) => jpeg,
+        (None, Some(cluster)) => cluster.snapshot(&id).await.ok_or(ApiError::NoFrameYet)?,
+        (None, None) => return Err(ApiError::NoFrameYet),
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_SECURITY_POLICY, stream::IMAGE_CSP),
         ],
-        frame.jpeg.clone(),
+        jpeg,
     )
         .into_response())
 }
@@ -263,7 +273,10 @@ pub async fn publish(
         }
         Err(err) => return Err(refuse(&state, err)),
     };
-    let limit = state.config.max_frame_bytes;
+    if let Some(cluster) = state.cluster() {
+        cluster.publisher_joined(&guard.room, guard.generation);
+    }
+    let limit = state.max_frame_bytes();
     let task = state.tasks.token();
     Ok(ws
         .max_message_size(limit)

@@ -50,6 +50,12 @@ pub struct Config {
     /// room link and token working. The default is a fresh one (rooms end with the process);
     /// the binary loads a persistent one with [`Secret::load_or_create`].
     pub secret: Secret,
+    /// NATS servers (`nats://HOST:PORT`, comma-separated) joining this node to the others
+    /// that share the secret; `None` is a single server on its own.
+    pub cluster_url: Option<String>,
+    /// This node's name in the cluster, logs and metrics; `None` is the host name and
+    /// port.
+    pub node_id: Option<String>,
 }
 
 impl Default for Config {
@@ -70,6 +76,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             secret: Secret::from_bytes(rand::random()),
+            cluster_url: None,
+            node_id: None,
         }
     }
 }

@@ -28,6 +28,10 @@
 //!   address may hold at once (connections, streams); `metrics`: Prometheus counters; `assets`: `dist/` and
 //!   `static/`; `memory`: free memory back to the system after bursts; `state`: what the handlers share ([`AppState`]).
 //!
+//! - `cluster`: several nodes joined through NATS (`--cluster-url`): frames cross the bus
+//!   once per watching node, viewer counts and room state are cluster-wide, one publisher
+//!   per room across the cluster.
+//!
 //! [`run`] and [`run_tls`] serve [`app`] until a shutdown future resolves; the idle-room
 //! sweep runs beside them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -43,6 +47,7 @@ mod api;
 mod assets;
 mod capability;
 mod client;
+mod cluster;
 mod error;
 mod limits;
 mod memory;
@@ -171,6 +176,7 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    join_cluster(&state, listener.local_addr()?.port()).await?;
     let sweeper = spawn_sweeper(&state);
     let token = state.shutdown.clone();
     tokio::spawn(async move {
@@ -204,6 +210,7 @@ pub async fn run_tls(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    join_cluster(&state, listener.local_addr()?.port()).await?;
     let sweeper = spawn_sweeper(&state);
     let handle = axum_server::Handle::new();
     let token = state.shutdown.clone();
@@ -250,6 +257,42 @@ fn timeouts(config: &Config) -> serve::Timeouts {
         head: config.request_head_timeout,
         write: config.viewer_write_timeout,
     }
+}
+
+/// Joins the cluster if `config.cluster_url` names one (the node id defaults to the host
+/// name and `port`), lowering the frame limit to what one bus message carries.
+async fn join_cluster(state: &Arc<AppState>, port: u16) -> std::io::Result<()> {
+    let Some(url) = state.config.cluster_url.clone() else {
+        return Ok(());
+    };
+    let node = state
+        .config
+        .node_id
+        .clone()
+        .unwrap_or_else(|| cluster::default_node_id(port));
+    let joined = cluster::Cluster::join(cluster::Membership {
+        url,
+        node,
+        rooms: Arc::clone(&state.rooms),
+        metrics: Arc::clone(&state.metrics),
+        shutdown: state.shutdown.clone(),
+        tasks: state.tasks.clone(),
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    let fits = joined.max_frame_bytes();
+    let wanted = state.config.max_frame_bytes;
+    if fits < wanted {
+        // Info, not a warning: with the defaults (2 MiB frames, a 1 MB broker) every node
+        // says it, and 1 MB is still sixteen 720p frames.
+        tracing::info!(
+            "the broker's max_payload of {} bytes is below --max-frame-bytes {wanted}: frames are limited to {fits} bytes",
+            joined.max_payload()
+        );
+        state.set_max_frame_bytes(fits);
+    }
+    let _ = state.cluster.set(joined);
+    Ok(())
 }
 
 async fn finish(state: &AppState, sweeper: tokio::task::JoinHandle<()>) {

@@ -97,6 +97,13 @@ struct Args {
                 The variable LENSCAST_SECRET (64 hex digits) overrides it."
     )]
     secret_file: Option<PathBuf>,
+    /// NATS servers joining this node to the others that share its secret
+    /// (`nats://HOST:PORT`, comma-separated); none runs a single server on its own.
+    #[arg(long, env = "LENSCAST_CLUSTER_URL")]
+    cluster_url: Option<String>,
+    /// This node's name in the cluster, logs and metrics [default: host name and port].
+    #[arg(long, env = "LENSCAST_NODE_ID")]
+    node_id: Option<String>,
 }
 
 /// An address range (`10.0.0.0/8`) or a single address (`10.0.0.1`).
@@ -164,6 +171,8 @@ async fn main() -> anyhow::Result<()> {
         trusted_proxies: args.trusted_proxies,
         cors_origins: args.cors_origins,
         secret,
+        cluster_url: args.cluster_url.filter(|u| !u.is_empty()),
+        node_id: args.node_id.filter(|n| !n.is_empty()),
     };
     let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => Some(TlsSource::Files { cert, key }),

@@ -59,6 +59,7 @@ pub struct Metrics {
     pub bytes_out: Counter,
     pub frames_dropped: Counter,
     pub bytes_zero_copy: Counter,
+    pub cluster: ClusterMetrics,
     rejected: Family<RejectionLabels, Counter>,
 }
 
@@ -121,6 +122,7 @@ impl Metrics {
             bytes_zero_copy.clone(),
         );
         registry.register("rejected", "Inputs turned away, by kind", rejected.clone());
+        let cluster = ClusterMetrics::register(&mut registry);
         Self {
             registry,
             rooms,
@@ -134,6 +136,7 @@ impl Metrics {
             bytes_out,
             frames_dropped,
             bytes_zero_copy,
+            cluster,
             rejected,
         }
     }
@@ -148,6 +151,60 @@ impl Metrics {
         // Writing into a String cannot fail.
         encode(&mut out, &self.registry).expect("formatting into a String never fails");
         out
+    }
+}
+
+/// The cluster's figures (`--cluster-url`); all 0 on a server on its own.
+#[derive(Default)]
+pub struct ClusterMetrics {
+    pub connected: Gauge,
+    pub frames_out: Counter,
+    pub bytes_out: Counter,
+    pub frames_in: Counter,
+    pub bytes_in: Counter,
+    pub frames_missing: Counter,
+    pub remote_viewers: Gauge,
+}
+
+impl ClusterMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "cluster_connected",
+            "1 while this node is connected to the cluster's NATS broker, else 0",
+            m.connected.clone(),
+        );
+        registry.register(
+            "cluster_bus_frames_out",
+            "Frames this node's publishers put on the bus for other nodes",
+            m.frames_out.clone(),
+        );
+        registry.register(
+            "cluster_bus_bytes_out",
+            "JPEG bytes this node put on the bus",
+            m.bytes_out.clone(),
+        );
+        registry.register(
+            "cluster_bus_frames_in",
+            "Frames this node received from the bus for its viewers",
+            m.frames_in.clone(),
+        );
+        registry.register(
+            "cluster_bus_bytes_in",
+            "JPEG bytes this node received from the bus",
+            m.bytes_in.clone(),
+        );
+        registry.register(
+            "cluster_frames_missing",
+            "Frames that never arrived from the bus (gaps in a publisher's sequence)",
+            m.frames_missing.clone(),
+        );
+        registry.register(
+            "cluster_remote_viewers",
+            "Viewers on other nodes of the rooms whose publisher is on this node",
+            m.remote_viewers.clone(),
+        );
+        m
     }
 }
 

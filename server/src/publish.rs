@@ -64,6 +64,7 @@ pub async fn serve(socket: WebSocket, guard: PublisherGuard, state: Arc<AppState
     let writer = tokio::spawn(write_loop(
         sink,
         room.viewer_count(),
+        room.remote_viewer_count(),
         queued,
         stop_writing.clone(),
     ));
@@ -156,15 +157,18 @@ pub async fn refuse_ended(mut socket: WebSocket) {
     }
 }
 
-/// Sends the viewer count (the latest value only, once on start and on every change) and
-/// queued replies, until told to stop. Returns the sink for the closing handshake.
+/// Sends the viewer count (the latest value only, once on start and on every change; in a
+/// cluster, this node's viewers plus the other nodes') and queued replies, until told to
+/// stop. Returns the sink for the closing handshake.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut viewers: watch::Receiver<usize>,
+    mut remote: watch::Receiver<usize>,
     mut replies: mpsc::Receiver<ServerMessage>,
     stop: CancellationToken,
 ) -> SplitSink<WebSocket, Message> {
     viewers.mark_changed();
+    let mut sent_count = None;
     loop {
         let message = tokio::select! {
             biased;
@@ -174,7 +178,24 @@ async fn write_loop(
                 if changed.is_err() {
                     break;
                 }
-                let count = u32::try_from(*viewers.borrow_and_update()).unwrap_or(u32::MAX);
+                let all = *viewers.borrow_and_update() + *remote.borrow_and_update();
+                let count = u32::try_from(all).unwrap_or(u32::MAX);
+                if sent_count == Some(count) {
+                    continue;
+                }
+                sent_count = Some(count);
+                ServerMessage::Viewers { count }
+            }
+            changed = remote.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let all = *viewers.borrow_and_update() + *remote.borrow_and_update();
+                let count = u32::try_from(all).unwrap_or(u32::MAX);
+                if sent_count == Some(count) {
+                    continue;
+                }
+                sent_count = Some(count);
                 ServerMessage::Viewers { count }
             }
         };
@@ -207,7 +228,7 @@ enum Ingested {
 /// Checks one frame (bad input is refused even when it also comes too fast) and
 /// publishes it if the rate allows.
 fn ingest(room: &Room, state: &AppState, rate: &FrameRate, data: &[u8]) -> Ingested {
-    let limit = state.config.max_frame_bytes;
+    let limit = state.max_frame_bytes();
     if data.len() > limit {
         state.metrics.reject(Rejection::TooLarge);
         return Ingested::Refused(Ending::new(
@@ -262,7 +283,7 @@ fn answer_text(room: &Room, state: &AppState, text: &Utf8Bytes) -> ServerMessage
         Ok(ClientMessage::Hello) => ServerMessage::Welcome {
             room: room.id.clone(),
             viewers: room.viewers(),
-            max_frame_bytes: state.config.max_frame_bytes as u64,
+            max_frame_bytes: state.max_frame_bytes() as u64,
             max_frame_dim: state.config.max_frame_dim,
         },
         Ok(ClientMessage::Ping) => ServerMessage::Pong,
@@ -291,10 +312,7 @@ fn receive_error(err: &axum::Error, state: &AppState) -> Option<Ending> {
         state.metrics.reject(Rejection::TooLarge);
         Some(Ending::new(
             close::MESSAGE_TOO_BIG,
-            format!(
-                "frame is over the {} byte limit",
-                state.config.max_frame_bytes
-            ),
+            format!("frame is over the {} byte limit", state.max_frame_bytes()),
         ))
     } else if text.contains("UTF-8") {
         state.metrics.reject(Rejection::BadText);

@@ -42,7 +42,27 @@ struct Stats {
 
 struct PublisherSlot {
     id: u64,
+    /// When it connected (Unix milliseconds, unique per process): in a cluster, the newer
+    /// of two publishers on different nodes wins.
+    generation: u64,
     kicked: CancellationToken,
+}
+
+/// Milliseconds since the Unix epoch, strictly increasing within this process, so two
+/// publishers never share a generation on one node.
+fn next_generation() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
 }
 
 pub struct Room {
@@ -50,8 +70,14 @@ pub struct Room {
     /// The plain-HTTP/1.1 viewers that get each frame in one pass (`crate::stream`).
     pub fanout: Fanout,
     frame: watch::Sender<Option<Arc<Frame>>>,
+    /// Viewers on this node.
     pub(crate) viewers: watch::Sender<usize>,
+    /// Viewers of the room on other nodes of the cluster (set from their presence; always
+    /// 0 without a cluster).
+    remote_viewers: watch::Sender<usize>,
     publisher: Mutex<Option<PublisherSlot>>,
+    /// The generation of this node's publisher, if it has one (for the cluster link).
+    local_publisher: watch::Sender<Option<u64>>,
     stats: Mutex<Stats>,
     /// When the room last stopped having a publisher or viewers (or was created).
     pub(crate) idle_since: Mutex<Instant>,
@@ -81,7 +107,9 @@ impl Room {
             fanout: Fanout::default(),
             frame: watch::Sender::new(None),
             viewers: watch::Sender::new(0),
+            remote_viewers: watch::Sender::new(0),
             publisher: Mutex::new(None),
+            local_publisher: watch::Sender::new(None),
             stats: Mutex::new(Stats {
                 frames: 0,
                 dims: None,
@@ -121,9 +149,40 @@ impl Room {
         self.frame.borrow().clone()
     }
 
-    /// The viewer count, for the publisher.
+    /// This node's viewer count.
     pub fn viewer_count(&self) -> watch::Receiver<usize> {
         self.viewers.subscribe()
+    }
+
+    /// The viewer count on other nodes.
+    pub fn remote_viewer_count(&self) -> watch::Receiver<usize> {
+        self.remote_viewers.subscribe()
+    }
+
+    pub(crate) fn set_remote_viewers(&self, n: usize) {
+        self.remote_viewers.send_if_modified(|old| {
+            let changed = *old != n;
+            *old = n;
+            changed
+        });
+    }
+
+    /// The generation of this node's publisher, if any, and its changes.
+    pub(crate) fn local_publisher(&self) -> watch::Receiver<Option<u64>> {
+        self.local_publisher.subscribe()
+    }
+
+    /// Closes this node's publisher (as a replaced one) if `newer` says a publisher that
+    /// connected elsewhere is newer than it; returns whether it did.
+    pub(crate) fn kick_publisher_if(&self, newer: impl FnOnce(u64) -> bool) -> bool {
+        let slot = lock(&self.publisher);
+        match slot.as_ref() {
+            Some(s) if newer(s.generation) => {
+                s.kicked.cancel();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Frames `jpeg` once into a multipart part and makes it every viewer's latest frame.
@@ -171,9 +230,20 @@ impl Room {
         }
     }
 
-    /// Viewers right now.
+    /// Viewers right now, on every node of the cluster.
     pub fn viewers(&self) -> u32 {
-        u32::try_from(*self.viewers.borrow()).unwrap_or(u32::MAX)
+        let all = *self.viewers.borrow() + *self.remote_viewers.borrow();
+        u32::try_from(all).unwrap_or(u32::MAX)
+    }
+
+    /// Viewers on this node.
+    pub fn local_viewers(&self) -> usize {
+        *self.viewers.borrow()
+    }
+
+    /// Whether this node has the room's publisher.
+    pub fn has_local_publisher(&self) -> bool {
+        lock(&self.publisher).is_some()
     }
 
     pub(crate) fn is_busy(&self) -> bool {
@@ -191,10 +261,17 @@ impl Room {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let kicked = CancellationToken::new();
-        let previous = lock(&self.publisher).replace(PublisherSlot {
-            id,
-            kicked: kicked.clone(),
-        });
+        let generation = next_generation();
+        let previous = {
+            let mut slot = lock(&self.publisher);
+            let previous = slot.replace(PublisherSlot {
+                id,
+                generation,
+                kicked: kicked.clone(),
+            });
+            self.local_publisher.send_replace(Some(generation));
+            previous
+        };
         if let Some(previous) = previous {
             previous.kicked.cancel();
         }
@@ -203,6 +280,7 @@ impl Room {
             room: Arc::clone(self),
             metrics,
             id,
+            generation,
             kicked,
         }
     }
@@ -213,6 +291,7 @@ pub struct PublisherGuard {
     pub room: Arc<Room>,
     metrics: Arc<Metrics>,
     id: u64,
+    pub generation: u64,
     /// Cancelled when another publisher takes over.
     pub kicked: CancellationToken,
 }
@@ -223,6 +302,7 @@ impl Drop for PublisherGuard {
             let mut slot = lock(&self.room.publisher);
             if slot.as_ref().is_some_and(|s| s.id == self.id) {
                 *slot = None;
+                self.room.local_publisher.send_replace(None);
             }
         }
         self.metrics.publishers.dec();

@@ -126,6 +126,17 @@ impl Rooms {
             .cloned()
     }
 
+    /// The rooms with viewers or a publisher on this node.
+    pub fn in_use(&self) -> Vec<Arc<Room>> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|room| room.is_busy())
+            .cloned()
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.map
             .read()

@@ -1,11 +1,19 @@
 //! What every handler shares: [`AppState`].
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     capability::Keys,
+    cluster::Cluster,
     config::Config,
     limits::{LogEvery, RoomCreation},
     metrics::Metrics,
@@ -17,8 +25,13 @@ use crate::{
 /// Everything the handlers share.
 pub struct AppState {
     pub config: Config,
-    pub(crate) rooms: Rooms,
+    pub(crate) rooms: Arc<Rooms>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The link to the other nodes, once [`crate::run`] joined them (`--cluster-url`).
+    pub(crate) cluster: OnceLock<Arc<Cluster>>,
+    /// The largest frame accepted: `config.max_frame_bytes`, lowered to fit the broker's
+    /// payload limit in a cluster.
+    frame_limit: AtomicUsize,
     /// Rooms created per client address.
     pub(crate) room_creation: RoomCreation,
     /// Streams per client address.
@@ -41,8 +54,12 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let shutdown = CancellationToken::new();
         Arc::new(Self {
-            rooms: Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics))
-                .with_shutdown(shutdown.clone()),
+            rooms: Arc::new(
+                Rooms::new(Keys::new(&config.secret), Arc::clone(&metrics))
+                    .with_shutdown(shutdown.clone()),
+            ),
+            cluster: OnceLock::new(),
+            frame_limit: AtomicUsize::new(config.max_frame_bytes),
             room_creation: RoomCreation::new(config.max_rooms_per_minute),
             viewer_slots: AddressSlots::new(config.max_viewers_per_address),
             connection_gate: Arc::new(ConnectionGate::new(
@@ -58,6 +75,19 @@ impl AppState {
             dist,
             static_dir,
         })
+    }
+
+    /// The largest frame a publisher may send now.
+    pub fn max_frame_bytes(&self) -> usize {
+        self.frame_limit.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_max_frame_bytes(&self, bytes: usize) {
+        self.frame_limit.store(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.get()
     }
 
     /// Rooms with in-memory state (the rest of the valid ids cost nothing).

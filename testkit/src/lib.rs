@@ -9,10 +9,12 @@
 //!   HTTP client and hands out whole JPEGs.
 //! - [`process`]: the one way to start and stop the real `lenscast-server` binary: flags and
 //!   environment, the address it announces on stdout, SIGTERM or kill, its logs.
+//! - [`nats`]: a real NATS broker (`nats-server`) on free ports, killed and restarted at will.
 //! - [`jpeg`]: real JPEGs to publish.
 //! - [`temp`]: temporary folders that clean up after themselves.
 
 pub mod jpeg;
 pub mod mjpeg;
+pub mod nats;
 pub mod process;
 pub mod temp;

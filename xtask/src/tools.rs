@@ -7,6 +7,7 @@
 //! | wasm-bindgen CLI, the version in `Cargo.lock` | `cargo install` | `~/.cargo/bin` |
 //! | wasm-opt (binaryen [`BINARYEN_VERSION`]) | npm | `target/tools/node_modules/.bin` |
 //! | Chromium + chromedriver (tests only) | apt | `/usr/bin` |
+//! | nats-server (tests only: the cluster tests start their own brokers) | apt | `/usr/sbin` |
 //! | cargo-fuzz [`CARGO_FUZZ_VERSION`] (`bench fuzz` only) | `cargo install --locked` | `~/.cargo/bin` |
 
 use std::{path::Path, process::Command};
@@ -55,8 +56,49 @@ pub fn setup(ctx: &Ctx, browser: bool) -> Result<()> {
     ensure_wasm_opt(ctx)?;
     if browser {
         ensure_chromium(ctx)?;
+        ensure_nats_server(ctx)?;
     }
     Ok(())
+}
+
+/// Where Debian's `nats-server` package puts the broker the cluster tests and `bench
+/// cluster` start.
+pub fn nats_server() -> &'static str {
+    "/usr/sbin/nats-server"
+}
+
+fn ensure_nats_server(ctx: &Ctx) -> Result<()> {
+    if Path::new(nats_server()).exists() {
+        println!("setup: nats-server present");
+        return Ok(());
+    }
+    println!("setup: installing nats-server with apt (the cluster tests start their own brokers)");
+    apt_install(ctx, &["nats-server"])?;
+    if !Path::new(nats_server()).exists() {
+        bail!("apt installed nats-server but {} is missing", nats_server());
+    }
+    Ok(())
+}
+
+/// `apt-get update` and `apt-get install` of `packages`, through sudo unless root.
+fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result<()> {
+    let sudo = output(Command::new("id").arg("-u")).as_deref() != Some("0");
+    let apt = |args: &[&str]| {
+        let mut cmd = if sudo {
+            ctx.cmd("sudo")
+        } else {
+            ctx.cmd("apt-get")
+        };
+        if sudo {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut cmd)
+    };
+    apt(&["update"])?;
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
 
 /// cargo-fuzz, for `cargo xtask bench fuzz` only (so `setup`, and CI, never build it).
@@ -139,27 +181,7 @@ fn ensure_chromium(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     println!("setup: installing chromium and chromium-driver with apt (browser tests drive them)");
-    let sudo = output(Command::new("id").arg("-u")).as_deref() != Some("0");
-    let apt = |args: &[&str]| {
-        let mut cmd = if sudo {
-            ctx.cmd("sudo")
-        } else {
-            ctx.cmd("apt-get")
-        };
-        if sudo {
-            cmd.arg("apt-get");
-        }
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        run(&mut cmd)
-    };
-    apt(&["update"])?;
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])?;
+    apt_install(ctx, &["chromium", "chromium-driver"])?;
     if !Path::new(chromedriver()).exists() {
         bail!(
             "apt installed chromium-driver but {} is missing",

@@ -20,6 +20,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
 pub use testkit::jpeg::pattern as jpeg;
 
+pub mod cluster;
+
 pub const WAIT: Duration = Duration::from_secs(15);
 
 /// Awaits `fut` or panics after [`WAIT`], so no test can hang.

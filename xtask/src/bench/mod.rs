@@ -1,5 +1,6 @@
 //! Benchmark suites: each prints its own table.
 
+mod cluster;
 mod e2e;
 mod filters;
 mod frontend;
@@ -24,6 +25,9 @@ pub enum Suite {
     /// One server for ten minutes under a hostile mix: RSS, open files, canary frames.
     /// Only when named: not part of the default set.
     Soak,
+    /// nats-server and three nodes: local against remote viewers (frames, latency, CPU,
+    /// bus bytes); only when named.
+    Cluster,
     /// cargo-fuzz targets (JPEG check, pipeline text, page URL), each for a fixed time;
     /// only when named: not part of the default set.
     Fuzz,
@@ -41,6 +45,7 @@ pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
             Suite::E2e => e2e::run(ctx)?,
             Suite::Soak => soak::run(ctx)?,
             Suite::Fuzz => fuzz::run(ctx)?,
+            Suite::Cluster => cluster::run(ctx)?,
         }
     }
     Ok(())

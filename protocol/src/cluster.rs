@@ -1,0 +1,97 @@
+//! What lenscast nodes say to each other on the NATS bus (`--cluster-url`): the subjects,
+//! the headers of a frame message and the JSON of presence and publisher announcements.
+//! `docs/PROTOCOL.md` ("Several servers") describes how nodes use them.
+//!
+//! Room ids are URL-safe base64 (`A–Z a–z 0–9 - _`), which is always a valid NATS subject
+//! token.
+
+use serde::{Deserialize, Serialize};
+
+/// Every node's presence, about once a second ([`Presence`]).
+pub const PRESENCE_SUBJECT: &str = "lenscast.presence";
+/// A publisher connected somewhere ([`PublisherAnnounce`]).
+pub const PUBLISHER_SUBJECT: &str = "lenscast.publisher";
+
+/// A room's frames: headers [`header`], payload the JPEG exactly as published.
+pub fn frame_subject(room: &str) -> String {
+    format!("lenscast.room.{room}.frame")
+}
+
+/// Requests for a room's latest frame, answered by the node of its publisher: the JPEG,
+/// or an empty payload when it has none yet.
+pub fn snapshot_subject(room: &str) -> String {
+    format!("lenscast.room.{room}.snapshot")
+}
+
+/// The NATS headers of a frame message.
+pub mod header {
+    /// The node whose publisher sent the frame.
+    pub const NODE: &str = "Lenscast-Node";
+    /// The publisher's generation ([`super::PublisherAnnounce::generation`]).
+    pub const GENERATION: &str = "Lenscast-Generation";
+    /// 1 for the publisher's first frame on its node's room, then +1 for each: a gap is a
+    /// frame lost on the way.
+    pub const SEQ: &str = "Lenscast-Seq";
+}
+
+/// One node's rooms in use: the rooms with local viewers or a local publisher.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Presence {
+    pub node: String,
+    pub rooms: Vec<RoomPresence>,
+}
+
+/// One room on one node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoomPresence {
+    pub room: String,
+    /// Viewers on this node.
+    pub viewers: u32,
+    /// The generation of this node's publisher of the room, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<u64>,
+    /// As in `GET /api/rooms/{room}`, from this node's view.
+    pub frames: u64,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A publisher connected to `node`: every other node closes its own publisher of `room`
+/// if that one is older (a smaller `(generation, node)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublisherAnnounce {
+    pub room: String,
+    pub node: String,
+    /// Milliseconds since the Unix epoch when the publisher connected, made unique and
+    /// increasing per node.
+    pub generation: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_round_trips_and_omits_an_absent_publisher() {
+        let presence = Presence {
+            node: "a:8080".into(),
+            rooms: vec![RoomPresence {
+                room: "r".into(),
+                viewers: 3,
+                publisher: None,
+                frames: 10,
+                fps: 30.0,
+                width: 1280,
+                height: 720,
+            }],
+        };
+        let json = serde_json::to_string(&presence).expect("serializable");
+        assert!(!json.contains("publisher"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Presence>(&json).expect("parses"),
+            presence
+        );
+        assert_eq!(frame_subject("abc-_9"), "lenscast.room.abc-_9.frame");
+    }
+}

@@ -1,0 +1,213 @@
+//! The cluster when things go wrong, with a real `nats-server` and real nodes: the broker
+//! killed and started again, a node (the real binary) killed while its publisher moves to
+//! another node, and a broker whose payload limit is below the frame limit.
+
+mod support;
+
+use std::{fmt::Write as _, time::Duration};
+
+use protocol::{ClientMessage, ServerMessage, close};
+use support::{
+    Client, Said, TestServer, Viewer,
+    cluster::{self, Streaming, node_config, small_frame},
+    eventually, metric, within,
+};
+use testkit::{
+    nats::NatsServer,
+    process::{Launch, ServerProcess},
+};
+
+/// The contract: remote viewers resume within this long of the broker's return.
+const RESUME: Duration = Duration::from_secs(10);
+
+/// The real binary as a node named `node` of `broker`'s cluster.
+async fn binary_node(broker: &NatsServer, node: &str, dir: &std::path::Path) -> ServerProcess {
+    let secret = cluster::shared_secret()
+        .bytes()
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+    Launch::new(env!("CARGO_BIN_EXE_lenscast-server"))
+        .env("LENSCAST_ADDR", "127.0.0.1:0")
+        .env("LENSCAST_DIST", dir)
+        .env("LENSCAST_SECRET", secret)
+        .env("LENSCAST_CLUSTER_URL", broker.url())
+        .env("LENSCAST_NODE_ID", node)
+        .env("RUST_LOG", "info")
+        .start()
+        .await
+        .expect("the binary node starts")
+}
+
+/// Reads `viewer` until a frame for which `wanted` holds (panics after the support wait).
+async fn frame_where(viewer: &mut Viewer, wanted: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    loop {
+        let frame = viewer.frame().await;
+        if wanted(&frame) {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn local_rooms_go_on_through_a_broker_outage_and_remote_viewers_resume() {
+    let mut broker = cluster::broker().await;
+    let nodes = cluster::nodes(&broker, 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let room = a.create_room().await;
+    let mut local = a.viewer(&room.room, "").await;
+    let mut remote = b.viewer(&room.room, "").await;
+    let mut publisher = a.publisher(&room).await;
+    publisher.wait_viewers(2).await;
+    let streaming = Streaming::start(publisher, Duration::from_millis(50), small_frame);
+    remote.frame().await;
+    remote.frame().await;
+
+    broker.kill().await;
+    for node in &nodes {
+        eventually("the node notices the broker is gone", || async {
+            metric(&node.metrics().await, "lenscast_cluster_connected") == 0
+        })
+        .await;
+        assert_eq!(node.get("/healthz").await.status(), 200);
+    }
+    // A's own viewer goes on seeing new frames from A's own publisher.
+    let before = local.frame().await;
+    frame_where(&mut local, |f| f != before.as_slice()).await;
+    let got_remote = metric(&b.metrics().await, "lenscast_cluster_bus_frames_in_total");
+
+    broker.restart().await.expect("the broker comes back");
+    tokio::time::timeout(RESUME, async {
+        loop {
+            let now = metric(&b.metrics().await, "lenscast_cluster_bus_frames_in_total");
+            if now > got_remote {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("frames cross the bus again within 10 s of the broker's return");
+    // The same connection: B's viewer never reconnected.
+    let resumed = metric(&b.metrics().await, "lenscast_cluster_bus_frames_in_total");
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 3 {
+        seen.insert(remote.frame().await);
+    }
+    assert!(
+        metric(&b.metrics().await, "lenscast_cluster_bus_frames_in_total") > resumed,
+        "B's viewer reads frames that came after the outage"
+    );
+    assert_eq!(
+        metric(&b.metrics().await, "lenscast_viewers_joined_total"),
+        1,
+        "no reconnect"
+    );
+    for node in &nodes {
+        assert_eq!(
+            metric(&node.metrics().await, "lenscast_cluster_connected"),
+            1
+        );
+    }
+    streaming.stop().await;
+}
+
+#[tokio::test]
+async fn a_killed_nodes_publisher_moves_and_every_remaining_viewer_follows() {
+    let broker = cluster::broker().await;
+    let dir = testkit::temp::temp_dir("cluster-node");
+    let a = binary_node(&broker, "a", dir.path()).await;
+    let a_client = Client::new(a.addr());
+    let b = TestServer::with(node_config(&broker, "b")).await;
+    let c = TestServer::with(node_config(&broker, "c")).await;
+    let room = b.create_room().await;
+    let mut on_b = b.viewer(&room.room, "").await;
+    let mut on_c = c.viewer(&room.room, "").await;
+    let mut on_a = a_client.viewer(&room.room, "").await;
+    let mut first = a_client.publisher(&room).await;
+    first.wait_viewers(3).await;
+    let streaming = Streaming::start(first, Duration::from_millis(50), small_frame);
+    for viewer in [&mut on_a, &mut on_b, &mut on_c] {
+        viewer.frame().await;
+    }
+
+    a.kill().await.expect("kill node a");
+    let first = streaming.stop().await;
+    drop(first);
+    // A's own viewer lost its node; the others stay connected and wait.
+    within("a's viewer ends", async {
+        while on_a.next_frame().await.is_some() {}
+    })
+    .await;
+
+    let moved = |i: u32| support::jpeg(72, 40, 1000 + i, false);
+    let second = b.publisher(&room).await;
+    let streaming = Streaming::start(second, Duration::from_millis(50), moved);
+    let sent: Vec<Vec<u8>> = (0..400).map(moved).collect();
+    let is_moved = |f: &[u8]| sent.iter().any(|s| f == s.as_slice());
+    frame_where(&mut on_b, is_moved).await;
+    frame_where(&mut on_c, is_moved).await;
+    let mut second = streaming.stop().await;
+    second.wait_viewers(2).await;
+    assert_eq!(
+        metric(&c.metrics().await, "lenscast_viewers_joined_total"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_small_broker_limit_lowers_the_frame_limit_and_says_so() {
+    let max_payload = 64 * 1024;
+    let broker = NatsServer::with_max_payload(max_payload)
+        .await
+        .expect("nats-server with a config file");
+    let dir = testkit::temp::temp_dir("cluster-node");
+    let a = binary_node(&broker, "a", dir.path()).await;
+    let a_client = Client::new(a.addr());
+    let b = TestServer::with(node_config(&broker, "b")).await;
+    let room = b.create_room().await;
+    let mut viewer = a_client.viewer(&room.room, "").await;
+    let mut publisher = b.publisher(&room).await;
+    publisher.wait_viewers(1).await;
+    publisher.send_message(&ClientMessage::Hello).await;
+    let limit = loop {
+        if let Said::Message(ServerMessage::Welcome {
+            max_frame_bytes, ..
+        }) = publisher.next().await
+        {
+            break max_frame_bytes;
+        }
+    };
+    assert!(
+        limit < max_payload as u64 && limit > max_payload as u64 - 1024,
+        "the frame limit fits one bus message: {limit}"
+    );
+
+    // A frame that fits crosses the bus; one over the limit is refused out loud (1009),
+    // never dropped in silence.
+    let fits = support::jpeg(96, 64, 1, true);
+    publisher.send_jpeg(&fits).await;
+    assert_eq!(viewer.frame().await, fits);
+    let big = support::jpeg(400, 300, 2, true);
+    assert!(big.len() as u64 > limit, "{} bytes", big.len());
+    publisher.send_jpeg(&big).await;
+    loop {
+        match publisher.next().await {
+            Said::Message(_) => {}
+            Said::Closed(code, reason) => {
+                assert_eq!(code, close::MESSAGE_TOO_BIG);
+                assert!(reason.contains(&limit.to_string()), "{reason}");
+                break;
+            }
+            Said::Ended => panic!("closed without saying why"),
+        }
+    }
+    let (_, logs) = a.terminate().await.expect("node a stops");
+    let line = format!(
+        "max_payload of {max_payload} bytes is below --max-frame-bytes {}",
+        server::Config::default().max_frame_bytes
+    );
+    assert_eq!(logs.matches(&line).count(), 1, "one log line: {logs}");
+}
