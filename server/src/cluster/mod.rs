@@ -233,12 +233,11 @@ impl Cluster {
         if !self.rooms.is_valid_id(id) || self.rooms.get(id).is_some_and(|r| r.is_ended()) {
             return;
         }
-        match self.rooms.end(id, self.max_rooms) {
-            Ok(()) => tracing::info!(room = %id, by = %by, "room ended on another node"),
-            Err(err) => {
-                tracing::warn!(room = %id, error = %err, "cannot end a room ended elsewhere")
-            }
+        if let Err(err) = self.rooms.end(id, self.max_rooms) {
+            tracing::warn!(room = %id, error = %err, "cannot end a room ended elsewhere");
+            return;
         }
+        tracing::info!(room = %id, by = %by, "room ended on another node");
     }
 
     /// Starts the room's link task unless it runs.
