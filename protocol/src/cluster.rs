@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub const PRESENCE_SUBJECT: &str = "lenscast.presence";
 /// A publisher connected somewhere ([`PublisherAnnounce`]).
 pub const PUBLISHER_SUBJECT: &str = "lenscast.publisher";
+/// A room was ended somewhere (`DELETE /api/rooms/{room}`, [`RoomEnded`]): every node ends
+/// it too.
+pub const ENDED_SUBJECT: &str = "lenscast.ended";
 
 /// A room's frames: headers [`header`], payload the JPEG exactly as published.
 pub fn frame_subject(room: &str) -> String {
@@ -39,6 +42,11 @@ pub mod header {
 pub struct Presence {
     pub node: String,
     pub rooms: Vec<RoomPresence>,
+    /// The ended rooms this node still holds in memory, so that a node that missed the
+    /// [`RoomEnded`] message (away from the broker at the time) ends its copy when it hears
+    /// this again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<String>,
 }
 
 /// One room on one node.
@@ -68,6 +76,13 @@ pub struct PublisherAnnounce {
     pub generation: u64,
 }
 
+/// Room `room` was ended on `node`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomEnded {
+    pub room: String,
+    pub node: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,13 +100,29 @@ mod tests {
                 width: 1280,
                 height: 720,
             }],
+            ended: vec![],
         };
         let json = serde_json::to_string(&presence).expect("serializable");
         assert!(!json.contains("publisher"), "{json}");
+        assert!(!json.contains("ended"), "{json}");
         assert_eq!(
             serde_json::from_str::<Presence>(&json).expect("parses"),
             presence
         );
         assert_eq!(frame_subject("abc-_9"), "lenscast.room.abc-_9.frame");
+    }
+
+    #[test]
+    fn presence_carries_ended_rooms_and_reads_without_them() {
+        let presence = Presence {
+            node: "a".into(),
+            rooms: vec![],
+            ended: vec!["r".into()],
+        };
+        let json = serde_json::to_string(&presence).expect("serializable");
+        assert_eq!(json, r#"{"node":"a","rooms":[],"ended":["r"]}"#);
+        let old: Presence =
+            serde_json::from_str(r#"{"node":"a","rooms":[]}"#).expect("an older node's presence");
+        assert!(old.ended.is_empty());
     }
 }

@@ -323,6 +323,9 @@ pub async fn end_room(
         .end(&id, state.config.max_rooms)
         .map_err(|err| refuse(&state, err))?;
     tracing::info!(room = %id, "room ended by its publisher");
+    if let Some(cluster) = state.cluster() {
+        cluster.room_ended(&id);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

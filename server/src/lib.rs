@@ -274,6 +274,7 @@ async fn join_cluster(state: &Arc<AppState>, port: u16) -> std::io::Result<()> {
         url,
         node,
         rooms: Arc::clone(&state.rooms),
+        max_rooms: state.config.max_rooms,
         metrics: Arc::clone(&state.metrics),
         shutdown: state.shutdown.clone(),
         tasks: state.tasks.clone(),

@@ -137,6 +137,18 @@ impl Rooms {
             .collect()
     }
 
+    /// The ids of up to `max` ended rooms in memory.
+    pub fn ended(&self, max: usize) -> Vec<String> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|room| room.is_ended())
+            .take(max)
+            .map(|room| room.id.clone())
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.map
             .read()

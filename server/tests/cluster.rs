@@ -1,6 +1,6 @@
 //! Nodes joined through a real `nats-server`: frames cross the bus byte-identical and in
 //! order, once per watching node; viewer counts, room state and snapshots are cluster-wide;
-//! one publisher per room across the cluster.
+//! one publisher per room across the cluster; a room ended on one node is ended on all.
 
 mod support;
 
@@ -10,7 +10,7 @@ use protocol::{ServerMessage, close, rooms};
 use support::{
     Said,
     cluster::{self, Streaming, small_frame},
-    eventually, metric,
+    eventually, metric, within,
 };
 
 #[tokio::test]
@@ -263,4 +263,89 @@ async fn the_bus_carries_one_copy_per_watching_node_and_none_without_one() {
         u64::from(frames),
         "nothing more on the bus"
     );
+}
+
+/// Waits for the publisher's close frame, skipping messages before it.
+async fn closed(publisher: &mut support::Publisher) -> (u16, String) {
+    loop {
+        match publisher.next().await {
+            Said::Message(_) => {}
+            Said::Closed(code, reason) => return (code, reason),
+            Said::Ended => panic!("closed without a close frame"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_ended_on_one_node_ends_on_every_node() {
+    let broker = cluster::broker().await;
+    let nodes = cluster::nodes(&broker, 3).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let room = a.create_room().await;
+    let mut on_a = a.viewer(&room.room, "").await;
+    let mut on_b = b.viewer(&room.room, "").await;
+    let mut publisher = a.publisher(&room).await;
+    publisher.wait_viewers(2).await;
+    let frame = support::jpeg(64, 48, 1, false);
+    publisher.send_jpeg(&frame).await;
+    assert_eq!(on_a.frame().await, frame);
+    assert_eq!(on_b.frame().await, frame);
+
+    // Ended on B, which has neither the publisher nor the room's creation: the token is
+    // checked there, and a wrong one changes nothing anywhere.
+    let delete = |token: &str| {
+        b.http
+            .delete(b.url(&rooms::state_path(&room.room)))
+            .header("authorization", rooms::bearer(token))
+            .send()
+    };
+    let wrong = delete("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .await
+        .expect("DELETE");
+    assert_eq!(wrong.status(), 403);
+    assert!(!a.room_state(&room.room).await.ended);
+    let res = delete(&room.publish_token).await.expect("DELETE");
+    assert_eq!(res.status(), 204);
+
+    // A's publisher gets the normal close, as if the room had been ended on A.
+    assert_eq!(
+        closed(&mut publisher).await,
+        (close::ENDED.code, close::ENDED.reason.to_owned())
+    );
+    // Every viewer's stream ends cleanly: A's (fed by the publisher) and B's (fed from the
+    // bus).
+    for viewer in [&mut on_a, &mut on_b] {
+        assert_eq!(within("end of stream", viewer.next_frame()).await, None);
+        assert_eq!(viewer.broken, None, "the body ended cleanly");
+    }
+    // C, which never had the room, holds it as ended too: no stream, no publisher.
+    for node in &nodes {
+        eventually("every node says the room ended", || async {
+            let state = node.room_state(&room.room).await;
+            state.ended && !state.live
+        })
+        .await;
+    }
+    eventually("C refuses the room's stream", || async {
+        c.get(&rooms::stream_path(&room.room)).await.status() == 410
+    })
+    .await;
+    let mut late = c.publisher(&room).await;
+    assert_eq!(
+        late.next().await,
+        Said::Closed(close::ROOM_ENDED.code, close::ROOM_ENDED.reason.to_owned())
+    );
+    for node in [a, b] {
+        assert_eq!(
+            node.get(&rooms::stream_path(&room.room)).await.status(),
+            410
+        );
+    }
+    let json: serde_json::Value = c
+        .get(&rooms::state_path(&room.room))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(json["ended"], true);
 }

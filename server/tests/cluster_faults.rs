@@ -1,12 +1,13 @@
 //! The cluster when things go wrong, with a real `nats-server` and real nodes: the broker
 //! killed and started again, a node (the real binary) killed while its publisher moves to
-//! another node, and a broker whose payload limit is below the frame limit.
+//! another node, a broker whose payload limit is below the frame limit, and a room ended
+//! while the broker was away.
 
 mod support;
 
 use std::{fmt::Write as _, time::Duration};
 
-use protocol::{ClientMessage, ServerMessage, close};
+use protocol::{ClientMessage, ServerMessage, close, rooms};
 use support::{
     Client, Said, TestServer, Viewer,
     cluster::{self, Streaming, node_config, small_frame},
@@ -210,4 +211,82 @@ async fn a_small_broker_limit_lowers_the_frame_limit_and_says_so() {
         server::Config::default().max_frame_bytes
     );
     assert_eq!(logs.matches(&line).count(), 1, "one log line: {logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_ended_while_the_broker_was_away_ends_everywhere_on_its_return() {
+    let mut broker = cluster::broker().await;
+    let nodes = cluster::nodes(&broker, 3).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let room = a.create_room().await;
+    let mut remote = b.viewer(&room.room, "").await;
+    let mut publisher = a.publisher(&room).await;
+    publisher.wait_viewers(1).await;
+    let frame = small_frame(1);
+    publisher.send_jpeg(&frame).await;
+    assert_eq!(remote.frame().await, frame);
+
+    broker.kill().await;
+    for node in &nodes {
+        eventually("the node notices the broker is gone", || async {
+            metric(&node.metrics().await, "lenscast_cluster_connected") == 0
+        })
+        .await;
+    }
+    let res = a
+        .http
+        .delete(a.url(&rooms::state_path(&room.room)))
+        .header("authorization", rooms::bearer(&room.publish_token))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(res.status(), 204, "ending works without the broker");
+    loop {
+        match publisher.next().await {
+            Said::Message(_) => {}
+            Said::Closed(code, _) => {
+                assert_eq!(code, close::ENDED.code);
+                break;
+            }
+            Said::Ended => panic!("closed without a close frame"),
+        }
+    }
+    assert!(!b.room_state(&room.room).await.ended, "B cannot know yet");
+
+    broker.restart().await.expect("the broker comes back");
+    // B's viewer, on the same connection all along, sees its stream end.
+    assert_eq!(
+        tokio::time::timeout(RESUME, remote.next_frame())
+            .await
+            .expect("B's stream ends within 10 s of the broker's return"),
+        None
+    );
+    assert_eq!(remote.broken, None, "the body ended cleanly");
+    for node in &nodes {
+        eventually("every node says the room ended", || async {
+            let state = node.room_state(&room.room).await;
+            state.ended && !state.live
+        })
+        .await;
+    }
+    // C never held the room: a publisher there is refused at once (C heard the end) or
+    // let in and then told the room ended (A, which holds it, hears of the publisher).
+    let mut late = c.publisher(&room).await;
+    loop {
+        match within("the late publisher's close", late.next()).await {
+            Said::Message(_) => {}
+            Said::Closed(code, _) => {
+                assert!(
+                    [close::ROOM_ENDED.code, close::ENDED.code].contains(&code),
+                    "{code}"
+                );
+                break;
+            }
+            Said::Ended => panic!("closed without a close frame"),
+        }
+    }
+    eventually("C refuses the room's stream", || async {
+        c.get(&rooms::stream_path(&room.room)).await.status() == 410
+    })
+    .await;
 }

@@ -7,14 +7,20 @@ use std::sync::Arc;
 use async_nats::Subscriber;
 use futures_util::StreamExt;
 use protocol::cluster::{
-    PRESENCE_SUBJECT, PUBLISHER_SUBJECT, Presence, PublisherAnnounce, RoomPresence,
+    ENDED_SUBJECT, PRESENCE_SUBJECT, PUBLISHER_SUBJECT, Presence, PublisherAnnounce, RoomEnded,
+    RoomPresence,
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::{Cluster, ClusterError, presence};
 use crate::room::lock;
 
-/// Subscribes to presence and announcements and starts the tasks that handle them.
+/// The most ended rooms one presence message lists: it must stay far below the broker's
+/// payload limit whatever `--max-rooms` is (1000 ids are about 35 KB).
+const MAX_ENDED_IN_PRESENCE: usize = 1000;
+
+/// Subscribes to presence, announcements and ended rooms, and starts the tasks that handle
+/// them.
 pub async fn start(cluster: &Arc<Cluster>) -> Result<(), ClusterError> {
     let subscribe = |subject: &'static str| async move {
         cluster
@@ -25,12 +31,14 @@ pub async fn start(cluster: &Arc<Cluster>) -> Result<(), ClusterError> {
     };
     let presence = subscribe(PRESENCE_SUBJECT).await?;
     let announcements = subscribe(PUBLISHER_SUBJECT).await?;
+    let ended = subscribe(ENDED_SUBJECT).await?;
     cluster
         .tasks
         .spawn(hear_presence(Arc::clone(cluster), presence));
     cluster
         .tasks
         .spawn(hear_announcements(Arc::clone(cluster), announcements));
+    cluster.tasks.spawn(hear_ended(Arc::clone(cluster), ended));
     cluster.tasks.spawn(speak(Arc::clone(cluster)));
     Ok(())
 }
@@ -51,6 +59,14 @@ async fn hear_presence(cluster: Arc<Cluster>, mut sub: Subscriber) {
         };
         if heard.node == cluster.node {
             continue;
+        }
+        // A room that ended while this node was away from the broker: end it now if this
+        // node holds it (one it does not hold reads as ended from the table, and a
+        // publisher that revives it here is told by the node that holds it ended).
+        for id in heard.ended.iter().take(MAX_ENDED_IN_PRESENCE) {
+            if cluster.rooms.get(id).is_some_and(|room| !room.is_ended()) {
+                cluster.end_here(id, &heard.node);
+            }
         }
         // Two publishers can outlive a lost announcement (a broker outage): the newer wins
         // as soon as the nodes hear each other again.
@@ -79,7 +95,24 @@ async fn hear_announcements(cluster: Arc<Cluster>, mut sub: Subscriber) {
     }
 }
 
-/// This node's rooms in use, as the others should see them.
+async fn hear_ended(cluster: Arc<Cluster>, mut sub: Subscriber) {
+    loop {
+        let message = tokio::select! {
+            () = cluster.shutdown.cancelled() => break,
+            message = sub.next() => match message {
+                Some(message) => message,
+                None => break,
+            },
+        };
+        if let Ok(ended) = serde_json::from_slice::<RoomEnded>(&message.payload)
+            && ended.node != cluster.node
+        {
+            cluster.end_here(&ended.room, &ended.node);
+        }
+    }
+}
+
+/// This node's rooms in use, and the ended rooms it holds, as the others should see them.
 fn local_presence(cluster: &Cluster) -> Presence {
     let rooms = cluster
         .rooms
@@ -101,6 +134,7 @@ fn local_presence(cluster: &Cluster) -> Presence {
     Presence {
         node: cluster.node.clone(),
         rooms,
+        ended: cluster.rooms.ended(MAX_ENDED_IN_PRESENCE),
     }
 }
 

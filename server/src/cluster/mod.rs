@@ -11,8 +11,13 @@
 //!   room as a local publisher would (framed once, every viewer served from it); it puts
 //!   the local publisher's frames on the bus while another node watches; it answers
 //!   snapshot requests for its publisher's room.
-//! - `listen`: the node-wide subscriptions (presence, publisher announcements) and the
-//!   presence ticker.
+//! - `listen`: the node-wide subscriptions (presence, publisher announcements, ended
+//!   rooms) and the presence ticker.
+//!
+//! A room ended on one node (`DELETE /api/rooms/{room}`) is ended on every node: the
+//! ending node says so on the bus, each node's presence lists the ended rooms it holds (for
+//! a node that was away from the broker then), and a node that hears of a publisher in a
+//! room it holds as ended says so again.
 //!
 //! NATS core delivers at most once, to current subscribers only: exactly a live stream's
 //! "latest frame" semantics. When the broker goes away, async-nats reconnects and
@@ -34,7 +39,7 @@ use async_nats::{Client, ConnectOptions, Event, connection::State};
 use bytes::Bytes;
 use protocol::{
     RoomState,
-    cluster::{PublisherAnnounce, snapshot_subject},
+    cluster::{ENDED_SUBJECT, PublisherAnnounce, RoomEnded, snapshot_subject},
 };
 use thiserror::Error;
 use tokio::{sync::Notify, task::JoinHandle};
@@ -72,6 +77,8 @@ pub struct Cluster {
     pub node: String,
     client: Client,
     rooms: Arc<Rooms>,
+    /// The node's room limit, for bringing a room back into memory to end it.
+    max_rooms: usize,
     metrics: Arc<Metrics>,
     table: Mutex<presence::Table>,
     /// The running link task of each room in use here.
@@ -87,6 +94,7 @@ pub struct Membership {
     pub url: String,
     pub node: String,
     pub rooms: Arc<Rooms>,
+    pub max_rooms: usize,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
@@ -147,6 +155,7 @@ impl Cluster {
             node: m.node,
             client,
             rooms: m.rooms,
+            max_rooms: m.max_rooms,
             metrics: m.metrics,
             table: Mutex::new(presence::Table::default()),
             links: Mutex::new(HashMap::new()),
@@ -200,6 +209,37 @@ impl Cluster {
         self.speak.notify_one();
     }
 
+    /// This node ended room `id`: every other node ends it too.
+    pub fn room_ended(&self, id: &str) {
+        let ended = RoomEnded {
+            room: id.to_owned(),
+            node: self.node.clone(),
+        };
+        let client = self.client.clone();
+        self.tasks.spawn(async move {
+            // Serializing strings cannot fail.
+            let json = serde_json::to_vec(&ended).unwrap_or_default();
+            if let Err(err) = client.publish(ENDED_SUBJECT, json.into()).await {
+                // The presence still lists the room as ended: the others hear it there.
+                tracing::warn!(room = %ended.room, error = %err, "cannot tell the cluster a room ended");
+            }
+        });
+    }
+
+    /// Ends room `id` here as a local `DELETE` would, because node `by` ended it; brought
+    /// back into memory if needed, so that it reads as ended here too.
+    fn end_here(&self, id: &str, by: &str) {
+        // Another node's secret (a misconfigured cluster) makes ids this node never made.
+        if !self.rooms.is_valid_id(id) || self.rooms.get(id).is_some_and(|r| r.is_ended()) {
+            return;
+        }
+        if let Err(err) = self.rooms.end(id, self.max_rooms) {
+            tracing::warn!(room = %id, error = %err, "cannot end a room ended elsewhere");
+            return;
+        }
+        tracing::info!(room = %id, by = %by, "room ended on another node");
+    }
+
     /// Starts the room's link task unless it runs.
     fn ensure_link(self: &Arc<Self>, room: &Arc<Room>) {
         let mut links = lock(&self.links);
@@ -235,7 +275,10 @@ impl Cluster {
                 ..RoomState::empty(id)
             },
         };
+        // A node that dropped the ended room from memory still hears it from the others.
+        state.ended |= table.ended(id);
         if !state.live
+            && !state.ended
             && let Some((_, remote)) = table.publisher(id)
         {
             state.live = true;
@@ -285,12 +328,17 @@ impl Cluster {
     }
 
     /// Closes this node's publisher of `room` if the one on `node` with `generation` is
-    /// newer (ties broken by node id, so two nodes never both keep theirs).
+    /// newer (ties broken by node id, so two nodes never both keep theirs). If the room has
+    /// ended here, `node` missed that (it was away from the broker): it is told again.
     fn yield_publisher(&self, room: &str, node: &str, generation: u64) {
         if node == self.node {
             return;
         }
         if let Some(room) = self.rooms.get(room) {
+            if room.is_ended() {
+                self.room_ended(&room.id);
+                return;
+            }
             let kicked =
                 room.kick_publisher_if(|mine| (mine, self.node.as_str()) < (generation, node));
             if kicked {

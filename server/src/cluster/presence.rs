@@ -19,6 +19,8 @@ pub const EXPIRY: Duration = Duration::from_millis(2500);
 struct Heard {
     at: Instant,
     rooms: HashMap<String, RoomPresence>,
+    /// The ended rooms the node holds.
+    ended: HashSet<String>,
 }
 
 /// The other nodes' latest presence.
@@ -37,7 +39,13 @@ impl Table {
             .map(|r| (r.room.clone(), r))
             .collect();
         let mut touched: HashSet<String> = rooms.keys().cloned().collect();
-        if let Some(old) = self.nodes.insert(presence.node, Heard { at: now, rooms }) {
+        let ended = presence.ended.into_iter().collect();
+        let heard = Heard {
+            at: now,
+            rooms,
+            ended,
+        };
+        if let Some(old) = self.nodes.insert(presence.node, heard) {
             touched.extend(old.rooms.into_keys());
         }
         touched
@@ -60,6 +68,11 @@ impl Table {
         self.nodes
             .iter()
             .filter_map(move |(node, heard)| Some((node.as_str(), heard.rooms.get(room)?)))
+    }
+
+    /// Whether another node holds `room` as ended.
+    pub fn ended(&self, room: &str) -> bool {
+        self.nodes.values().any(|heard| heard.ended.contains(room))
     }
 
     /// Viewers of `room` on the other nodes.
@@ -107,6 +120,7 @@ mod tests {
             Presence {
                 node: "b".into(),
                 rooms: vec![room("r", 3, None)],
+                ended: vec!["e".into()],
             },
             t0,
         );
@@ -114,20 +128,24 @@ mod tests {
             Presence {
                 node: "c".into(),
                 rooms: vec![room("r", 2, Some(7)), room("s", 1, None)],
+                ended: vec![],
             },
             t0 + Duration::from_secs(2),
         );
         assert_eq!(table.viewers("r"), 5);
         assert_eq!(table.watching_nodes("r"), 1, "c has its own publisher");
         assert_eq!(table.publisher("r").map(|(n, _)| n), Some("c"));
+        assert!(table.ended("e") && !table.ended("r"));
         // b went quiet: its viewers stop counting; a node that drops a room drops it.
         let touched = table.expire(t0 + EXPIRY + Duration::from_millis(1));
         assert!(touched.contains("r"));
         assert_eq!(table.viewers("r"), 2);
+        assert!(!table.ended("e"), "forgotten with its node");
         let touched = table.update(
             Presence {
                 node: "c".into(),
                 rooms: vec![],
+                ended: vec![],
             },
             t0 + Duration::from_secs(3),
         );
