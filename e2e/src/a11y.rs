@@ -90,9 +90,21 @@ pub async fn all_by_role(
     Ok(found)
 }
 
+/// How long [`by_role`] waits for an element to appear.
+pub const APPEAR: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The one element with `role` and exactly the accessible name `name`.
+/// Waits up to [`APPEAR`] for it: a page's controls appear once its wasm has loaded and
+/// rendered, which a busy machine can delay well past `goto`.
 pub async fn by_role(browser: &Browser, role: &str, name: &str) -> Result<Element> {
-    let mut found = all_by_role(browser, role, |label| label == name).await?;
+    let deadline = std::time::Instant::now() + APPEAR;
+    let mut found = loop {
+        let found = all_by_role(browser, role, |label| label == name).await?;
+        if !found.is_empty() || std::time::Instant::now() >= deadline {
+            break found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => {

@@ -492,6 +492,7 @@ async fn controls_are_named_and_the_source_group_takes_arrow_keys() -> Result<()
         .await?;
 
     // The Source radio group: one Tab stop, arrows move the choice.
+    a11y::by_role(&browser, "radio", "Test pattern").await?; // the app has rendered
     let radios = a11y::all_by_role(&browser, "radio", |_| true).await?;
     ensure!(
         radios.len() == 3,
