@@ -7,6 +7,7 @@
 //! | wasm-bindgen CLI, the version in `Cargo.lock` | `cargo install` | `~/.cargo/bin` |
 //! | wasm-opt (binaryen [`BINARYEN_VERSION`]) | npm | `target/tools/node_modules/.bin` |
 //! | Chromium + chromedriver (tests only) | apt | `/usr/bin` |
+//! | segmentation models (ONNX) | npm package + `models/tflite2onnx.py` ([`crate::model`]) | `static/models/` |
 //! | cargo-fuzz [`CARGO_FUZZ_VERSION`] (`bench fuzz` only) | `cargo install --locked` | `~/.cargo/bin` |
 
 use std::{path::Path, process::Command};
@@ -53,6 +54,7 @@ pub fn setup(ctx: &Ctx, browser: bool) -> Result<()> {
         "generates the JS glue; must equal the wasm-bindgen in Cargo.lock",
     )?;
     ensure_wasm_opt(ctx)?;
+    crate::model::ensure_models(ctx)?;
     if browser {
         ensure_chromium(ctx)?;
     }
