@@ -115,10 +115,20 @@ fn ensure_venv(ctx: &Ctx, work: &Path) -> Result<PathBuf> {
             "python3 with venv is needed to convert the model: `apt-get install python3 python3-venv`"
         );
     }
-    run(ctx.cmd("python3").args(["-m", "venv", "--clear"]).arg(&venv))?;
+    run(ctx
+        .cmd("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))?;
     run(ctx
         .cmd(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(&requirements))?;
     std::fs::write(&stamp, wanted)?;
     Ok(python)

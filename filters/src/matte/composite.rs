@@ -1,0 +1,56 @@
+//! Full-resolution rows: the refined alpha of each pixel, and blending the person over a
+//! background. The integer blends are within 1 of `(fg·a + bg·(255 − a)) / 255`.
+
+use super::resample::{Tap, luma01};
+
+/// Alpha (0 = background, 255 = person) of one frame row: the guided filter's coefficient
+/// rows `a_row`, `b_row` (at the model's width, already interpolated to this row) are
+/// interpolated across by `xtaps`, applied to the pixel's luma, and mapped through the edge
+/// ramp `(q − ½)·inv_soft + ½`.
+pub(crate) fn alpha_row(
+    rgba: &[u8],
+    a_row: &[f32],
+    b_row: &[f32],
+    xtaps: &[Tap],
+    inv_soft: f32,
+    out: &mut [u8],
+) {
+    let (px, _) = rgba.as_chunks::<4>();
+    for ((o, p), tap) in out.iter_mut().zip(px).zip(xtaps) {
+        let (i0, i1) = (tap.i0 as usize, tap.i1 as usize);
+        let a = a_row[i0] + (a_row[i1] - a_row[i0]) * tap.t;
+        let b = b_row[i0] + (b_row[i1] - b_row[i0]) * tap.t;
+        let luma = luma01(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        let q = a.mul_add(luma, b);
+        let alpha = ((q - 0.5) * inv_soft + 0.5).clamp(0.0, 1.0);
+        *o = (alpha * 255.0 + 0.5) as u8;
+    }
+}
+
+/// `bg + (fg − bg)·a/255`, rounded (`x·257 + 2¹⁵ >> 16` is `x/255` to within one half).
+#[inline]
+fn mix(fg: u8, bg: u8, a: u8) -> u8 {
+    let d = (i32::from(fg) - i32::from(bg)) * i32::from(a);
+    (i32::from(bg) + ((d * 257 + 32_768) >> 16)) as u8
+}
+
+/// The person (`alpha`) over the background row `bg` (RGBA, same width); alpha stays.
+pub(crate) fn blend_row(row: &mut [u8], alpha: &[u8], bg: &[u8]) {
+    let (px, _) = row.as_chunks_mut::<4>();
+    let (bg, _) = bg.as_chunks::<4>();
+    for ((p, b), &a) in px.iter_mut().zip(bg).zip(alpha) {
+        for c in 0..3 {
+            p[c] = mix(p[c], b[c], a);
+        }
+    }
+}
+
+/// The person (`alpha`) over one colour; alpha stays.
+pub(crate) fn blend_color_row(row: &mut [u8], alpha: &[u8], rgb: [u8; 3]) {
+    let (px, _) = row.as_chunks_mut::<4>();
+    for (p, &a) in px.iter_mut().zip(alpha) {
+        for c in 0..3 {
+            p[c] = mix(p[c], rgb[c], a);
+        }
+    }
+}
