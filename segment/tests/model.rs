@@ -56,3 +56,36 @@ tests! {
         assert!(face > 250.0 && flag < 5.0 && sky < 5.0);
     }
 }
+
+/// Writes the photo, its mask and both stages side by side to `target/segment-preview.png`
+/// for a person to look at (`cargo test -p segment --test model -- --ignored`).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore = "writes a picture to look at; asserts nothing"]
+fn preview() {
+    use filters::{Pipeline, PipelineSpec};
+    let (rgba, w, h) = photo();
+    let mut panels = vec![rgba.clone()];
+    let mut frame_data = rgba.clone();
+    let mut segmenter = PersonSegmenter::new(model());
+    let mask = segmenter
+        .mask(&Frame::new(&mut frame_data, w, h).unwrap(), 0.5)
+        .unwrap()
+        .to_vec();
+    panels.push(mask.iter().flat_map(|&m| [m, m, m, 255]).collect());
+    for text in ["segment-blur:r=12,soft=0.5", "segment-replace:color=00ff00"] {
+        let mut out = rgba.clone();
+        let mut pipeline = Pipeline::new(text.parse::<PipelineSpec>().unwrap());
+        pipeline.set_segmenter(Some(Box::new(model())));
+        pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+        panels.push(out);
+    }
+    let mut sheet = image::RgbaImage::new(w * panels.len() as u32, h);
+    for (i, panel) in panels.iter().enumerate() {
+        let img = image::RgbaImage::from_raw(w, h, panel.clone()).unwrap();
+        image::imageops::replace(&mut sheet, &img, i64::from(w) * i as i64, 0);
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/segment-preview.png");
+    sheet.save(path).unwrap();
+    println!("wrote {path}");
+}
