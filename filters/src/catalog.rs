@@ -314,6 +314,6 @@ static CATALOG: [FilterInfo; 22] = [
         "segment-replace",
         "Background colour",
         "Replaces everything but the person with one colour (RRGGBB hex).",
-        &[color("color", "Colour", 0x00ff00)],
+        &[color("color", "Colour", 0x00_ff_00)],
     ),
 ];

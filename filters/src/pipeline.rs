@@ -67,7 +67,7 @@ enum Op {
 #[derive(Default)]
 struct Carry {
     motion: Vec<MotionState>,
-    mattes: Vec<Box<Matte>>,
+    mattes: Vec<Matte>,
 }
 
 impl Carry {
@@ -79,7 +79,7 @@ impl Carry {
                 Op::SegmentBlur { matte, .. } | Op::SegmentReplace { matte, .. } => {
                     carry
                         .mattes
-                        .push(std::mem::replace(matte, Box::new(Matte::new(1, 1))));
+                        .push(std::mem::replace(&mut **matte, Matte::new(1, 1)));
                 }
                 _ => {}
             }
@@ -89,9 +89,7 @@ impl Carry {
 
     fn matte(&mut self) -> Box<Matte> {
         // 256x144 is the landscape selfie model; a segmenter of another size replaces it.
-        self.mattes
-            .pop()
-            .unwrap_or_else(|| Box::new(Matte::new(256, 144)))
+        Box::new(self.mattes.pop().unwrap_or_else(|| Matte::new(256, 144)))
     }
 }
 

@@ -14,7 +14,7 @@
 //! [`filters::matte`], which is tested there against plain references; this crate adds only
 //! the engine, so the app's main wasm does not carry it.
 //!
-//! The model lenscast serves is MediaPipe's selfie segmentation (Apache-2.0), converted from
+//! The model lenscast serves is `MediaPipe`'s selfie segmentation (Apache-2.0), converted from
 //! its npm package by `cargo xtask setup` into `static/models/` (see `models/README.md`).
 
 pub mod model;

@@ -41,9 +41,9 @@ pub enum ModelError {
 /// Memory order of the model's image input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    /// `1 × 3 × H × W`: channel planes (PyTorch's export).
+    /// `1 × 3 × H × W`: channel planes (`PyTorch`'s export).
     Nchw,
-    /// `1 × H × W × 3`: interleaved pixels (TensorFlow's, and MediaPipe's).
+    /// `1 × H × W × 3`: interleaved pixels (TensorFlow's, and `MediaPipe`'s).
     Nhwc,
 }
 
@@ -59,7 +59,7 @@ pub enum PixelRange {
 /// A loaded model with one RGB image input of fixed size and one 1-channel output of the
 /// same size (a probability per pixel, after any sigmoid).
 ///
-/// MediaPipe's selfie segmentation (`selfie_segmentation_landscape.onnx`, made by
+/// `MediaPipe`'s selfie segmentation (`selfie_segmentation_landscape.onnx`, made by
 /// `cargo xtask setup`) is one: NHWC `1×144×256×3` in `[0, 1]`, mask `1×144×256×1`.
 pub struct MaskModel {
     model: Model,

@@ -1,5 +1,5 @@
 //! The converted selfie model on rten against Google's own runtime, and the person mask of a
-//! real photo against MediaPipe's.
+//! real photo against `MediaPipe`'s.
 
 mod common;
 
@@ -9,7 +9,7 @@ use segment::PersonSegmenter;
 
 tests! {
     /// No resizing in between: the same 256×144 input through the converted ONNX model on
-    /// rten and through the `.tflite` on TFLite (ai-edge-litert, `make_golden.py`).
+    /// rten and through the `.tflite` on `TFLite` (ai-edge-litert, `make_golden.py`).
     fn converted_model_matches_tflite_on_the_same_input() {
         let (input, w, h) = common::rgba(include_bytes!("fixtures/grace_hopper_256x144.png"));
         assert_eq!((w, h), (256, 144));

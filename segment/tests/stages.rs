@@ -25,7 +25,8 @@ fn detail(rgba: &[u8], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> u64 {
     let mut sum = 0;
     for y in y0..y1 {
         for x in x0..x1 {
-            sum += (at(x + 1, y) - at(x, y)).unsigned_abs() + (at(x, y + 1) - at(x, y)).unsigned_abs();
+            sum +=
+                (at(x + 1, y) - at(x, y)).unsigned_abs() + (at(x, y + 1) - at(x, y)).unsigned_abs();
         }
     }
     sum

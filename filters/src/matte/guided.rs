@@ -8,17 +8,17 @@
 //! frame's edges where the frame has one, and stays smooth where it has none.
 
 /// Window radius at the model's resolution (at 720p and 256×144, 2 is about 10 pixels).
-pub(crate) const RADIUS: usize = 2;
+pub const RADIUS: usize = 2;
 /// Regularisation: larger keeps the mask as the model gave it, smaller follows the luma.
-pub(crate) const EPS: f32 = 1e-3;
+pub const EPS: f32 = 1e-3;
 
-/// Blends the new `mask` into `smoothed`: halfway for small changes (which are the model's
-/// flicker), all the way for large ones (which are motion), so the edge holds still without
-/// trailing a moving person.
+/// Blends the new `mask` into `smoothed`: halfway for changes up to ¼ (the model's flicker),
+/// then more, all the way from ½ on (motion), so the edge holds still without trailing a
+/// moving person by more than a frame.
 pub(crate) fn smooth(mask: &[f32], smoothed: &mut [f32]) {
     for (s, &m) in smoothed.iter_mut().zip(mask) {
         let d = m - *s;
-        let k = d.abs().max(0.5).min(1.0);
+        let k = (2.0 * d.abs()).clamp(0.5, 1.0);
         *s += k * d;
     }
 }

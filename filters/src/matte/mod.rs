@@ -15,6 +15,7 @@ mod guided;
 mod resample;
 mod segmenter;
 
+pub use guided::{EPS, RADIUS};
 pub use resample::downscale;
 pub use segmenter::{MaskStatus, Segmenter};
 

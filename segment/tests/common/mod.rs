@@ -44,7 +44,7 @@ pub fn photo() -> (Vec<u8>, u32, u32) {
     rgba(include_bytes!("../fixtures/grace_hopper.jpg"))
 }
 
-/// MediaPipe 0.10.21's own mask of the photo at its full size, probability × 255.
+/// `MediaPipe` 0.10.21's own mask of the photo at its full size, probability × 255.
 pub fn golden_mask() -> Vec<u8> {
     image::load_from_memory(include_bytes!("../fixtures/grace_hopper_mask.png"))
         .expect("golden decodes")
@@ -52,7 +52,7 @@ pub fn golden_mask() -> Vec<u8> {
         .into_raw()
 }
 
-/// IoU of `a > 127` and `b > 127`.
+/// Intersection over union of `a > 127` and `b > 127`.
 pub fn iou(a: &[u8], b: &[u8]) -> f64 {
     let (mut both, mut either) = (0u32, 0u32);
     for (&x, &y) in a.iter().zip(b) {
