@@ -9,6 +9,8 @@
 //!   [`filters::Pipeline::set_segmenter`].
 //! - [`person`]: [`PersonSegmenter`], a frame in and a person mask at the frame's size out
 //!   (downscale, model, temporal smoothing, guided-filter upsampling: [`filters::Matte`]).
+//! - [`stage`]: [`ModelStage`], "your own model": any ONNX image model as a
+//!   [`filters::Filter`] (image in, image or mask out; the conventions are in its docs).
 //!
 //! Everything outside the model (resampling, refinement, compositing) lives in
 //! [`filters::matte`], which is tested there against plain references; this crate adds only
@@ -17,11 +19,14 @@
 //! The model lenscast serves is `MediaPipe`'s selfie segmentation (Apache-2.0), converted from
 //! its npm package by `cargo xtask setup` into `static/models/` (see `models/README.md`).
 
+mod framing;
 pub mod model;
 pub mod person;
+pub mod stage;
 
 pub use model::{Layout, MaskModel, ModelError, PixelRange};
 pub use person::PersonSegmenter;
+pub use stage::ModelStage;
 
 /// File name of the landscape selfie model (input 256×144) under `static/models/`.
 pub const SELFIE_LANDSCAPE: &str = "selfie_segmentation_landscape.onnx";

@@ -19,6 +19,9 @@ pub enum ModelError {
     /// Unsupported operators are reported here, with rten's words (which name them).
     #[error("cannot load the model: {0}")]
     Load(#[from] rten::LoadError),
+    /// Not a well-formed ONNX file (checked before the engine parses it).
+    #[error("not an ONNX model: {0}")]
+    Malformed(String),
     #[error("the model has {inputs} inputs and {outputs} outputs; one of each is needed")]
     Arity { inputs: usize, outputs: usize },
     #[error(
@@ -113,6 +116,7 @@ impl MaskModel {
         if bytes.len() > MAX_MODEL_BYTES {
             return Err(ModelError::TooLarge { bytes: bytes.len() });
         }
+        crate::framing::check(&bytes)?;
         let mut options = ModelOptions::with_all_ops();
         // Repacks the weights once at load, so no inference does it.
         options.prepack_weights(true);

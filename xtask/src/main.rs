@@ -172,6 +172,8 @@ fn test(ctx: &Ctx) -> Result<()> {
             "--package",
             "filters",
             "--package",
+            "segment",
+            "--package",
             "frontend",
             "--target",
             "wasm32-unknown-unknown",
@@ -192,6 +194,16 @@ fn test(ctx: &Ctx) -> Result<()> {
             "test",
             "--package",
             "filters",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    );
+    tally.step(
+        "segment (model on rten) on wasm32 (Node)",
+        ctx.cargo().args([
+            "test",
+            "--package",
+            "segment",
             "--target",
             "wasm32-unknown-unknown",
         ]),

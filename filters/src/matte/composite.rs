@@ -21,7 +21,8 @@ pub(crate) fn alpha_row(
         let a = a_row[i0] + (a_row[i1] - a_row[i0]) * tap.t;
         let b = b_row[i0] + (b_row[i1] - b_row[i0]) * tap.t;
         let luma = luma01(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-        let q = a.mul_add(luma, b);
+        // Not `mul_add`: without the FMA target feature that is a slow libm call.
+        let q = a * luma + b;
         let alpha = ((q - 0.5) * inv_soft + 0.5).clamp(0.0, 1.0);
         *o = (alpha * 255.0 + 0.5) as u8;
     }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod onnx;
+
 use segment::{MaskModel, PixelRange};
 
 /// Declares tests that run natively (`#[test]`) and under wasm32 (`#[wasm_bindgen_test]`).
