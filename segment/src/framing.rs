@@ -10,18 +10,17 @@
 //! (Until the reader is fixed upstream, a model corrupted deeper inside can still hang it; a
 //! browser runs the engine in a worker it can terminate.)
 
-use crate::model::ModelError;
-
 /// ONNX field numbers that hold messages, per level: `ModelProto.graph` = 7; inside the graph
 /// `node` = 1, `initializer` = 5, `input` = 11, `output` = 12, `value_info` = 13.
 const MODEL_MESSAGES: &[u64] = &[7];
 const GRAPH_MESSAGES: &[u64] = &[1, 5, 11, 12, 13];
 
-fn malformed(what: &str, at: usize) -> ModelError {
-    ModelError::Malformed(format!("{what} at byte {at}"))
+/// What is wrong and where; the caller makes it a `ModelError::Malformed`.
+fn malformed(what: &str, at: usize) -> String {
+    format!("{what} at byte {at}")
 }
 
-fn varint(bytes: &[u8], pos: &mut usize, base: usize) -> Result<u64, ModelError> {
+fn varint(bytes: &[u8], pos: &mut usize, base: usize) -> Result<u64, String> {
     let mut value = 0u64;
     for i in 0..10 {
         let Some(&b) = bytes.get(*pos) else {
@@ -42,7 +41,7 @@ fn walk(
     base: usize,
     depth: usize,
     nested: &dyn Fn(usize, u64) -> bool,
-) -> Result<(), ModelError> {
+) -> Result<(), String> {
     let mut pos = 0;
     while pos < bytes.len() {
         let tag = varint(bytes, &mut pos, base)?;
@@ -79,7 +78,7 @@ fn walk(
 }
 
 /// `Ok` if the model's top levels are well-framed protobuf (see the module docs).
-pub(crate) fn check(bytes: &[u8]) -> Result<(), ModelError> {
+pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
     walk(bytes, 0, 0, &|depth, field| match depth {
         0 => MODEL_MESSAGES.contains(&field),
         1 => GRAPH_MESSAGES.contains(&field),

@@ -116,7 +116,7 @@ impl MaskModel {
         if bytes.len() > MAX_MODEL_BYTES {
             return Err(ModelError::TooLarge { bytes: bytes.len() });
         }
-        crate::framing::check(&bytes)?;
+        crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
         let mut options = ModelOptions::with_all_ops();
         // Repacks the weights once at load, so no inference does it.
         options.prepack_weights(true);

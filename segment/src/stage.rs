@@ -72,7 +72,7 @@ impl ModelStage {
         if bytes.len() > MAX_MODEL_BYTES {
             return Err(ModelError::TooLarge { bytes: bytes.len() });
         }
-        crate::framing::check(&bytes)?;
+        crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
         let mut options = ModelOptions::with_all_ops();
         options.prepack_weights(true);
         let model = options.load(bytes)?;

@@ -1,25 +1,29 @@
 //! Full-resolution rows: the refined alpha of each pixel, and blending the person over a
 //! background. The integer blends are within 1 of `(fg·a + bg·(255 − a)) / 255`.
 
-use super::resample::{Tap, luma01};
+use super::resample::luma01;
 
-/// Alpha (0 = background, 255 = person) of one frame row: the guided filter's coefficient
-/// rows `a_row`, `b_row` (at the model's width, already interpolated to this row) are
-/// interpolated across by `xtaps`, applied to the pixel's luma, and mapped through the edge
-/// ramp `(q − ½)·inv_soft + ½`.
-pub(crate) fn alpha_row(
-    rgba: &[u8],
-    a_row: &[f32],
-    b_row: &[f32],
-    xtaps: &[Tap],
-    inv_soft: f32,
-    out: &mut [u8],
-) {
+/// The guided filter's coefficients for one frame row: rows `0` and `1` of the
+/// coefficient planes (already upsampled to the frame's width) and the weight `t` of row 1.
+pub(crate) struct CoefRows<'a> {
+    pub a0: &'a [f32],
+    pub a1: &'a [f32],
+    pub b0: &'a [f32],
+    pub b1: &'a [f32],
+    pub t: f32,
+}
+
+/// Alpha (0 = background, 255 = person) of one frame row: the interpolated coefficients
+/// applied to each pixel's luma, `q = a·luma + b`, mapped through the edge ramp
+/// `(q − ½)·inv_soft + ½`.
+pub(crate) fn alpha_row(rgba: &[u8], rows: &CoefRows<'_>, inv_soft: f32, out: &mut [u8]) {
     let (px, _) = rgba.as_chunks::<4>();
-    for ((o, p), tap) in out.iter_mut().zip(px).zip(xtaps) {
-        let (i0, i1) = (tap.i0 as usize, tap.i1 as usize);
-        let a = a_row[i0] + (a_row[i1] - a_row[i0]) * tap.t;
-        let b = b_row[i0] + (b_row[i1] - b_row[i0]) * tap.t;
+    let n = out.len();
+    let (a0, a1, b0, b1) = (&rows.a0[..n], &rows.a1[..n], &rows.b0[..n], &rows.b1[..n]);
+    let t = rows.t;
+    for (x, (o, p)) in out.iter_mut().zip(px).enumerate() {
+        let a = a0[x] + (a1[x] - a0[x]) * t;
+        let b = b0[x] + (b1[x] - b0[x]) * t;
         let luma = luma01(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
         // Not `mul_add`: without the FMA target feature that is a slow libm call.
         let q = a * luma + b;

@@ -20,7 +20,7 @@ pub use resample::downscale;
 pub use segmenter::{MaskStatus, Segmenter};
 
 use self::{
-    composite::{alpha_row, blend_color_row, blend_row},
+    composite::{CoefRows, alpha_row, blend_color_row, blend_row},
     guided::{Planes, coefficients, smooth},
     resample::{Tap, taps},
 };
@@ -47,8 +47,9 @@ pub struct Matte {
     sums: Vec<u32>,
     xtaps: Vec<Tap>,
     ytaps: Vec<Tap>,
-    row_a: Vec<f32>,
-    row_b: Vec<f32>,
+    /// The coefficient planes upsampled across: model height × frame width.
+    up_a: Vec<f32>,
+    up_b: Vec<f32>,
     alpha: Vec<u8>,
     background: Vec<u8>,
 }
@@ -72,8 +73,8 @@ impl Matte {
             sums: Vec::new(),
             xtaps: Vec::new(),
             ytaps: Vec::new(),
-            row_a: Vec::new(),
-            row_b: Vec::new(),
+            up_a: Vec::new(),
+            up_b: Vec::new(),
             alpha: Vec::new(),
             background: Vec::new(),
         }
@@ -155,25 +156,32 @@ impl Matte {
         let (w, h) = (self.width as usize, self.height as usize);
         taps(fw, w, &mut self.xtaps);
         taps(fh, h, &mut self.ytaps);
-        self.row_a.resize(w, 0.0);
-        self.row_b.resize(w, 0.0);
+        // Separably: each coefficient row across to the frame's width once, then every frame
+        // row is a blend of two such rows, contiguous and vectorizable.
+        self.up_a.resize(h * fw, 0.0);
+        self.up_b.resize(h * fw, 0.0);
+        for (coef, up) in [
+            (&self.coef_a, &mut self.up_a),
+            (&self.coef_b, &mut self.up_b),
+        ] {
+            for (src, dst) in coef.chunks_exact(w).zip(up.chunks_exact_mut(fw)) {
+                for (d, tap) in dst.iter_mut().zip(&self.xtaps) {
+                    let (v0, v1) = (src[tap.i0 as usize], src[tap.i1 as usize]);
+                    *d = v0 + (v1 - v0) * tap.t;
+                }
+            }
+        }
         let inv_soft = 1.0 / soft.max(1.0 / 255.0);
         for (y, (out, tap)) in self.alpha.chunks_exact_mut(fw).zip(&self.ytaps).enumerate() {
-            let (r0, r1) = (tap.i0 as usize * w, tap.i1 as usize * w);
-            for x in 0..w {
-                let (a0, a1) = (self.coef_a[r0 + x], self.coef_a[r1 + x]);
-                let (b0, b1) = (self.coef_b[r0 + x], self.coef_b[r1 + x]);
-                self.row_a[x] = a0 + (a1 - a0) * tap.t;
-                self.row_b[x] = b0 + (b1 - b0) * tap.t;
-            }
-            alpha_row(
-                frame.row(y as u32),
-                &self.row_a,
-                &self.row_b,
-                &self.xtaps,
-                inv_soft,
-                out,
-            );
+            let (r0, r1) = (tap.i0 as usize * fw, tap.i1 as usize * fw);
+            let rows = CoefRows {
+                a0: &self.up_a[r0..r0 + fw],
+                a1: &self.up_a[r1..r1 + fw],
+                b0: &self.up_b[r0..r0 + fw],
+                b1: &self.up_b[r1..r1 + fw],
+                t: tap.t,
+            };
+            alpha_row(frame.row(y as u32), &rows, inv_soft, out);
         }
         &self.alpha
     }

@@ -1,7 +1,7 @@
 //! Shared by the tests: the model (made by `cargo xtask setup`), the photo and its golden
 //! masks (see `fixtures/README.md`), and a test attribute that also runs under wasm32.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros, unused_imports)]
 
 pub mod onnx;
 

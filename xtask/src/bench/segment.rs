@@ -44,6 +44,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         "wasm_bench",
         "--",
         "--include-ignored",
+        // The runner shows a passing test's console output only with this.
+        "--nocapture",
     ]);
     println!("$ {}", steps::show(&cmd));
     let out = cmd.output().context("running the wasm benchmark")?;
