@@ -60,6 +60,10 @@ mod native {
         let input = matte.prepare(&frame).to_vec();
 
         let mut group = c.benchmark_group("segment");
+        // Parsing the ONNX file and prepacking the weights: once, when the stage is added.
+        group.bench_function("load-144x256", |b| {
+            b.iter(|| MaskModel::load(LANDSCAPE.to_vec(), PixelRange::Unit).unwrap());
+        });
         for (name, bytes, threads) in [
             ("inference-144x256-1t", LANDSCAPE, Some(1)),
             ("inference-144x256-pool", LANDSCAPE, None),

@@ -60,6 +60,8 @@ fn bench_segment_wasm() {
     let mut matte = Matte::new(256, 144);
     let input = matte.prepare(&frame).to_vec();
 
+    let ms = time(2, 15, || drop(common::model()));
+    console_log!("BENCH load-144x256 {ms:.3}");
     let mut model = common::model();
     let mut mask = vec![0.0; 256 * 144];
     let ms = time(5, 40, || model.infer(&input, &mut mask).unwrap());

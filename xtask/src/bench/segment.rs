@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use crate::steps::{self, Ctx};
 
 /// `(id, what it is)` in table order; the ids are the benchmarks' own.
-const CASES: [(&str, &str); 6] = [
+const CASES: [(&str, &str); 7] = [
+    ("load-144x256", "load the 144×256 model (parse, prepack)"),
     ("inference-144x256", "inference 144×256 (1 thread)"),
     ("inference-256x256", "inference 256×256 (1 thread)"),
     ("matte-720p", "downscale + refine + upsample, 720p"),
