@@ -108,8 +108,12 @@ impl Matte {
     /// Steps 1 and 2 with `segmenter`; on anything but [`MaskStatus::Ready`] the matte keeps
     /// its last mask (and the caller leaves the frame alone).
     pub fn run(&mut self, frame: &Frame<'_>, segmenter: &mut dyn Segmenter) -> MaskStatus {
-        if segmenter.input_size() != (self.width, self.height) {
-            *self = Self::new(segmenter.input_size().0, segmenter.input_size().1);
+        let (w, h) = segmenter.input_size();
+        if w == 0 || h == 0 {
+            return MaskStatus::Failed(format!("segmenter input size {w}x{h} is empty"));
+        }
+        if (w, h) != (self.width, self.height) {
+            *self = Self::new(w, h);
         }
         self.prepare(frame);
         let status = segmenter.segment(&self.input, &mut self.mask);
