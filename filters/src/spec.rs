@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, catalog};
+use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, ParamKind, catalog};
 
 /// Most filters one pipeline may hold.
 pub const MAX_FILTERS: usize = 32;
@@ -68,6 +68,12 @@ pub enum ParseError {
         text: String,
         min: f32,
         max: f32,
+    },
+    #[error("{filter}: {param}=`{text}` is not a colour (six hex digits RRGGBB, e.g. 00ff00)")]
+    NotAColor {
+        filter: &'static str,
+        param: &'static str,
+        text: String,
     },
     #[error("{filter}: parameter {param} is given twice")]
     Duplicate {
@@ -254,7 +260,11 @@ impl fmt::Display for FilterSpec {
         f.write_str(self.name())?;
         let mut separator = ':';
         for (param, value) in self.info().params.iter().zip(self.values) {
-            write!(f, "{separator}{}={value}", param.name)?;
+            match param.kind {
+                ParamKind::Number => write!(f, "{separator}{}={value}", param.name)?,
+                // Validated whole and in 0..=0xFFFFFF, so the cast is exact.
+                ParamKind::Color => write!(f, "{separator}{}={:06x}", param.name, value as u32)?,
+            }
             separator = ',';
         }
         Ok(())
@@ -316,20 +326,35 @@ fn parse_filter(text: &str, position: usize) -> Result<FilterSpec, ParseError> {
             });
         }
         let value = value.trim();
-        let number = value
-            .parse::<f32>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| ParseError::NotANumber {
+        let number = match param.kind {
+            ParamKind::Number => value.parse::<f32>().ok().filter(|v| v.is_finite()),
+            ParamKind::Color => parse_color(value).map(|rgb| rgb as f32),
+        }
+        .ok_or_else(|| match param.kind {
+            ParamKind::Number => ParseError::NotANumber {
                 filter: info.name,
                 param: param.name,
                 text: value.chars().take(64).collect(),
                 min: param.min,
                 max: param.max,
-            })?;
+            },
+            ParamKind::Color => ParseError::NotAColor {
+                filter: info.name,
+                param: param.name,
+                text: value.chars().take(64).collect(),
+            },
+        })?;
         spec.values[index] = check_value(info, param, number)?;
     }
     Ok(spec)
+}
+
+/// `RRGGBB` (exactly six hex digits, either case) as `0xRRGGBB`.
+fn parse_color(text: &str) -> Option<u32> {
+    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
 }
 
 /// An ordered list of filters; the text form is the filters joined by `|`.
