@@ -1,5 +1,5 @@
 //! Test videos for Chromium's `--use-file-for-fake-video-capture`: uncompressed Y4M
-//! (4:2:0), here vertical colour bars whose colours and luma the tests know.
+//! (4:2:0): vertical colour bars whose colours and luma the tests know, or any picture.
 
 use std::{io::Write, path::Path};
 
@@ -47,6 +47,41 @@ pub fn write_bars(path: &Path, width: u32, height: u32, frames: u32) -> Result<(
             let [_, cb, cr] = ycbcr(BARS[bar_at(cx * 2, width)]);
             cb_plane.push(cb);
             cr_plane.push(cr);
+        }
+    }
+    let mut out = Vec::new();
+    writeln!(out, "YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg")?;
+    for _ in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&y_plane);
+        out.extend_from_slice(&cb_plane);
+        out.extend_from_slice(&cr_plane);
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes `frames` copies of `image` (even width and height) at 30 fps.
+pub fn write_image(path: &Path, image: &image::RgbImage, frames: u32) -> Result<()> {
+    let (width, height) = image.dimensions();
+    assert!(
+        width.is_multiple_of(2) && height.is_multiple_of(2),
+        "4:2:0 needs even dimensions"
+    );
+    let y_plane: Vec<u8> = image.pixels().map(|p| ycbcr(p.0)[0]).collect();
+    let (cw, ch) = (width / 2, height / 2);
+    let mut cb_plane = Vec::with_capacity((cw * ch) as usize);
+    let mut cr_plane = Vec::with_capacity((cw * ch) as usize);
+    for cy in 0..ch {
+        for cx in 0..cw {
+            // The mean of the 2x2 block's chroma.
+            let mut sum = [0u32; 2];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let [_, cb, cr] = ycbcr(image.get_pixel(cx * 2 + dx, cy * 2 + dy).0);
+                sum[0] += u32::from(cb);
+                sum[1] += u32::from(cr);
+            }
+            cb_plane.push(((sum[0] + 2) / 4) as u8);
+            cr_plane.push(((sum[1] + 2) / 4) as u8);
         }
     }
     let mut out = Vec::new();

@@ -231,6 +231,9 @@ fn start(
     )?;
     let engine = Rc::new(RefCell::new(engine));
     engine.borrow_mut().stats.totals.in_worker = true;
+    engine
+        .borrow_mut()
+        .set_segmenter_source(Box::new(super::model::ModelLoader::default()));
     let driver = match source {
         SourceSpec::Stream { fps } => {
             let readable = readable
