@@ -95,6 +95,21 @@ pub fn write_image(path: &Path, image: &image::RgbImage, frames: u32) -> Result<
     std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A `width`×`height` frame with a person: the `segment` crate's `grace_hopper.jpg`
+/// scaled to the frame's height and centred on a plain blue-gray wall.
+pub fn person_frame(width: u32, height: u32) -> Result<image::RgbImage> {
+    const WALL: [u8; 3] = [120, 130, 150];
+    let path = crate::workspace_root().join("segment/tests/fixtures/grace_hopper.jpg");
+    let photo = image::open(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .to_rgb8();
+    let scaled_width = (photo.width() * height / photo.height()).min(width);
+    let photo = image::imageops::resize(&photo, scaled_width, height, image::imageops::Lanczos3);
+    let mut frame = image::RgbImage::from_pixel(width, height, image::Rgb(WALL));
+    image::imageops::overlay(&mut frame, &photo, i64::from((width - scaled_width) / 2), 0);
+    Ok(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,27 +7,14 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use e2e::{Browser, BrowserOptions, Image, Server, artifacts_dir, mjpeg::MjpegReader, y4m};
+use e2e::{
+    Browser, BrowserOptions, Image, Server, ServerPaths, artifacts_dir, mjpeg::MjpegReader, y4m,
+};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
-/// The wall beside the photo: a plain blue-gray, nothing like a person nor green.
-const WALL: [u8; 3] = [120, 130, 150];
-
-/// The photo scaled to the frame's height, centred on the wall: a 720p "camera".
-fn person_frame() -> Result<image::RgbImage> {
-    let photo = e2e::workspace_root().join("segment/tests/fixtures/grace_hopper.jpg");
-    let photo = image::open(&photo)
-        .with_context(|| format!("cannot read {}", photo.display()))?
-        .to_rgb8();
-    let width = photo.width() * HEIGHT / photo.height() / 2 * 2;
-    let photo = image::imageops::resize(&photo, width, HEIGHT, image::imageops::Lanczos3);
-    let mut frame = image::RgbImage::from_pixel(WIDTH, HEIGHT, image::Rgb(WALL));
-    image::imageops::overlay(&mut frame, &photo, i64::from((WIDTH - width) / 2), 0);
-    Ok(frame)
-}
 
 fn is_green([r, g, b]: [f64; 3]) -> bool {
     g > 180.0 && r < 80.0 && b < 80.0
@@ -82,7 +69,7 @@ fn stream_url(server: &Server, link: &str) -> Result<String> {
 #[ignore = "needs Chromium: run cargo xtask test"]
 async fn segment_replace_turns_the_background_green_in_preview_and_broadcast() -> Result<()> {
     let video = artifacts_dir()?.join("segment-person.y4m");
-    y4m::write_image(&video, &person_frame()?, 30)?;
+    y4m::write_image(&video, &y4m::person_frame(WIDTH, HEIGHT)?, 30)?;
     let server = Server::start().await?;
     let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
     browser
@@ -154,6 +141,107 @@ async fn segment_replace_turns_the_background_green_in_preview_and_broadcast() -
         rgba: frame.into_raw(),
     };
     check("viewer frame", &frame)?;
+    browser.close().await?;
+    Ok(())
+}
+
+/// Waits until the stats say the segmentation stage failed; returns the stats.
+async fn wait_failed(browser: &Browser) -> Result<Value> {
+    browser
+        .wait_for(
+            "the segmentation stage to report",
+            "const s = window.__lenscast_stats; return s && (s.segment === 'ready' || s.segment === 'failed') ? s : null;",
+            WAIT,
+        )
+        .await
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn a_corrupt_model_is_reported_and_frames_keep_flowing() -> Result<()> {
+    // The server's own static files, but a model file that is not ONNX.
+    let static_dir = artifacts_dir()?.join("segment-corrupt-static");
+    let _ = std::fs::remove_dir_all(&static_dir);
+    std::fs::create_dir_all(static_dir.join("models"))?;
+    let real = ServerPaths::from_env()?;
+    for entry in std::fs::read_dir(&real.static_dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), static_dir.join(entry.file_name()))?;
+        }
+    }
+    std::fs::write(
+        static_dir.join("models/selfie_segmentation_landscape.onnx"),
+        b"this is not an ONNX model",
+    )?;
+    let server = Server::start_with(ServerPaths { static_dir, ..real }, &[]).await?;
+    let video = artifacts_dir()?.join("segment-corrupt.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 10)?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=grayscale|segment-blur&start=1"))
+        .await?;
+    let stats = wait_failed(&browser).await?;
+    ensure!(stats["segment"] == "failed", "a corrupt model ran: {stats}");
+    let reason = stats["segmentError"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(
+        reason.contains("/static/models/selfie_segmentation_landscape.onnx"),
+        "the error does not name the model: {reason}"
+    );
+    // The banner and the card say so; the other stage still runs on every frame.
+    let banner = browser
+        .wait_for(
+            "the segmentation banner",
+            "const e = document.querySelector('#segment-error'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let banner = banner.as_str().unwrap_or_default();
+    ensure!(banner.contains(&reason), "banner: {banner:?}");
+    let card = browser.text_of(".filter-status").await?.unwrap_or_default();
+    ensure!(card.contains("not running"), "card: {card:?}");
+    let frames = stats["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    let preview = browser.preview_image().await?;
+    ensure!(
+        preview.max_channel_spread() <= 2,
+        "grayscale no longer runs after the failed stage"
+    );
+    browser.screenshot("segment-corrupt-model").await?;
+    browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn the_main_thread_loop_says_segmentation_needs_the_worker() -> Result<()> {
+    let server = Server::start().await?;
+    let video = artifacts_dir()?.join("segment-main-thread.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 10)?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=segment-replace:color=00ff00&start=1&worker=0"))
+        .await?;
+    let stats = wait_failed(&browser).await?;
+    ensure!(
+        stats["worker"] == false,
+        "not the main-thread loop: {stats}"
+    );
+    ensure!(stats["segment"] == "failed", "{stats}");
+    let reason = stats["segmentError"].as_str().unwrap_or_default();
+    ensure!(reason.contains("worker"), "unclear reason: {reason}");
+    let banner = browser
+        .wait_for(
+            "the segmentation banner",
+            "const e = document.querySelector('#segment-error'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let banner = banner.as_str().unwrap_or_default();
+    ensure!(banner.contains(reason), "banner: {banner:?}");
     browser.close().await?;
     Ok(())
 }
