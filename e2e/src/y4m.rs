@@ -143,4 +143,29 @@ mod tests {
         assert_eq!(bytes[header.len() + 6], ycbcr(BARS[0])[0]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn writes_a_picture_with_averaged_chroma() {
+        let dir = std::env::temp_dir().join(format!("lenscast-y4m-img-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("picture.y4m");
+        let mut picture = image::RgbImage::from_pixel(4, 2, image::Rgb(BARS[0]));
+        for y in 0..2 {
+            for x in 2..4 {
+                picture.put_pixel(x, y, image::Rgb(BARS[2]));
+            }
+        }
+        write_image(&path, &picture, 2).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = b"YUV4MPEG2 W4 H2 F30:1 Ip A1:1 C420jpeg\n";
+        assert!(bytes.starts_with(header));
+        assert_eq!(bytes.len(), header.len() + 2 * (6 + 8 + 2 + 2));
+        let frame = &bytes[header.len() + 6..];
+        assert_eq!(frame[0], ycbcr(BARS[0])[0]);
+        assert_eq!(frame[3], ycbcr(BARS[2])[0]);
+        // One chroma sample per 2x2 block: the left block's and the right block's colour.
+        assert_eq!(&frame[8..10], &[ycbcr(BARS[0])[1], ycbcr(BARS[2])[1]]);
+        assert_eq!(&frame[10..12], &[ycbcr(BARS[0])[2], ycbcr(BARS[2])[2]]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

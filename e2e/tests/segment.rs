@@ -12,7 +12,7 @@ use e2e::{
 };
 use serde_json::Value;
 
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_secs(45);
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
 

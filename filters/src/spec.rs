@@ -12,7 +12,8 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, ParamKind, catalog};
+pub use crate::catalog::closest_filter_name;
+use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, ParamKind};
 
 /// Most filters one pipeline may hold.
 pub const MAX_FILTERS: usize = 32;
@@ -95,30 +96,6 @@ pub enum ParseError {
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map_or_else(String::new, |name| format!(" (did you mean `{name}`?)"))
-}
-
-/// The catalog name closest to `name`, if it looks like a typo of it: at most one edit per
-/// three characters (at least one), or a prefix of at least three characters (`gauss`).
-/// Listing all twenty names instead would bury the one that was meant.
-pub fn closest_filter_name(name: &str) -> Option<&'static str> {
-    let typed = name.trim().to_ascii_lowercase();
-    if typed.is_empty() || typed.len() > 64 {
-        return None;
-    }
-    let (distance, best) = catalog()
-        .iter()
-        .map(|info| (strsim::damerau_levenshtein(&typed, info.name), info.name))
-        .min_by_key(|(distance, _)| *distance)?;
-    if distance <= (typed.chars().count() / 3).max(1) {
-        return Some(best);
-    }
-    if typed.len() >= 3 {
-        return catalog()
-            .iter()
-            .map(|info| info.name)
-            .find(|known| known.starts_with(&typed));
-    }
-    None
 }
 
 fn allowed_params(info: &FilterInfo) -> String {

@@ -218,3 +218,22 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
         </li>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn colours_round_trip_through_the_colour_input() {
+        assert_eq!(color_hex(f32::from(0x00_ff_00_u16)), "#00ff00");
+        assert_eq!(color_hex(0x12_34_56 as f32), "#123456");
+        assert_eq!(color_hex(-1.0), "#000000");
+        assert_eq!(color_hex(2.0e7), "#ffffff");
+        assert_eq!(parse_color("#123456"), Some(0x12_34_56 as f32));
+        assert_eq!(parse_color("#FFFFFF"), Some(0xff_ff_ff as f32));
+        assert_eq!(parse_color("123456"), None);
+        assert_eq!(parse_color("#12345"), None);
+        assert_eq!(parse_color("#12345g"), None);
+    }
+}

@@ -267,7 +267,13 @@ fn start(
 
 fn post_stats(session: u64, stats: crate::frame_loop::StatsSnapshot) {
     post(
-        &envelope(&FromFilter::Stats { session, stats }, &[]),
+        &envelope(
+            &FromFilter::Stats {
+                session,
+                stats: Box::new(stats),
+            },
+            &[],
+        ),
         &js_sys::Array::new(),
     );
 }
