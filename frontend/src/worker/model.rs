@@ -2,6 +2,10 @@
 //! first time the pipeline has a `segment-*` stage, loaded with the `segment` crate (rten)
 //! and handed to the pipeline. Only the filter worker reaches this module, so the page's
 //! wasm does not link the inference engine.
+//!
+//! The model runs on every second frame ([`EveryOther`]): at 720p on a 2-core machine
+//! inference on every frame held about 25 fps (BENCHMARKS.md); the frame in between reuses
+//! the last mask, refined against its own pixels, so the mask lags by one frame at most.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -43,7 +47,7 @@ impl SegmenterSource for ModelLoader {
                 let slot = Rc::clone(&self.state);
                 wasm_bindgen_futures::spawn_local(async move {
                     let segmenter: Box<dyn Segmenter> = match load().await {
-                        Ok(model) => Box::new(model),
+                        Ok(model) => Box::new(EveryOther::new(model)),
                         Err(reason) => {
                             gloo::console::error!(format!("lenscast: {reason}"));
                             Box::new(Unavailable(reason))
@@ -60,6 +64,39 @@ impl SegmenterSource for ModelLoader {
             Load::Done(segmenter) => Some(segmenter),
             Load::Taken => None,
         }
+    }
+}
+
+/// Runs `inner` on every second call; the calls between answer with the mask as it is
+/// (the previous frame's), which the stage refines against the current frame.
+pub struct EveryOther<S> {
+    inner: S,
+    /// The next call reuses the mask instead of running the model.
+    skip_next: bool,
+}
+
+impl<S> EveryOther<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            skip_next: false,
+        }
+    }
+}
+
+impl<S: Segmenter> Segmenter for EveryOther<S> {
+    fn input_size(&self) -> (u32, u32) {
+        self.inner.input_size()
+    }
+
+    fn segment(&mut self, input: &[f32], mask: &mut [f32]) -> filters::MaskStatus {
+        if std::mem::take(&mut self.skip_next) {
+            return filters::MaskStatus::Ready;
+        }
+        let status = self.inner.segment(input, mask);
+        // Only a mask just made may be reused: a failure is reported again next frame.
+        self.skip_next = status == filters::MaskStatus::Ready;
+        status
     }
 }
 
@@ -88,4 +125,65 @@ async fn fetch(url: &str) -> Result<Vec<u8>, String> {
         .await
         .map_err(js)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use filters::MaskStatus;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    /// Writes the number of its call into the mask; fails when told to.
+    struct Counting {
+        calls: u32,
+        fail: bool,
+    }
+
+    impl Segmenter for Counting {
+        fn input_size(&self) -> (u32, u32) {
+            (2, 1)
+        }
+
+        fn segment(&mut self, _input: &[f32], mask: &mut [f32]) -> MaskStatus {
+            self.calls += 1;
+            if self.fail {
+                return MaskStatus::Failed("no".into());
+            }
+            mask.fill(self.calls as f32);
+            MaskStatus::Ready
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_model_runs_on_every_second_frame_and_the_mask_carries_over() {
+        let mut every = EveryOther::new(Counting {
+            calls: 0,
+            fail: false,
+        });
+        let mut mask = [0.0; 2];
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            assert_eq!(every.segment(&[0.0; 6], &mut mask), MaskStatus::Ready);
+            seen.push(mask[0]);
+        }
+        assert_eq!(seen, [1.0, 1.0, 2.0, 2.0, 3.0]);
+        assert_eq!(every.inner.calls, 3);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_failure_is_not_covered_by_a_reused_mask() {
+        let mut every = EveryOther::new(Counting {
+            calls: 0,
+            fail: true,
+        });
+        let mut mask = [0.0; 2];
+        for _ in 0..3 {
+            assert!(matches!(
+                every.segment(&[0.0; 6], &mut mask),
+                MaskStatus::Failed(_)
+            ));
+        }
+        assert_eq!(every.inner.calls, 3);
+    }
 }
