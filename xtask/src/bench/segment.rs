@@ -1,6 +1,8 @@
 //! `cargo xtask bench segment`: the person segmentation path, criterion natively
 //! (`segment/benches/segment.rs`) and the wasm32+simd128 release build under Node
-//! (`segment/tests/wasm_bench.rs`, one thread), then one table side by side.
+//! (`segment/tests/wasm_bench.rs`, one thread), then one table side by side; then the app
+//! itself (`e2e/examples/bench_segment.rs`): ms per frame of the segmentation stages at
+//! 720p in the filter worker, in headless Chromium.
 
 use anyhow::{Context, Result};
 
@@ -84,5 +86,5 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     for (id, what) in CASES {
         println!("| {what} | {} | {} |", show(native(id)), show(wasm(id)));
     }
-    Ok(())
+    super::browser_example(ctx, "bench_segment")
 }
