@@ -116,6 +116,21 @@ async fn segment_replace_turns_the_background_green_in_preview_and_broadcast() -
     );
     let shot = browser.screenshot("segment-replace").await?;
     println!("screenshot: {}", shot.display());
+    // The card, with its colour picker (to look at).
+    browser
+        .eval(
+            "document.querySelector('#filters li').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("segment-replace-card").await?;
+    let picker = browser
+        .eval(
+            "const e = document.querySelector('#filters li input[type=color]'); return e ? e.value : null;",
+            vec![],
+        )
+        .await?;
+    ensure!(picker == "#00ff00", "the colour input holds {picker}");
     check("preview", &preview)?;
     ensure!(
         browser.text_of(".filter-status").await?.is_none(),
@@ -211,6 +226,13 @@ async fn a_corrupt_model_is_reported_and_frames_keep_flowing() -> Result<()> {
         "grayscale no longer runs after the failed stage"
     );
     browser.screenshot("segment-corrupt-model").await?;
+    browser
+        .eval(
+            "document.querySelector('.filter-status').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("segment-corrupt-model-card").await?;
     browser.close().await?;
     Ok(())
 }
