@@ -24,12 +24,48 @@ pub struct ParamInfo {
     pub max: f32,
     pub step: f32,
     pub default: f32,
+    /// How the value is written in the text form.
+    pub kind: ParamKind,
+}
+
+/// How a parameter's value is written in the text form (and shown in a UI).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A decimal number: `r=3`, `v=0.25`.
+    Number,
+    /// A colour as six hex digits `RRGGBB` (`color=00ff00`), held as the whole number
+    /// `0xRRGGBB` (exact in an `f32`, whose 24-bit mantissa holds every colour).
+    Color,
 }
 
 impl ParamInfo {
     pub(crate) fn whole(&self) -> bool {
         self.step.fract() == 0.0
     }
+}
+
+/// The catalog name closest to `name`, if it looks like a typo of it: at most one edit per
+/// three characters (at least one), or a prefix of at least three characters (`gauss`).
+/// Listing all twenty names instead would bury the one that was meant.
+pub fn closest_filter_name(name: &str) -> Option<&'static str> {
+    let typed = name.trim().to_ascii_lowercase();
+    if typed.is_empty() || typed.len() > 64 {
+        return None;
+    }
+    let (distance, best) = catalog()
+        .iter()
+        .map(|info| (strsim::damerau_levenshtein(&typed, info.name), info.name))
+        .min_by_key(|(distance, _)| *distance)?;
+    if distance <= (typed.chars().count() / 3).max(1) {
+        return Some(best);
+    }
+    if typed.len() >= 3 {
+        return catalog()
+            .iter()
+            .map(|info| info.name)
+            .find(|known| known.starts_with(&typed));
+    }
+    None
 }
 
 /// Every built-in filter, in catalog order.
@@ -59,10 +95,12 @@ pub(crate) enum Kind {
     Vignette,
     Mirror,
     Motion,
+    SegmentBlur,
+    SegmentReplace,
 }
 
 impl Kind {
-    const ALL: [Kind; 20] = [
+    const ALL: [Kind; 22] = [
         Kind::Grayscale,
         Kind::Sepia,
         Kind::Invert,
@@ -83,6 +121,8 @@ impl Kind {
         Kind::Vignette,
         Kind::Mirror,
         Kind::Motion,
+        Kind::SegmentBlur,
+        Kind::SegmentReplace,
     ];
 
     pub(crate) fn info(self) -> &'static FilterInfo {
@@ -91,6 +131,11 @@ impl Kind {
 
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.info().name == name)
+    }
+
+    /// Filters that need a person mask from a [`crate::Segmenter`].
+    pub(crate) fn is_segment(self) -> bool {
+        matches!(self, Kind::SegmentBlur | Kind::SegmentReplace)
     }
 
     /// Per-pixel colour filters: consecutive ones fuse into one pass.
@@ -128,6 +173,20 @@ const fn p(
         max,
         step,
         default,
+        kind: ParamKind::Number,
+    }
+}
+
+/// A colour parameter, written `name=RRGGBB`.
+const fn color(name: &'static str, label: &'static str, default: u32) -> ParamInfo {
+    ParamInfo {
+        name,
+        label,
+        min: 0.0,
+        max: 16_777_215.0,
+        step: 1.0,
+        default: default as f32,
+        kind: ParamKind::Color,
     }
 }
 
@@ -145,7 +204,7 @@ const fn f(
     }
 }
 
-static CATALOG: [FilterInfo; 20] = [
+static CATALOG: [FilterInfo; 22] = [
     f(
         "grayscale",
         "Grayscale",
@@ -265,5 +324,20 @@ static CATALOG: [FilterInfo; 20] = [
         "Motion",
         "Marks in red the pixels whose luma changed by more than t since the last frame.",
         &[p("t", "Threshold", 1.0, 255.0, 1.0, 24.0)],
+    ),
+    f(
+        "segment-blur",
+        "Background blur",
+        "Blurs everything but the person (box blur of radius r); soft widens the edge's blend.",
+        &[
+            p("r", "Blur radius", 1.0, 50.0, 1.0, 12.0),
+            p("soft", "Edge softness", 0.0, 1.0, 0.01, 0.5),
+        ],
+    ),
+    f(
+        "segment-replace",
+        "Background colour",
+        "Replaces everything but the person with one colour (RRGGBB hex).",
+        &[color("color", "Colour", 0x00_ff_00)],
     ),
 ];

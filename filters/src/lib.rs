@@ -10,6 +10,10 @@
 //! - [`catalog`]: every built-in filter and its parameters ([`catalog()`], [`FilterInfo`]).
 //! - [`spec`]: validated specs, the text form and serde ([`FilterSpec`], [`PipelineSpec`]).
 //! - [`pipeline`]: stages, fusion, custom filters ([`Pipeline`], [`Filter`]).
+//! - [`matte`]: person segmentation around a model the caller supplies ([`Segmenter`]):
+//!   downscale, temporal smoothing, guided-filter upsampling, compositing ([`Matte`]). The
+//!   `segment-blur` and `segment-replace` stages use it; the model itself (rten) lives in the
+//!   `segment` crate, so this crate stays small and free of an inference engine.
 //! - `scratch`: the reusable buffers ([`Scratch`]).
 //! - [`yuv`]: 4:2:0 camera frames (I420, NV12) into RGBA8, for the frame workers.
 //! - Kernels: `color` (fused per-pixel colour filters: tables and the exact SIMD forms of
@@ -28,6 +32,7 @@
 
 pub mod catalog;
 pub mod frame;
+pub mod matte;
 pub mod pipeline;
 pub mod spec;
 pub mod yuv;
@@ -44,8 +49,9 @@ mod vignette;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm32_utils;
 
-pub use catalog::{FilterInfo, ParamInfo, catalog};
+pub use catalog::{FilterInfo, ParamInfo, ParamKind, catalog};
 pub use frame::{Frame, FrameError};
+pub use matte::{MaskStatus, Matte, Segmenter};
 pub use pipeline::{Filter, Pipeline};
 pub use scratch::Scratch;
 pub use spec::{FilterSpec, ParseError, PipelineSpec, SpecError};

@@ -8,6 +8,7 @@ use crate::{
     color::{ColorProgram, Lut, posterize_table},
     edges::{canny, emboss, sobel},
     frame::Frame,
+    matte::{DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
     mirror::mirror,
     motion::MotionState,
     pixelate::pixelate,
@@ -31,15 +32,65 @@ enum Op {
     Color(ColorProgram),
     Blur(u32),
     Gaussian(Vec<u16>),
-    Sharpen { weights: Vec<u16>, amount_q8: i16 },
+    Sharpen {
+        weights: Vec<u16>,
+        amount_q8: i16,
+    },
     Pixelate(u32),
     Sobel,
-    Canny { lo: u16, hi: u16 },
+    Canny {
+        lo: u16,
+        hi: u16,
+    },
     Emboss,
-    Cartoon { r: u32, levels: Box<Lut>, edge: u8 },
+    Cartoon {
+        r: u32,
+        levels: Box<Lut>,
+        edge: u8,
+    },
     Vignette(f32),
     Mirror,
     Motion(u8, MotionState),
+    SegmentBlur {
+        r: u32,
+        soft: f32,
+        matte: Box<Matte>,
+    },
+    SegmentReplace {
+        rgb: [u8; 3],
+        matte: Box<Matte>,
+    },
+}
+
+/// State that outlives a recompile: the k-th stateful stage of a kind inherits the old k-th
+/// one's (both lists reversed, so `pop` hands them out in order).
+#[derive(Default)]
+struct Carry {
+    motion: Vec<MotionState>,
+    mattes: Vec<Matte>,
+}
+
+impl Carry {
+    fn take(stages: &mut [Stage]) -> Self {
+        let mut carry = Carry::default();
+        for stage in stages.iter_mut().rev() {
+            match &mut stage.op {
+                Op::Motion(_, state) => carry.motion.push(std::mem::take(state)),
+                Op::SegmentBlur { matte, .. } | Op::SegmentReplace { matte, .. } => {
+                    carry
+                        .mattes
+                        .push(std::mem::replace(&mut **matte, Matte::new(1, 1)));
+                }
+                _ => {}
+            }
+        }
+        carry
+    }
+
+    fn matte(&mut self) -> Box<Matte> {
+        // 256x144 is the landscape selfie model; a segmenter of another size replaces it.
+        Box::new(self.mattes.pop().unwrap_or_else(|| Matte::new(256, 144)))
+    }
 }
 
 struct Stage {
@@ -60,6 +111,10 @@ pub struct Pipeline {
     custom: Vec<(usize, Box<dyn Filter>)>,
     plan: Vec<Step>,
     scratch: Scratch,
+    /// The model behind the segmentation stages, if one is set.
+    segmenter: Option<Box<dyn Segmenter>>,
+    /// What the segmentation stages did on the last frame (`None`: there are none).
+    segment_status: Option<MaskStatus>,
 }
 
 impl Pipeline {
@@ -70,6 +125,8 @@ impl Pipeline {
             custom: Vec::new(),
             plan: Vec::new(),
             scratch: Scratch::new(),
+            segmenter: None,
+            segment_status: None,
         };
         pipeline.set_spec(spec);
         pipeline
@@ -86,17 +143,26 @@ impl Pipeline {
         if spec == self.spec && !self.plan.is_empty() {
             return;
         }
-        let mut states: Vec<MotionState> = self
-            .stages
-            .drain(..)
-            .filter_map(|stage| match stage.op {
-                Op::Motion(_, state) => Some(state),
-                _ => None,
-            })
-            .collect();
-        states.reverse();
+        let mut carry = Carry::take(&mut self.stages);
         self.spec = spec;
-        self.rebuild(&mut states);
+        self.rebuild(&mut carry);
+    }
+
+    /// Sets (or with `None` removes) the model behind `segment-blur` and `segment-replace`.
+    /// Without one those stages leave the frame unchanged.
+    pub fn set_segmenter(&mut self, segmenter: Option<Box<dyn Segmenter>>) {
+        self.segmenter = segmenter;
+    }
+
+    /// Whether the spec has a segmentation stage (so a segmenter should be loaded).
+    pub fn needs_segmenter(&self) -> bool {
+        self.spec.filters.iter().any(|f| f.kind().is_segment())
+    }
+
+    /// What the segmentation stages did on the last frame: `None` if there are none (or no
+    /// frame ran yet); [`MaskStatus::Loading`] also while no segmenter is set.
+    pub fn segment_status(&self) -> Option<&MaskStatus> {
+        self.segment_status.as_ref()
     }
 
     /// Inserts `filter` so that it runs just before spec filter `position` (0 = first;
@@ -116,15 +182,15 @@ impl Pipeline {
     fn insert_at(&mut self, position: usize, filter: Box<dyn Filter>) {
         let at = self.custom.partition_point(|(p, _)| *p <= position);
         self.custom.insert(at, (position, filter));
-        let mut states = self.take_states();
-        self.rebuild(&mut states);
+        let mut carry = Carry::take(&mut self.stages);
+        self.rebuild(&mut carry);
     }
 
     /// Removes every custom filter.
     pub fn clear_custom(&mut self) -> Vec<Box<dyn Filter>> {
         let removed = self.custom.drain(..).map(|(_, f)| f).collect();
-        let mut states = self.take_states();
-        self.rebuild(&mut states);
+        let mut carry = Carry::take(&mut self.stages);
+        self.rebuild(&mut carry);
         removed
     }
 
@@ -142,10 +208,25 @@ impl Pipeline {
 
     /// Applies every stage in order, calling `on_stage(label)` right after each finishes.
     pub fn apply_observed(&mut self, frame: &mut Frame<'_>, on_stage: &mut dyn FnMut(&str)) {
+        self.segment_status = None;
         for step in &self.plan {
             match *step {
                 Step::Builtin(i) => {
                     let stage = &mut self.stages[i];
+                    if let Op::SegmentBlur { matte, .. } | Op::SegmentReplace { matte, .. } =
+                        &mut stage.op
+                    {
+                        let status = match self.segmenter.as_deref_mut() {
+                            Some(segmenter) => matte.run(frame, segmenter),
+                            None => MaskStatus::Loading,
+                        };
+                        let ready = status == MaskStatus::Ready;
+                        self.segment_status = Some(status);
+                        if !ready {
+                            on_stage(&stage.label);
+                            continue;
+                        }
+                    }
                     run(&mut stage.op, frame, &mut self.scratch);
                     on_stage(&stage.label);
                 }
@@ -158,22 +239,9 @@ impl Pipeline {
         }
     }
 
-    fn take_states(&mut self) -> Vec<MotionState> {
-        let mut states: Vec<MotionState> = self
-            .stages
-            .iter_mut()
-            .filter_map(|stage| match &mut stage.op {
-                Op::Motion(_, state) => Some(std::mem::take(state)),
-                _ => None,
-            })
-            .collect();
-        states.reverse();
-        states
-    }
-
-    /// Compiles the spec into stages and interleaves the custom filters; `states` (reversed)
-    /// hands old motion state to the new motion stages in order.
-    fn rebuild(&mut self, states: &mut Vec<MotionState>) {
+    /// Compiles the spec into stages and interleaves the custom filters; `carry` hands old
+    /// state to the new stateful stages in order.
+    fn rebuild(&mut self, carry: &mut Carry) {
         self.stages.clear();
         self.plan.clear();
         let filters = &self.spec.filters;
@@ -210,7 +278,7 @@ impl Pipeline {
                 let op = Op::Color(ColorProgram::new(run));
                 (Stage { label, op }, end)
             } else {
-                let op = compile(&filters[i], states);
+                let op = compile(&filters[i], carry);
                 let label = filters[i].name().to_owned();
                 (Stage { label, op }, i + 1)
             };
@@ -237,7 +305,7 @@ impl std::fmt::Debug for Pipeline {
 }
 
 /// Builds the op of one non-colour filter from its (validated) parameters.
-fn compile(spec: &FilterSpec, states: &mut Vec<MotionState>) -> Op {
+fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
     let v = |i| spec.value(i);
     match spec.kind() {
         Kind::Blur => Op::Blur(v(0) as u32),
@@ -260,7 +328,19 @@ fn compile(spec: &FilterSpec, states: &mut Vec<MotionState>) -> Op {
         },
         Kind::Vignette => Op::Vignette(v(0)),
         Kind::Mirror => Op::Mirror,
-        Kind::Motion => Op::Motion(v(0) as u8, states.pop().unwrap_or_default()),
+        Kind::Motion => Op::Motion(v(0) as u8, carry.motion.pop().unwrap_or_default()),
+        Kind::SegmentBlur => Op::SegmentBlur {
+            r: v(0) as u32,
+            soft: v(1),
+            matte: carry.matte(),
+        },
+        Kind::SegmentReplace => {
+            let rgb = v(0) as u32;
+            Op::SegmentReplace {
+                rgb: [(rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8],
+                matte: carry.matte(),
+            }
+        }
         colour => unreachable!("colour filter {colour:?} is compiled into a ColorProgram"),
     }
 }
@@ -287,5 +367,8 @@ fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch) {
         Op::Vignette(strength) => vignette(frame, *strength, scratch),
         Op::Mirror => mirror(frame),
         Op::Motion(threshold, state) => state.apply(frame, *threshold, scratch),
+        // Reached only once the matte holds this frame's mask (see `apply_observed`).
+        Op::SegmentBlur { r, soft, matte } => matte.blur_background(frame, *r, *soft, scratch),
+        Op::SegmentReplace { rgb, matte } => matte.replace_background(frame, *rgb, DEFAULT_SOFT),
     }
 }

@@ -12,7 +12,8 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, catalog};
+pub use crate::catalog::closest_filter_name;
+use crate::catalog::{FilterInfo, Kind, MAX_PARAMS, ParamInfo, ParamKind};
 
 /// Most filters one pipeline may hold.
 pub const MAX_FILTERS: usize = 32;
@@ -69,6 +70,12 @@ pub enum ParseError {
         min: f32,
         max: f32,
     },
+    #[error("{filter}: {param}=`{text}` is not a colour (six hex digits RRGGBB, e.g. 00ff00)")]
+    NotAColor {
+        filter: &'static str,
+        param: &'static str,
+        text: String,
+    },
     #[error("{filter}: parameter {param} is given twice")]
     Duplicate {
         filter: &'static str,
@@ -89,30 +96,6 @@ pub enum ParseError {
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map_or_else(String::new, |name| format!(" (did you mean `{name}`?)"))
-}
-
-/// The catalog name closest to `name`, if it looks like a typo of it: at most one edit per
-/// three characters (at least one), or a prefix of at least three characters (`gauss`).
-/// Listing all twenty names instead would bury the one that was meant.
-pub fn closest_filter_name(name: &str) -> Option<&'static str> {
-    let typed = name.trim().to_ascii_lowercase();
-    if typed.is_empty() || typed.len() > 64 {
-        return None;
-    }
-    let (distance, best) = catalog()
-        .iter()
-        .map(|info| (strsim::damerau_levenshtein(&typed, info.name), info.name))
-        .min_by_key(|(distance, _)| *distance)?;
-    if distance <= (typed.chars().count() / 3).max(1) {
-        return Some(best);
-    }
-    if typed.len() >= 3 {
-        return catalog()
-            .iter()
-            .map(|info| info.name)
-            .find(|known| known.starts_with(&typed));
-    }
-    None
 }
 
 fn allowed_params(info: &FilterInfo) -> String {
@@ -254,7 +237,11 @@ impl fmt::Display for FilterSpec {
         f.write_str(self.name())?;
         let mut separator = ':';
         for (param, value) in self.info().params.iter().zip(self.values) {
-            write!(f, "{separator}{}={value}", param.name)?;
+            match param.kind {
+                ParamKind::Number => write!(f, "{separator}{}={value}", param.name)?,
+                // Validated whole and in 0..=0xFFFFFF, so the cast is exact.
+                ParamKind::Color => write!(f, "{separator}{}={:06x}", param.name, value as u32)?,
+            }
             separator = ',';
         }
         Ok(())
@@ -316,20 +303,35 @@ fn parse_filter(text: &str, position: usize) -> Result<FilterSpec, ParseError> {
             });
         }
         let value = value.trim();
-        let number = value
-            .parse::<f32>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| ParseError::NotANumber {
+        let number = match param.kind {
+            ParamKind::Number => value.parse::<f32>().ok().filter(|v| v.is_finite()),
+            ParamKind::Color => parse_color(value).map(|rgb| rgb as f32),
+        }
+        .ok_or_else(|| match param.kind {
+            ParamKind::Number => ParseError::NotANumber {
                 filter: info.name,
                 param: param.name,
                 text: value.chars().take(64).collect(),
                 min: param.min,
                 max: param.max,
-            })?;
+            },
+            ParamKind::Color => ParseError::NotAColor {
+                filter: info.name,
+                param: param.name,
+                text: value.chars().take(64).collect(),
+            },
+        })?;
         spec.values[index] = check_value(info, param, number)?;
     }
     Ok(spec)
+}
+
+/// `RRGGBB` (exactly six hex digits, either case) as `0xRRGGBB`.
+fn parse_color(text: &str) -> Option<u32> {
+    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
 }
 
 /// An ordered list of filters; the text form is the filters joined by `|`.

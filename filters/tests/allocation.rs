@@ -10,7 +10,7 @@ use std::{
 };
 
 use common::{scene_frame, tests};
-use filters::{Frame, Pipeline, PipelineSpec, catalog};
+use filters::{Frame, MaskStatus, Pipeline, PipelineSpec, Segmenter, catalog};
 
 struct Counting;
 
@@ -39,6 +39,21 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// A segmenter with a fixed mask (left half person), so the `segment-*` stages run.
+struct HalfPerson;
+
+impl Segmenter for HalfPerson {
+    fn input_size(&self) -> (u32, u32) {
+        (16, 9)
+    }
+    fn segment(&mut self, _input: &[f32], mask: &mut [f32]) -> MaskStatus {
+        for (i, m) in mask.iter_mut().enumerate() {
+            *m = if i % 16 < 8 { 1.0 } else { 0.0 };
+        }
+        MaskStatus::Ready
+    }
+}
+
 tests! {
     fn applying_a_warm_pipeline_allocates_nothing() {
         let (w, h) = (161, 97);
@@ -46,6 +61,7 @@ tests! {
         let every: Vec<&str> = catalog().iter().map(|info| info.name).collect();
         let spec: PipelineSpec = every.join("|").parse().unwrap();
         let mut pipeline = Pipeline::new(spec);
+        pipeline.set_segmenter(Some(Box::new(HalfPerson)));
         let mut data = source.clone();
         let mut labels = 0;
         for frame in 0..4 {
@@ -59,5 +75,6 @@ tests! {
             }
         }
         assert!(labels > 0);
+        assert_eq!(pipeline.segment_status(), Some(&MaskStatus::Ready));
     }
 }

@@ -48,6 +48,24 @@ fn random_text(rng: &mut Rng) -> String {
 }
 
 tests! {
+    fn segmentation_filters_have_their_text_form_with_a_hex_colour() {
+        for text in ["segment-replace:color=00ff00", "segment-blur:r=12,soft=0.5", "grayscale|segment-replace:color=1a2b3c"] {
+            assert_eq!(parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(parse("segment-replace").unwrap().to_string(), "segment-replace:color=00ff00");
+        assert_eq!(parse("segment-blur").unwrap().to_string(), "segment-blur:r=12,soft=0.5");
+        let spec = parse("segment-replace:color=00FF00").unwrap();
+        assert_eq!(spec.to_string(), "segment-replace:color=00ff00");
+        assert_eq!(spec.filters[0].param("color"), Some(65_280.0));
+        assert_eq!(parse("segment-replace:color=ffffff").unwrap().filters[0].param("color"), Some(16_777_215.0));
+        for bad in ["green", "0x00ff00", "#00ff00", "00ff0", "00ff000", "65280", "+0ff00", "0ff 00"] {
+            let err = error(&format!("segment-replace:color={bad}"));
+            assert!(err.contains("is not a colour (six hex digits RRGGBB"), "{bad}: {err}");
+        }
+        let json = serde_json::to_string(&parse("segment-replace:color=102030").unwrap()).unwrap();
+        assert_eq!(serde_json::from_str::<PipelineSpec>(&json).unwrap().to_string(), "segment-replace:color=102030");
+    }
+
     fn parses_and_displays_the_documented_examples() {
         for text in ["grayscale|blur:r=3|sobel", "contrast:v=1.4|canny:lo=40,hi=90", "", "sepia:v=0.25"] {
             assert_eq!(parse(text).unwrap().to_string(), text);

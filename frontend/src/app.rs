@@ -12,7 +12,7 @@ use crate::{
         source_panel::{SourcePanel, SourceStatus},
     },
     error::{ErrorAction, SourceError},
-    frame_loop::StatsSnapshot,
+    frame_loop::{SegmentState, StatsSnapshot},
     frame_tap::FrameTap,
     hooks::{LoopEvent, LoopTargets, SourceRequest, use_cameras, use_frame_loop},
     media::video::LocalFile,
@@ -259,7 +259,8 @@ pub fn App() -> Html {
                     cameras={(*cameras).clone()}
                     file_name={file.as_ref().map(|f| f.name().to_owned())}
                     {on_settings} {on_file} {on_toggle} />
-                <PipelineEditor state={(*pipeline).clone()} {dispatch} />
+                <PipelineEditor state={(*pipeline).clone()} {dispatch}
+                    segment={stats.totals.segment.clone()} />
             </aside>
             // Beside the sidebar, not at its end: broadcasting stays in view however long
             // the pipeline grows (a column of its own on wide screens, a bar under the
@@ -277,6 +278,16 @@ pub fn App() -> Html {
                         let error = error.clone();
                         Callback::from(move |()| error.set(None))
                     }} />
+                }
+                if let Some(SegmentState::Failed(reason)) = stats.totals.segment.clone() {
+                    <div class="banner error" role="alert" id="segment-error">
+                        <div class="banner-icon" aria-hidden="true">{ "!" }</div>
+                        <div class="banner-body">
+                            <strong>{ "Background segmentation is not running" }</strong>
+                            <p>{ reason }</p>
+                            <p>{ "Frames pass through the segmentation filters unchanged." }</p>
+                        </div>
+                    </div>
                 }
                 <Preview preview={preview_ref} original={original_ref}
                     running={source_running} starting={matches!(*status, SourceStatus::Starting)}

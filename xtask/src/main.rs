@@ -3,6 +3,7 @@
 //! - [`tools`] finds or installs what the build needs (wasm32 target, trunk, wasm-bindgen,
 //!   wasm-opt, Chromium + chromedriver) and puts the project-local ones on `PATH`.
 //! - [`steps`] runs commands, echoes them, and tallies the test runners' summary lines.
+//! - [`model`] makes the person segmentation models from their npm package (part of `setup`).
 //! - [`bench`] holds one module per benchmark suite.
 //! - [`dev`] is the dev loop (server + `trunk serve`) and its check; [`children`] stops its
 //!   processes with their own children, [`http`] is the check's client.
@@ -14,6 +15,7 @@ mod bench;
 mod children;
 mod dev;
 mod http;
+mod model;
 mod source_checks;
 mod steps;
 mod tools;
@@ -170,6 +172,8 @@ fn test(ctx: &Ctx) -> Result<()> {
             "--package",
             "filters",
             "--package",
+            "segment",
+            "--package",
             "frontend",
             "--target",
             "wasm32-unknown-unknown",
@@ -190,6 +194,16 @@ fn test(ctx: &Ctx) -> Result<()> {
             "test",
             "--package",
             "filters",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    );
+    tally.step(
+        "segment (model on rten) on wasm32 (Node)",
+        ctx.cargo().args([
+            "test",
+            "--package",
+            "segment",
             "--target",
             "wasm32-unknown-unknown",
         ]),

@@ -8,6 +8,7 @@
 //! | wasm-opt (binaryen [`BINARYEN_VERSION`]) | npm | `target/tools/node_modules/.bin` |
 //! | Chromium + chromedriver (tests only) | apt | `/usr/bin` |
 //! | nats-server (tests only: the cluster tests start their own brokers) | apt | `/usr/sbin` |
+//! | segmentation models (ONNX) | npm package + `models/tflite2onnx.py` ([`crate::model`]) | `static/models/` |
 //! | cargo-fuzz [`CARGO_FUZZ_VERSION`] (`bench fuzz` only) | `cargo install --locked` | `~/.cargo/bin` |
 
 use std::{path::Path, process::Command};
@@ -54,6 +55,7 @@ pub fn setup(ctx: &Ctx, browser: bool) -> Result<()> {
         "generates the JS glue; must equal the wasm-bindgen in Cargo.lock",
     )?;
     ensure_wasm_opt(ctx)?;
+    crate::model::ensure_models(ctx)?;
     if browser {
         ensure_chromium(ctx)?;
         ensure_nats_server(ctx)?;

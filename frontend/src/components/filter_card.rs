@@ -1,11 +1,17 @@
 //! One filter in the pipeline editor: enable switch, order buttons, drag handle, remove,
-//! and a control per parameter (slider, or a checkbox for on/off parameters).
+//! and a control per parameter (slider, a checkbox for on/off parameters, a colour picker
+//! for colours). Segmentation cards also say whether the model is loading or failed.
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::state::{Entry, PipelineAction};
+use filters::ParamKind;
+
+use crate::{
+    frame_loop::SegmentState,
+    state::{Entry, PipelineAction},
+};
 
 #[derive(PartialEq, Properties)]
 pub struct FilterCardProps {
@@ -17,6 +23,23 @@ pub struct FilterCardProps {
     pub on_drag_start: Callback<u32>,
     pub on_drop: Callback<usize>,
     pub dragging: bool,
+    /// The segmentation model's state (shown only on `segment-*` cards).
+    #[prop_or_default]
+    pub segment: Option<SegmentState>,
+}
+
+/// `0xRRGGBB` as `#rrggbb`, what `<input type="color">` holds.
+fn color_hex(value: f32) -> String {
+    format!("#{:06x}", (value.max(0.0) as u32).min(0xff_ff_ff))
+}
+
+/// `#rrggbb` back to `0xRRGGBB`.
+fn parse_color(text: &str) -> Option<f32> {
+    let hex = text.strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok().map(|rgb| rgb as f32)
 }
 
 fn input_of(event: &Event) -> Option<HtmlInputElement> {
@@ -52,7 +75,22 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
         let toggle = param.min.to_bits() == 0.0_f32.to_bits()
             && param.max.to_bits() == 1.0_f32.to_bits()
             && param.step.to_bits() == 1.0_f32.to_bits();
-        if toggle {
+        if param.kind == ParamKind::Color {
+            let oninput = dispatch.reform(move |event: InputEvent| PipelineAction::SetParam {
+                id,
+                param: name.clone(),
+                value: input_of(&event)
+                    .and_then(|input| parse_color(&input.value()))
+                    .unwrap_or(value),
+            });
+            html! {
+                <label class="param color" for={input_id.clone()}>
+                    <span class="param-name">{ param.label }</span>
+                    <output>{ color_hex(value) }</output>
+                    <input id={input_id} type="color" value={color_hex(value)} {oninput} />
+                </label>
+            }
+        } else if toggle {
             let onchange = dispatch.reform(move |event: Event| PipelineAction::SetParam {
                 id,
                 param: name.clone(),
@@ -126,6 +164,18 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
         })
     };
 
+    // Until a frame has run with the stage its state is unknown: it is loading then too.
+    let segment_note = info.name.starts_with("segment-").then(|| {
+        match props.segment.clone().unwrap_or(SegmentState::Loading) {
+            SegmentState::Loading => html! {
+                <p class="filter-status loading" role="status">{ "loading model…" }</p>
+            },
+            SegmentState::Ready => html! {},
+            SegmentState::Failed(reason) => html! {
+                <p class="filter-status failed" role="alert">{ format!("not running: {reason}") }</p>
+            },
+        }
+    });
     let class = classes!(
         "filter",
         (!entry.enabled).then_some("off"),
@@ -159,9 +209,31 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
                         onclick={dispatch.reform(move |_| PipelineAction::Remove(id))}>{ "×" }</button>
                 </div>
             </div>
+            if let Some(note) = segment_note {
+                { note }
+            }
             if !info.params.is_empty() {
                 <div class="params">{ for params }</div>
             }
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn colours_round_trip_through_the_colour_input() {
+        assert_eq!(color_hex(f32::from(0x00_ff_00_u16)), "#00ff00");
+        assert_eq!(color_hex(0x12_34_56 as f32), "#123456");
+        assert_eq!(color_hex(-1.0), "#000000");
+        assert_eq!(color_hex(2.0e7), "#ffffff");
+        assert_eq!(parse_color("#123456"), Some(0x12_34_56 as f32));
+        assert_eq!(parse_color("#FFFFFF"), Some(0xff_ff_ff as f32));
+        assert_eq!(parse_color("123456"), None);
+        assert_eq!(parse_color("#12345"), None);
+        assert_eq!(parse_color("#12345g"), None);
     }
 }

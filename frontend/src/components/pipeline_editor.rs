@@ -6,12 +6,18 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::filter_card::FilterCard;
-use crate::state::{PipelineAction, PipelineState};
+use crate::{
+    frame_loop::SegmentState,
+    state::{PipelineAction, PipelineState},
+};
 
 #[derive(PartialEq, Properties)]
 pub struct PipelineEditorProps {
     pub state: PipelineState,
     pub dispatch: Callback<PipelineAction>,
+    /// The segmentation model's state, shown on `segment-*` cards.
+    #[prop_or_default]
+    pub segment: Option<SegmentState>,
 }
 
 #[function_component]
@@ -76,7 +82,7 @@ pub fn PipelineEditor(props: &PipelineEditorProps) -> Html {
                 <ol class="filters" id="filters">
                     { for state.entries().iter().enumerate().map(|(index, entry)| html! {
                         <FilterCard key={entry.id} entry={entry.clone()} {index} count={state.len()}
-                            dispatch={props.dispatch.clone()}
+                            dispatch={props.dispatch.clone()} segment={props.segment.clone()}
                             on_drag_start={on_drag_start.clone()} on_drop={on_drop.clone()}
                             dragging={*dragging == Some(entry.id)} />
                     }) }

@@ -13,11 +13,11 @@ pub mod surface;
 
 use std::{cell::RefCell, rc::Rc};
 
-use filters::{Pipeline, PipelineSpec};
+use filters::{MaskStatus, Pipeline, PipelineSpec, Segmenter};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlVideoElement, ImageData};
 
-pub use stats::{FramePath, Stats, StatsSnapshot};
+pub use stats::{FramePath, SegmentState, Stats, StatsSnapshot};
 pub use surface::{Canvas, Surface};
 
 use crate::{
@@ -40,6 +40,32 @@ pub struct Controls {
     pub version: u64,
 }
 
+/// Supplies the model behind the segmentation stages, once a pipeline first needs one.
+pub trait SegmenterSource {
+    /// Called on each frame while the pipeline needs a segmenter and has none: starts
+    /// loading one, and returns it once loaded (or one that reports why it cannot run).
+    fn poll(&self) -> Option<Box<dyn Segmenter>>;
+}
+
+/// A segmenter that cannot run, saying why (the stages then leave frames unchanged).
+pub struct Unavailable(pub String);
+
+impl Segmenter for Unavailable {
+    fn input_size(&self) -> (u32, u32) {
+        (256, 144)
+    }
+
+    fn segment(&mut self, _input: &[f32], _mask: &mut [f32]) -> MaskStatus {
+        MaskStatus::Failed(self.0.clone())
+    }
+}
+
+/// Why the main-thread loop has no segmentation: the model runs only in the filter worker
+/// (its engine stays out of the page's wasm).
+const NO_WORKER: &str = "background segmentation runs only in the frame worker: \
+     remove worker=0 from the address, or use a browser with OffscreenCanvas and \
+     MediaStreamTrackProcessor";
+
 pub struct Engine {
     /// `None` while an asynchronous copy owns it.
     buffer: Option<FrameBuffer>,
@@ -56,6 +82,10 @@ pub struct Engine {
     /// Where video frames are drawn for read-back when they cannot be copied directly.
     readback: Option<Surface>,
     tap: FrameTap,
+    /// Where the segmentation model comes from (`None`: the main-thread loop, which has none).
+    segmenters: Option<Box<dyn SegmenterSource>>,
+    /// The pipeline has its segmenter (kept across spec changes).
+    has_segmenter: bool,
     pub stats: Stats,
 }
 
@@ -80,8 +110,30 @@ impl Engine {
             original: Surface::new(original, false)?,
             readback: None,
             tap,
+            segmenters: None,
+            has_segmenter: false,
             stats,
         })
+    }
+
+    /// Where this engine's segmentation model comes from (the filter worker sets one).
+    pub fn set_segmenter_source(&mut self, source: Box<dyn SegmenterSource>) {
+        self.segmenters = Some(source);
+    }
+
+    /// Gives the pipeline a segmenter if it needs one and has none yet.
+    fn supply_segmenter(&mut self) {
+        if self.has_segmenter || !self.pipeline.needs_segmenter() {
+            return;
+        }
+        let segmenter = match &self.segmenters {
+            Some(source) => source.poll(),
+            None => Some(Box::new(Unavailable(NO_WORKER.to_owned())) as Box<dyn Segmenter>),
+        };
+        if let Some(segmenter) = segmenter {
+            self.pipeline.set_segmenter(Some(segmenter));
+            self.has_segmenter = true;
+        }
     }
 
     fn readback(&mut self) -> Result<&Surface, JsValue> {
@@ -119,6 +171,7 @@ impl Engine {
             }
         }
 
+        self.supply_segmenter();
         let filter_start = now_ms();
         let mut mark = filter_start;
         let mut index = 0;
@@ -132,6 +185,7 @@ impl Engine {
             mark = now;
         });
         self.stats.truncate_stages(index);
+        self.stats.totals.segment = self.pipeline.segment_status().map(SegmentState::from);
         let draw_start = now_ms();
         self.preview.fit(width, height);
         if let Err(err) = buffer.draw_to(&self.preview.ctx) {

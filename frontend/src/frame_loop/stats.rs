@@ -96,6 +96,28 @@ pub struct Totals {
     /// epoch; 0 before any).
     pub controls_shown_at_ms: f64,
     pub last_error: Option<String>,
+    /// The segmentation stages' model on the last frame (`None`: the pipeline has none).
+    pub segment: Option<SegmentState>,
+}
+
+/// Where the model behind `segment-blur`/`segment-replace` stands, as the UI shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SegmentState {
+    /// Fetching and compiling the model: frames pass unchanged.
+    Loading,
+    Ready,
+    /// The model cannot run (missing, corrupt, or no worker): frames pass unchanged.
+    Failed(String),
+}
+
+impl From<&filters::MaskStatus> for SegmentState {
+    fn from(status: &filters::MaskStatus) -> Self {
+        match status {
+            filters::MaskStatus::Ready => Self::Ready,
+            filters::MaskStatus::Loading => Self::Loading,
+            filters::MaskStatus::Failed(reason) => Self::Failed(reason.clone()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -222,7 +244,9 @@ impl StatsSnapshot {
     /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path,
     /// worker, controlsShownAt, encodeMs, sentFps}`: `worker` is whether frames flow in the
     /// workers, `controlsShownAt` when the last pipeline change was first drawn (epoch ms),
-    /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting).
+    /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting),
+    /// `segment` the segmentation model's state (`"loading"`, `"ready"`, `"failed"`, or
+    /// `null` without a segmentation stage) and `segmentError` why it failed.
     pub fn publish(&self) {
         let stages: js_sys::Array = self
             .stages
@@ -235,6 +259,12 @@ impl StatsSnapshot {
             })
             .collect();
         let totals = &self.totals;
+        let (segment, segment_error) = match &totals.segment {
+            None => (JsValue::NULL, JsValue::NULL),
+            Some(SegmentState::Loading) => ("loading".into(), JsValue::NULL),
+            Some(SegmentState::Ready) => ("ready".into(), JsValue::NULL),
+            Some(SegmentState::Failed(reason)) => ("failed".into(), reason.as_str().into()),
+        };
         let value = object(&[
             ("running", self.running.into()),
             ("fps", self.fps.into()),
@@ -263,6 +293,8 @@ impl StatsSnapshot {
                 "sentFps",
                 self.encode.as_ref().map_or(0.0, |e| e.fps).into(),
             ),
+            ("segment", segment),
+            ("segmentError", segment_error),
         ]);
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
     }

@@ -231,6 +231,9 @@ fn start(
     )?;
     let engine = Rc::new(RefCell::new(engine));
     engine.borrow_mut().stats.totals.in_worker = true;
+    engine
+        .borrow_mut()
+        .set_segmenter_source(Box::new(super::model::ModelLoader::default()));
     let driver = match source {
         SourceSpec::Stream { fps } => {
             let readable = readable
@@ -264,7 +267,13 @@ fn start(
 
 fn post_stats(session: u64, stats: crate::frame_loop::StatsSnapshot) {
     post(
-        &envelope(&FromFilter::Stats { session, stats }, &[]),
+        &envelope(
+            &FromFilter::Stats {
+                session,
+                stats: Box::new(stats),
+            },
+            &[],
+        ),
         &js_sys::Array::new(),
     );
 }

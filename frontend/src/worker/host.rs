@@ -200,8 +200,8 @@ impl Host {
                 }
                 stats.encode = self.encode_stats();
                 stats.publish();
-                *self.last_stats.borrow_mut() = stats.clone();
-                callback.emit(stats);
+                *self.last_stats.borrow_mut() = (*stats).clone();
+                callback.emit(*stats);
             }
             None => {}
         }

@@ -6,6 +6,8 @@
 //!   `readable`, transferred from the page) or paints the test pattern, runs the pipeline
 //!   and draws `#preview`/`#original` through `OffscreenCanvas`es the page transferred
 //!   with `transferControlToOffscreen()`. It posts stats to the page twice a second.
+//!   When the pipeline gains a `segment-*` stage it fetches and loads the segmentation
+//!   model ([`model`]; the `segment` crate, on rten) and runs it on each frame.
 //! - The **sender worker** ([`sender`]) owns the broadcast's [`Publisher`]: flow control,
 //!   the wasm JPEG encoder and the WebSocket. Frames come from the filter worker over a
 //!   `MessageChannel`, newest only: the filter worker sends a frame only when the sender
@@ -24,6 +26,7 @@
 pub mod entry;
 pub mod filter;
 pub mod host;
+pub mod model;
 pub mod protocol;
 pub mod remote;
 pub mod scope;

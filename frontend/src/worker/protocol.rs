@@ -53,8 +53,11 @@ pub enum ToFilter {
 pub enum FromFilter {
     /// The worker's wasm runs and listens: messages queued so far can go.
     Ready,
-    /// Twice a second while a session runs.
-    Stats { session: u64, stats: StatsSnapshot },
+    /// Twice a second while a session runs (boxed: the other variant is empty).
+    Stats {
+        session: u64,
+        stats: Box<StatsSnapshot>,
+    },
 }
 
 /// Page → sender worker.

@@ -5,6 +5,7 @@ mod e2e;
 mod filters;
 mod frontend;
 mod fuzz;
+mod segment;
 mod server;
 mod soak;
 
@@ -16,6 +17,8 @@ use crate::{build_frontend, build_release_server, steps, steps::Ctx, tools};
 pub enum Suite {
     /// Filter kernels: criterion natively and wasm32+simd128 under Node.
     Filters,
+    /// Person segmentation: inference, matte and stages, natively and wasm32 under Node.
+    Segment,
     /// MJPEG fan-out under load: many viewers, one publisher.
     Server,
     /// Frame loop in headless Chromium.
@@ -35,11 +38,18 @@ pub enum Suite {
 
 pub fn run(ctx: &Ctx, suites: &[Suite]) -> Result<()> {
     // Without the soak and the fuzzers, long runs of their own.
-    let all = [Suite::Filters, Suite::Server, Suite::Frontend, Suite::E2e];
+    let all = [
+        Suite::Filters,
+        Suite::Segment,
+        Suite::Server,
+        Suite::Frontend,
+        Suite::E2e,
+    ];
     let suites = if suites.is_empty() { &all[..] } else { suites };
     for suite in suites {
         match suite {
             Suite::Filters => filters::run(ctx)?,
+            Suite::Segment => segment::run(ctx)?,
             Suite::Server => server::run(ctx)?,
             Suite::Frontend => frontend::run(ctx)?,
             Suite::E2e => e2e::run(ctx)?,

@@ -1,0 +1,269 @@
+//! Person segmentation end to end: the fake camera films a photo of a person (matplotlib's
+//! `grace_hopper.jpg`, the `segment` crate's fixture, centred on a plain wall), the filter
+//! worker fetches the selfie model from the server and runs `segment-replace:color=00ff00`;
+//! the preview and a broadcast viewer's frames show a green background around a person
+//! who is not green. Needs the model: `cargo xtask setup` puts it in `static/models/`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use e2e::{
+    Browser, BrowserOptions, Image, Server, ServerPaths, artifacts_dir, mjpeg::MjpegReader, y4m,
+};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(45);
+const WIDTH: u32 = 1280;
+const HEIGHT: u32 = 720;
+
+fn is_green([r, g, b]: [f64; 3]) -> bool {
+    g > 180.0 && r < 80.0 && b < 80.0
+}
+
+/// The four corners are green and the centre (her collar and tie) is not.
+fn check(what: &str, image: &Image) -> Result<()> {
+    let corners = [
+        (0.02, 0.12, 0.03, 0.15),
+        (0.88, 0.98, 0.03, 0.15),
+        (0.02, 0.12, 0.85, 0.97),
+        (0.88, 0.98, 0.85, 0.97),
+    ];
+    for (x0, x1, y0, y1) in corners {
+        let mean = image.mean_rgb(x0, x1, y0, y1);
+        ensure!(
+            is_green(mean),
+            "{what}: corner at x {x0}..{x1}, y {y0}..{y1} is {mean:.0?}, not green"
+        );
+    }
+    for (x0, x1, y0, y1) in [(0.45, 0.55, 0.45, 0.6), (0.45, 0.55, 0.25, 0.35)] {
+        let mean = image.mean_rgb(x0, x1, y0, y1);
+        ensure!(
+            !is_green(mean) && mean[1] < mean[0] + 40.0,
+            "{what}: the person at x {x0}..{x1}, y {y0}..{y1} turned green: {mean:.0?}"
+        );
+    }
+    Ok(())
+}
+
+async fn share_link(browser: &Browser) -> Result<String> {
+    let link = browser
+        .wait_for(
+            "the share link",
+            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
+            WAIT,
+        )
+        .await?;
+    Ok(link.as_str().unwrap_or_default().to_owned())
+}
+
+fn stream_url(server: &Server, link: &str) -> Result<String> {
+    let room = link
+        .rsplit_once("/watch/")
+        .map(|(_, room)| room)
+        .filter(|room| !room.is_empty())
+        .with_context(|| format!("{link} is not a /watch/ link"))?;
+    Ok(server.url(&protocol::rooms::stream_path(room)))
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn segment_replace_turns_the_background_green_in_preview_and_broadcast() -> Result<()> {
+    let video = artifacts_dir()?.join("segment-person.y4m");
+    y4m::write_image(&video, &y4m::person_frame(WIDTH, HEIGHT)?, 30)?;
+    let server = Server::start().await?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(
+            &server
+                .url("/?source=camera&pipeline=segment-replace:color=00ff00&start=1&broadcast=1"),
+        )
+        .await?;
+    // Before the model is there the card says it is loading (and frames pass unchanged).
+    let ready = browser
+        .wait_for(
+            "the model to run",
+            "const s = window.__lenscast_stats; return s && (s.segment === 'ready' || s.segment === 'failed') ? s : null;",
+            WAIT,
+        )
+        .await?;
+    ensure!(
+        ready["segment"] == "ready",
+        "the model failed: {}",
+        ready["segmentError"]
+    );
+    ensure!(
+        ready["worker"] == true,
+        "frames are not in the worker: {ready}"
+    );
+    let frames = ready["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 20, WAIT).await?;
+    let stats = browser.stats().await?;
+    let stage_ms = stats["stages"]
+        .as_array()
+        .and_then(|stages| stages.first())
+        .map_or(Value::Null, |stage| stage["ms"].clone());
+    println!(
+        "segment-replace at {}x{}: stage {stage_ms} ms, filters {} ms, {} fps",
+        stats["width"], stats["height"], stats["filterMs"], stats["fps"]
+    );
+
+    let preview = browser.preview_image().await?;
+    ensure!(
+        (preview.width, preview.height) == (WIDTH, HEIGHT),
+        "preview is {}x{}",
+        preview.width,
+        preview.height
+    );
+    let shot = browser.screenshot("segment-replace").await?;
+    println!("screenshot: {}", shot.display());
+    // The card, with its colour picker (to look at).
+    browser
+        .eval(
+            "document.querySelector('#filters li').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("segment-replace-card").await?;
+    let picker = browser
+        .eval(
+            "const e = document.querySelector('#filters li input[type=color]'); return e ? e.value : null;",
+            vec![],
+        )
+        .await?;
+    ensure!(picker == "#00ff00", "the colour input holds {picker}");
+    check("preview", &preview)?;
+    ensure!(
+        browser.text_of(".filter-status").await?.is_none(),
+        "the card still shows a status once the model runs"
+    );
+
+    let link = share_link(&browser).await?;
+    let mut viewer = MjpegReader::open(&stream_url(&server, &link)?).await?;
+    let mut last = None;
+    for i in 0..5 {
+        let part = viewer
+            .next_part(WAIT)
+            .await
+            .with_context(|| format!("viewer frame {i}"))?;
+        last = Some(part.jpeg);
+    }
+    let jpeg = last.context("no viewer frame")?;
+    std::fs::write(artifacts_dir()?.join("segment-replace-viewer.jpg"), &jpeg)?;
+    let frame = image::load_from_memory(&jpeg)?.to_rgba8();
+    let frame = Image {
+        width: frame.width(),
+        height: frame.height(),
+        rgba: frame.into_raw(),
+    };
+    check("viewer frame", &frame)?;
+    browser.close().await?;
+    Ok(())
+}
+
+/// Waits until the stats say the segmentation stage failed; returns the stats.
+async fn wait_failed(browser: &Browser) -> Result<Value> {
+    browser
+        .wait_for(
+            "the segmentation stage to report",
+            "const s = window.__lenscast_stats; return s && (s.segment === 'ready' || s.segment === 'failed') ? s : null;",
+            WAIT,
+        )
+        .await
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn a_corrupt_model_is_reported_and_frames_keep_flowing() -> Result<()> {
+    // The server's own static files, but a model file that is not ONNX.
+    let static_dir = artifacts_dir()?.join("segment-corrupt-static");
+    let _ = std::fs::remove_dir_all(&static_dir);
+    std::fs::create_dir_all(static_dir.join("models"))?;
+    let real = ServerPaths::from_env()?;
+    for entry in std::fs::read_dir(&real.static_dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), static_dir.join(entry.file_name()))?;
+        }
+    }
+    std::fs::write(
+        static_dir.join("models/selfie_segmentation_landscape.onnx"),
+        b"this is not an ONNX model",
+    )?;
+    let server = Server::start_with(ServerPaths { static_dir, ..real }, &[]).await?;
+    let video = artifacts_dir()?.join("segment-corrupt.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 10)?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=grayscale|segment-blur&start=1"))
+        .await?;
+    let stats = wait_failed(&browser).await?;
+    ensure!(stats["segment"] == "failed", "a corrupt model ran: {stats}");
+    let reason = stats["segmentError"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(
+        reason.contains("/static/models/selfie_segmentation_landscape.onnx"),
+        "the error does not name the model: {reason}"
+    );
+    // The banner and the card say so; the other stage still runs on every frame.
+    let banner = browser
+        .wait_for(
+            "the segmentation banner",
+            "const e = document.querySelector('#segment-error'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let banner = banner.as_str().unwrap_or_default();
+    ensure!(banner.contains(&reason), "banner: {banner:?}");
+    let card = browser.text_of(".filter-status").await?.unwrap_or_default();
+    ensure!(card.contains("not running"), "card: {card:?}");
+    let frames = stats["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    let preview = browser.preview_image().await?;
+    ensure!(
+        preview.max_channel_spread() <= 2,
+        "grayscale no longer runs after the failed stage"
+    );
+    browser.screenshot("segment-corrupt-model").await?;
+    browser
+        .eval(
+            "document.querySelector('.filter-status').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("segment-corrupt-model-card").await?;
+    browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn the_main_thread_loop_says_segmentation_needs_the_worker() -> Result<()> {
+    let server = Server::start().await?;
+    let video = artifacts_dir()?.join("segment-main-thread.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 10)?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=segment-replace:color=00ff00&start=1&worker=0"))
+        .await?;
+    let stats = wait_failed(&browser).await?;
+    ensure!(
+        stats["worker"] == false,
+        "not the main-thread loop: {stats}"
+    );
+    ensure!(stats["segment"] == "failed", "{stats}");
+    let reason = stats["segmentError"].as_str().unwrap_or_default();
+    ensure!(reason.contains("worker"), "unclear reason: {reason}");
+    let banner = browser
+        .wait_for(
+            "the segmentation banner",
+            "const e = document.querySelector('#segment-error'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let banner = banner.as_str().unwrap_or_default();
+    ensure!(banner.contains(reason), "banner: {banner:?}");
+    browser.close().await?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! [`MaskModel`]: an ONNX model that maps an RGB image to a person (or any) mask, on rten.
+
+use std::sync::Arc;
+
+use rten::{Dimension, Model, ModelOptions, NodeId, RunOptions, ThreadPool};
+use rten_tensor::{AsView as _, Layout as _, NdTensor, NdTensorView};
+use thiserror::Error;
+
+/// Largest model file accepted (a user's own model included).
+pub const MAX_MODEL_BYTES: usize = 50 * 1024 * 1024;
+/// Largest input side accepted, so a model cannot make the stage allocate without bound.
+pub const MAX_INPUT_SIDE: usize = 2048;
+
+/// Why a model cannot be loaded or run.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("model file is {bytes} bytes, at most {max} allowed", max = MAX_MODEL_BYTES)]
+    TooLarge { bytes: usize },
+    /// Unsupported operators are reported here, with rten's words (which name them).
+    #[error("cannot load the model: {0}")]
+    Load(#[from] rten::LoadError),
+    /// Not a well-formed ONNX file (checked before the engine parses it).
+    #[error("not an ONNX model: {0}")]
+    Malformed(String),
+    #[error("the model has {inputs} inputs and {outputs} outputs; one of each is needed")]
+    Arity { inputs: usize, outputs: usize },
+    #[error(
+        "model input shape {shape} is not an image: expected 1x3xHxW (NCHW) or 1xHxWx3 (NHWC) \
+         with fixed H and W up to {MAX_INPUT_SIDE}"
+    )]
+    InputShape { shape: String },
+    #[error("model output shape {shape} is not a 1-channel mask of the input's {width}x{height}")]
+    OutputShape {
+        shape: String,
+        width: usize,
+        height: usize,
+    },
+    #[error("input has {got} values, the model takes {expected}")]
+    InputLength { got: usize, expected: usize },
+    #[error("inference failed: {0}")]
+    Run(#[from] rten::RunError),
+}
+
+/// Memory order of the model's image input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `1 × 3 × H × W`: channel planes (`PyTorch`'s export).
+    Nchw,
+    /// `1 × H × W × 3`: interleaved pixels (TensorFlow's, and `MediaPipe`'s).
+    Nhwc,
+}
+
+/// The range the model wants its pixel values in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelRange {
+    /// `[0, 1]`
+    Unit,
+    /// `[0, 255]`
+    Byte,
+}
+
+/// A loaded model with one RGB image input of fixed size and one 1-channel output of the
+/// same size (a probability per pixel, after any sigmoid).
+///
+/// `MediaPipe`'s selfie segmentation (`selfie_segmentation_landscape.onnx`, made by
+/// `cargo xtask setup`) is one: NHWC `1×144×256×3` in `[0, 1]`, mask `1×144×256×1`.
+pub struct MaskModel {
+    model: Model,
+    input_id: NodeId,
+    output_id: NodeId,
+    width: usize,
+    height: usize,
+    layout: Layout,
+    range: PixelRange,
+    /// The input in the model's layout and range, when that is not NHWC in `[0, 1]`.
+    staged: Vec<f32>,
+    options: RunOptions,
+}
+
+impl std::fmt::Debug for MaskModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MaskModel")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("layout", &self.layout)
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
+}
+
+fn shape_text(shape: &[Dimension]) -> String {
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|d| match d {
+            Dimension::Fixed(n) => n.to_string(),
+            Dimension::Symbolic(name) => name.clone(),
+        })
+        .collect();
+    format!("[{}]", dims.join(", "))
+}
+
+fn fixed(shape: &[Dimension]) -> Option<Vec<usize>> {
+    shape
+        .iter()
+        .map(|d| match d {
+            Dimension::Fixed(n) => Some(*n),
+            Dimension::Symbolic(_) => None,
+        })
+        .collect()
+}
+
+impl MaskModel {
+    /// Loads an ONNX model (bytes of a `.onnx` file) whose pixels are in `range`, and checks
+    /// its input and output shapes.
+    pub fn load(bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
+        if bytes.len() > MAX_MODEL_BYTES {
+            return Err(ModelError::TooLarge { bytes: bytes.len() });
+        }
+        crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
+        let mut options = ModelOptions::with_all_ops();
+        // Repacks the weights once at load, so no inference does it.
+        options.prepack_weights(true);
+        let model = options.load(bytes)?;
+        let (inputs, outputs) = (model.input_ids(), model.output_ids());
+        if inputs.len() != 1 || outputs.len() != 1 {
+            return Err(ModelError::Arity {
+                inputs: inputs.len(),
+                outputs: outputs.len(),
+            });
+        }
+        let (input_id, output_id) = (inputs[0], outputs[0]);
+        let in_shape = model
+            .node_info(input_id)
+            .and_then(|n| n.shape())
+            .unwrap_or_default();
+        let bad_input = || ModelError::InputShape {
+            shape: shape_text(&in_shape),
+        };
+        let dims = fixed(&in_shape).ok_or_else(bad_input)?;
+        let (layout, height, width) = match dims[..] {
+            [1, 3, h, w] => (Layout::Nchw, h, w),
+            [1, h, w, 3] => (Layout::Nhwc, h, w),
+            _ => return Err(bad_input()),
+        };
+        if !(1..=MAX_INPUT_SIDE).contains(&width) || !(1..=MAX_INPUT_SIDE).contains(&height) {
+            return Err(bad_input());
+        }
+        // The output shape is checked when the model declares it; otherwise on each run.
+        if let Some(out_shape) = model.node_info(output_id).and_then(|n| n.shape())
+            && let Some(dims) = fixed(&out_shape)
+            && !is_mask_shape(&dims, width, height)
+        {
+            return Err(ModelError::OutputShape {
+                shape: shape_text(&out_shape),
+                width,
+                height,
+            });
+        }
+        Ok(Self {
+            model,
+            input_id,
+            output_id,
+            width,
+            height,
+            layout,
+            range,
+            staged: Vec::new(),
+            options: RunOptions::default(),
+        })
+    }
+
+    /// The input `(width, height)`.
+    pub fn input_size(&self) -> (u32, u32) {
+        (self.width as u32, self.height as u32)
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Runs inference on `threads` threads (the default is rten's pool, one per core). In a
+    /// browser worker there is one either way.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.options.thread_pool = Some(Arc::new(ThreadPool::with_num_threads(threads.max(1))));
+    }
+
+    /// `input`: `height × width × 3` RGB floats in `[0, 1]`, row-major (what
+    /// [`filters::Matte::prepare`] makes); writes `height × width` probabilities into `mask`.
+    pub fn infer(&mut self, input: &[f32], mask: &mut [f32]) -> Result<(), ModelError> {
+        let n = self.width * self.height;
+        if input.len() != n * 3 {
+            return Err(ModelError::InputLength {
+                got: input.len(),
+                expected: n * 3,
+            });
+        }
+        if mask.len() != n {
+            return Err(ModelError::InputLength {
+                got: mask.len(),
+                expected: n,
+            });
+        }
+        let scale = match self.range {
+            PixelRange::Unit => 1.0,
+            PixelRange::Byte => 255.0,
+        };
+        let data: &[f32] = if self.layout == Layout::Nhwc && self.range == PixelRange::Unit {
+            input
+        } else {
+            self.staged.resize(n * 3, 0.0);
+            match self.layout {
+                Layout::Nhwc => {
+                    for (s, &v) in self.staged.iter_mut().zip(input) {
+                        *s = v * scale;
+                    }
+                }
+                Layout::Nchw => {
+                    let (r, rest) = self.staged.split_at_mut(n);
+                    let (g, b) = rest.split_at_mut(n);
+                    for (i, px) in input.chunks_exact(3).enumerate() {
+                        r[i] = px[0] * scale;
+                        g[i] = px[1] * scale;
+                        b[i] = px[2] * scale;
+                    }
+                }
+            }
+            &self.staged
+        };
+        let shape = match self.layout {
+            Layout::Nhwc => [1, self.height, self.width, 3],
+            Layout::Nchw => [1, 3, self.height, self.width],
+        };
+        let view = NdTensorView::from_data(shape, data);
+        let [out] = self.model.run_n(
+            vec![(self.input_id, view.into())],
+            [self.output_id],
+            Some(self.options.clone()),
+        )?;
+        let out: NdTensor<f32, 4> = out.try_into().map_err(|_| ModelError::OutputShape {
+            shape: "(not a 4-d float tensor)".to_owned(),
+            width: self.width,
+            height: self.height,
+        })?;
+        if !is_mask_shape(out.shape().as_ref(), self.width, self.height) {
+            return Err(ModelError::OutputShape {
+                shape: format!("{:?}", out.shape()),
+                width: self.width,
+                height: self.height,
+            });
+        }
+        for (m, v) in mask.iter_mut().zip(out.iter()) {
+            *m = *v;
+        }
+        Ok(())
+    }
+}
+
+/// `[1, h, w, 1]` or `[1, 1, h, w]`: the same memory order.
+fn is_mask_shape(dims: &[usize], width: usize, height: usize) -> bool {
+    dims == [1, height, width, 1] || dims == [1, 1, height, width]
+}
+
+impl filters::Segmenter for MaskModel {
+    fn input_size(&self) -> (u32, u32) {
+        MaskModel::input_size(self)
+    }
+
+    fn segment(&mut self, input: &[f32], mask: &mut [f32]) -> filters::MaskStatus {
+        match self.infer(input, mask) {
+            Ok(()) => filters::MaskStatus::Ready,
+            Err(err) => filters::MaskStatus::Failed(err.to_string()),
+        }
+    }
+}

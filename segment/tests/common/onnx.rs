@@ -1,0 +1,117 @@
+//! Tiny ONNX models the tests build themselves: a minimal protobuf writer for the handful of
+//! ONNX messages a graph of a few nodes needs (field numbers from onnx.proto).
+
+/// One dimension: a fixed size or a symbolic name.
+pub enum Dim {
+    Fixed(u64),
+    Named(&'static str),
+}
+
+pub struct Node {
+    pub op: &'static str,
+    pub inputs: &'static [&'static str],
+    pub outputs: &'static [&'static str],
+    /// Integer-list attributes, e.g. `("strides", &[1, 1])`.
+    pub attrs: &'static [(&'static str, &'static [u64])],
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn int(out: &mut Vec<u8>, field: u64, v: u64) {
+    varint(out, field << 3);
+    varint(out, v);
+}
+
+fn bytes(out: &mut Vec<u8>, field: u64, data: &[u8]) {
+    varint(out, (field << 3) | 2);
+    varint(out, data.len() as u64);
+    out.extend_from_slice(data);
+}
+
+fn value_info(name: &str, dims: &[Dim]) -> Vec<u8> {
+    let mut shape = vec![];
+    for d in dims {
+        let mut dim = vec![];
+        match d {
+            Dim::Fixed(n) => int(&mut dim, 1, *n),
+            Dim::Named(s) => bytes(&mut dim, 2, s.as_bytes()),
+        }
+        bytes(&mut shape, 1, &dim);
+    }
+    let mut tensor = vec![];
+    int(&mut tensor, 1, 1); // FLOAT
+    bytes(&mut tensor, 2, &shape);
+    let mut ty = vec![];
+    bytes(&mut ty, 1, &tensor);
+    let mut vi = vec![];
+    bytes(&mut vi, 1, name.as_bytes());
+    bytes(&mut vi, 2, &ty);
+    vi
+}
+
+/// A float32 initializer.
+pub struct Init {
+    pub name: &'static str,
+    pub dims: &'static [u64],
+    pub values: Vec<f32>,
+}
+
+/// A model of `nodes` from `input` to `output` (ONNX opset 13).
+pub fn model(
+    nodes: &[Node],
+    inits: &[Init],
+    input: (&str, &[Dim]),
+    output: (&str, &[Dim]),
+) -> Vec<u8> {
+    let mut graph = vec![];
+    for (i, n) in nodes.iter().enumerate() {
+        let mut node = vec![];
+        for inp in n.inputs {
+            bytes(&mut node, 1, inp.as_bytes());
+        }
+        for out in n.outputs {
+            bytes(&mut node, 2, out.as_bytes());
+        }
+        bytes(&mut node, 3, format!("node{i}").as_bytes());
+        bytes(&mut node, 4, n.op.as_bytes());
+        for (name, ints) in n.attrs {
+            let mut attr = vec![];
+            bytes(&mut attr, 1, name.as_bytes());
+            for &v in *ints {
+                int(&mut attr, 8, v);
+            }
+            int(&mut attr, 20, 7); // INTS
+            bytes(&mut node, 5, &attr);
+        }
+        bytes(&mut graph, 1, &node);
+    }
+    bytes(&mut graph, 2, b"test");
+    for init in inits {
+        let mut t = vec![];
+        for &d in init.dims {
+            int(&mut t, 1, d);
+        }
+        int(&mut t, 2, 1); // FLOAT
+        bytes(&mut t, 8, init.name.as_bytes());
+        let raw: Vec<u8> = init.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        bytes(&mut t, 9, &raw);
+        bytes(&mut graph, 5, &t);
+    }
+    bytes(&mut graph, 11, &value_info(input.0, input.1));
+    bytes(&mut graph, 12, &value_info(output.0, output.1));
+    let mut opset = vec![];
+    bytes(&mut opset, 1, b"");
+    int(&mut opset, 2, 13);
+    let mut m = vec![];
+    int(&mut m, 1, 8);
+    bytes(&mut m, 2, b"lenscast tests");
+    bytes(&mut m, 7, &graph);
+    bytes(&mut m, 8, &opset);
+    m
+}

@@ -1,0 +1,76 @@
+//! `segment-blur` and `segment-replace` as pipeline stages with the real model, on the photo.
+
+mod common;
+
+use common::{golden_mask, model, photo, tests};
+use filters::{Frame, MaskStatus, Pipeline, PipelineSpec};
+
+fn run(text: &str) -> (Vec<u8>, Vec<u8>, u32, u32) {
+    let (original, w, h) = photo();
+    let mut out = original.clone();
+    let mut pipeline = Pipeline::new(text.parse::<PipelineSpec>().unwrap());
+    assert!(pipeline.needs_segmenter());
+    pipeline.set_segmenter(Some(Box::new(model())));
+    pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+    assert_eq!(pipeline.segment_status(), Some(&MaskStatus::Ready));
+    (original, out, w, h)
+}
+
+/// Sum of |horizontal| + |vertical| luma-ish differences over a rectangle: detail.
+fn detail(rgba: &[u8], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> u64 {
+    let at = |x: u32, y: u32| {
+        let i = ((y * w + x) * 4) as usize;
+        i64::from(rgba[i]) + i64::from(rgba[i + 1]) + i64::from(rgba[i + 2])
+    };
+    let mut sum = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            sum +=
+                (at(x + 1, y) - at(x, y)).unsigned_abs() + (at(x, y + 1) - at(x, y)).unsigned_abs();
+        }
+    }
+    sum
+}
+
+tests! {
+    fn segment_replace_turns_the_background_green_and_keeps_the_person() {
+        let (original, out, _, _) = run("segment-replace:color=00ff00");
+        let golden = golden_mask();
+        let (mut bg, mut bg_green, mut person, mut person_kept) = (0u32, 0u32, 0u32, 0u32);
+        for ((o, p), &g) in original.chunks_exact(4).zip(out.chunks_exact(4)).zip(&golden) {
+            if g < 26 {
+                bg += 1;
+                bg_green += u32::from(p[..3] == [0, 255, 0]);
+            } else if g > 229 {
+                person += 1;
+                person_kept += u32::from(o == p);
+            }
+        }
+        let green = f64::from(bg_green) / f64::from(bg);
+        let kept = f64::from(person_kept) / f64::from(person);
+        println!("background turned green: {:.2}%, person kept: {:.2}%", green * 100.0, kept * 100.0);
+        assert!(green >= 0.95 && kept >= 0.95, "green {green}, kept {kept}");
+    }
+
+    fn segment_blur_keeps_the_face_and_blurs_the_flag() {
+        let (original, out, w, _) = run("segment-blur:r=12,soft=0.5");
+        let face = (210, 190, 310, 290);
+        let flag = (0, 20, 90, 220);
+        let (face_before, face_after) = (detail(&original, w, face), detail(&out, w, face));
+        let (flag_before, flag_after) = (detail(&original, w, flag), detail(&out, w, flag));
+        println!("detail: face {face_before} -> {face_after}, flag {flag_before} -> {flag_after}");
+        assert!(face_after * 100 >= face_before * 98, "face lost detail");
+        assert!(flag_after * 4 <= flag_before, "flag kept its detail");
+    }
+
+    fn without_a_segmenter_the_stages_pass_frames_unchanged_and_say_loading() {
+        let (original, w, h) = photo();
+        for text in ["segment-blur", "segment-replace:color=ff0000"] {
+            let mut out = original.clone();
+            let mut pipeline = Pipeline::new(text.parse::<PipelineSpec>().unwrap());
+            pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+            assert_eq!(pipeline.segment_status(), Some(&MaskStatus::Loading));
+            assert!(out == original, "{text} changed the frame without a model");
+        }
+    }
+}
