@@ -34,6 +34,7 @@ pub mod main_thread;
 pub mod mjpeg;
 pub mod paths;
 pub mod server;
+pub mod share;
 pub mod viewport;
 pub mod y4m;
 

@@ -4,6 +4,7 @@
 //! content, the viewer count reaching the publisher, that nothing is sent without viewers,
 //! and that the broadcast survives a server restart on its own.
 
+use e2e::share::{share_link, stream_url};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -39,17 +40,6 @@ async fn frames_sent(browser: &Browser) -> Result<u64> {
         .context("#frames-sent data-count is not a number")
 }
 
-async fn share_link(browser: &Browser) -> Result<String> {
-    let link = browser
-        .wait_for(
-            "the share link",
-            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
-            WAIT,
-        )
-        .await?;
-    Ok(link.as_str().unwrap_or_default().to_owned())
-}
-
 async fn wait_viewers(browser: &Browser, count: u32) -> Result<()> {
     let script = format!(
         "const e = document.querySelector('#viewer-count'); return !!e && e.textContent.trim() === '{count}';"
@@ -68,16 +58,6 @@ async fn wait_state(browser: &Browser, text: &str) -> Result<()> {
         .wait_for(&format!("state {text}"), &script, WAIT)
         .await
         .map(drop)
-}
-
-/// `http://127.0.0.1:P/watch/ROOM` → the room's `stream.mjpg` URL on `server`.
-fn stream_url(server: &Server, link: &str) -> Result<String> {
-    let room = link
-        .rsplit_once("/watch/")
-        .map(|(_, room)| room)
-        .filter(|room| !room.is_empty())
-        .with_context(|| format!("{link} is not a /watch/ link"))?;
-    Ok(server.url(&protocol::rooms::stream_path(room)))
 }
 
 /// Decodes `jpeg` and checks it shows the Y4M bars in gray: every bar's centre is gray
@@ -181,7 +161,7 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
         .goto(&server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1"))
         .await?;
 
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     ensure!(
         link.starts_with(&server.url("/watch/")),
         "share link {link} is not an absolute viewer link on {}",
@@ -261,7 +241,7 @@ async fn broadcast_reaches_viewers_pauses_and_survives_a_restart() -> Result<()>
     panel_screenshot(&browser, "broadcast-panel-reconnecting").await?;
     server.restart().await?;
     wait_state(&browser, "Live").await?;
-    let after = share_link(&browser).await?;
+    let after = share_link(&browser, WAIT).await?;
     ensure!(
         after == link,
         "the restart changed the link: {link} -> {after}"
@@ -296,7 +276,7 @@ async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Resu
     // encoders are proven against the real server.
     let page = server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1&encoder=native");
     browser.goto(&page).await?;
-    let first = share_link(&browser).await?;
+    let first = share_link(&browser, WAIT).await?;
     wait_state(&browser, "Paused").await?;
 
     watch(&stream_url(&server, &first)?, 2).await?;
@@ -305,7 +285,7 @@ async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Resu
 
     browser.client().refresh().await?;
     wait_state(&browser, "Paused").await?;
-    let again = share_link(&browser).await?;
+    let again = share_link(&browser, WAIT).await?;
     ensure!(
         again == first,
         "reload changed the link: {first} -> {again}"
@@ -324,7 +304,7 @@ async fn native_encoder_reload_keeps_the_link_and_new_link_replaces_it() -> Resu
         "const e = document.querySelector('#share-link'); return !!e && e.textContent.trim() !== '{first}';"
     );
     browser.wait_for("a new link", &script, WAIT).await?;
-    let fresh = share_link(&browser).await?;
+    let fresh = share_link(&browser, WAIT).await?;
     ensure!(
         fresh != first && fresh.starts_with(&server.url("/watch/")),
         "bad new link {fresh}"
@@ -369,7 +349,7 @@ async fn settings_downscale_and_switch_encoder_live() -> Result<()> {
     browser
         .goto(&server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1"))
         .await?;
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     let mut viewer = MjpegReader::open(&stream_url(&server, &link)?).await?;
     // The 640x360 camera is under the default max width: sent as it is.
     assert_gray_bars(&wait_width(&mut viewer, 640).await?)?;

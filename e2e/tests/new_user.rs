@@ -4,6 +4,7 @@
 //! layout at 1440×900 and on a phone, names for assistive technology, and seekable
 //! recordings.
 
+use e2e::share::share_link;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -44,17 +45,6 @@ async fn wait_text(browser: &Browser, selector: &str, text: &str) -> Result<()> 
         .map(drop)
 }
 
-async fn share_link(browser: &Browser) -> Result<String> {
-    let link = browser
-        .wait_for(
-            "the share link",
-            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
-            WAIT,
-        )
-        .await?;
-    Ok(link.as_str().unwrap_or_default().to_owned())
-}
-
 fn room_of(link: &str) -> Result<String> {
     link.rsplit_once("/watch/")
         .map(|(_, room)| room.to_owned())
@@ -93,7 +83,7 @@ async fn start_test_source_and_broadcast(browser: &Browser, server: &Server) -> 
         .await?;
     browser.wait_for_frames(3, WAIT).await?;
     click_role(browser, "button", "Start broadcast").await?;
-    share_link(browser).await
+    share_link(browser, WAIT).await
 }
 
 #[tokio::test]
@@ -215,7 +205,7 @@ async fn reloading_the_broadcasting_tab_resumes_into_the_same_room() -> Result<(
     browser.client().refresh().await?;
     browser.wait_for_frames(3, WAIT).await?;
     ensure!(
-        share_link(&browser).await? == link,
+        share_link(&browser, WAIT).await? == link,
         "the same viewer link after a reload"
     );
     wait_text(&browser, "#broadcast", "Stop broadcast").await?;
@@ -406,7 +396,7 @@ async fn broadcast_is_in_view_names_are_whole_and_the_phone_toolbar_is_one_row()
         .await?;
     desktop.wait_for_frames(3, WAIT).await?;
     click_role(&desktop, "button", "Start broadcast").await?;
-    share_link(&desktop).await?;
+    share_link(&desktop, WAIT).await?;
     let size = desktop
         .eval("return [innerWidth, innerHeight];", vec![])
         .await?;
@@ -573,7 +563,7 @@ async fn controls_are_named_and_the_source_group_takes_arrow_keys() -> Result<()
     browser.wait_for_frames(3, WAIT).await?;
     a11y::by_role(&browser, "region", "Broadcast").await?;
     click_role(&browser, "button", "Start broadcast").await?;
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     a11y::by_role(&browser, "img", "QR code of the viewer link").await?;
 
     // The viewer page's count has a label.

@@ -4,6 +4,7 @@
 //! the preview and a broadcast viewer's frames show a green background around a person
 //! who is not green. Needs the model: `cargo xtask setup` puts it in `static/models/`.
 
+use e2e::share::{share_link, stream_url};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
@@ -43,26 +44,6 @@ fn check(what: &str, image: &Image) -> Result<()> {
         );
     }
     Ok(())
-}
-
-async fn share_link(browser: &Browser) -> Result<String> {
-    let link = browser
-        .wait_for(
-            "the share link",
-            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
-            WAIT,
-        )
-        .await?;
-    Ok(link.as_str().unwrap_or_default().to_owned())
-}
-
-fn stream_url(server: &Server, link: &str) -> Result<String> {
-    let room = link
-        .rsplit_once("/watch/")
-        .map(|(_, room)| room)
-        .filter(|room| !room.is_empty())
-        .with_context(|| format!("{link} is not a /watch/ link"))?;
-    Ok(server.url(&protocol::rooms::stream_path(room)))
 }
 
 #[tokio::test]
@@ -137,7 +118,7 @@ async fn segment_replace_turns_the_background_green_in_preview_and_broadcast() -
         "the card still shows a status once the model runs"
     );
 
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     let mut viewer = MjpegReader::open(&stream_url(&server, &link)?).await?;
     let mut last = None;
     for i in 0..5 {

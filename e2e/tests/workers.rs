@@ -3,9 +3,10 @@
 //! thread is blocked for 3 s, and normal running shows no long tasks on it. With
 //! `?worker=0` the main-thread loop runs, and still previews and broadcasts.
 
+use e2e::share::{share_link, stream_url};
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use e2e::{
     Browser, BrowserOptions, Server,
     main_thread::{TimedViewer, block_main_thread, observe_long_tasks, take_long_tasks},
@@ -13,26 +14,6 @@ use e2e::{
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn share_link(browser: &Browser) -> Result<String> {
-    let link = browser
-        .wait_for(
-            "the share link",
-            "const e = document.querySelector('#share-link'); return e ? e.textContent.trim() : null;",
-            WAIT,
-        )
-        .await?;
-    Ok(link.as_str().unwrap_or_default().to_owned())
-}
-
-fn stream_url(server: &Server, link: &str) -> Result<String> {
-    let room = link
-        .rsplit_once("/watch/")
-        .map(|(_, room)| room)
-        .filter(|room| !room.is_empty())
-        .with_context(|| format!("{link} is not a /watch/ link"))?;
-    Ok(server.url(&protocol::rooms::stream_path(room)))
-}
 
 async fn stats_overlay(browser: &Browser) -> Result<String> {
     Ok(browser.text_of("#stats").await?.unwrap_or_default())
@@ -47,7 +28,7 @@ async fn broadcast_keeps_flowing_while_the_main_thread_is_blocked() -> Result<()
         .goto(&server.url("/?source=camera&res=1080&pipeline=cartoon|vignette&start=1&broadcast=1"))
         .await?;
     observe_long_tasks(&browser).await?;
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     let viewer = TimedViewer::open(&stream_url(&server, &link)?).await?;
     browser
         .wait_for(
@@ -120,7 +101,7 @@ async fn worker_zero_runs_the_main_thread_loop() -> Result<()> {
     browser
         .goto(&server.url("/?source=camera&pipeline=grayscale&start=1&broadcast=1&worker=0"))
         .await?;
-    let link = share_link(&browser).await?;
+    let link = share_link(&browser, WAIT).await?;
     let viewer = TimedViewer::open(&stream_url(&server, &link)?).await?;
     browser.wait_for_frames(10, WAIT).await?;
     let stats = browser.stats().await?;
