@@ -88,7 +88,29 @@ impl std::fmt::Debug for MaskModel {
     }
 }
 
-fn shape_text(shape: &[Dimension]) -> String {
+/// Loads model bytes after the checks every model gets (size, protobuf framing), and
+/// requires exactly one input and one output, returned with the model.
+pub(crate) fn load_one_in_one_out(bytes: Vec<u8>) -> Result<(Model, NodeId, NodeId), ModelError> {
+    if bytes.len() > MAX_MODEL_BYTES {
+        return Err(ModelError::TooLarge { bytes: bytes.len() });
+    }
+    crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
+    let mut options = ModelOptions::with_all_ops();
+    // Repacks the weights once at load, so no inference does it.
+    options.prepack_weights(true);
+    let model = options.load(bytes)?;
+    let (inputs, outputs) = (model.input_ids(), model.output_ids());
+    if inputs.len() != 1 || outputs.len() != 1 {
+        return Err(ModelError::Arity {
+            inputs: inputs.len(),
+            outputs: outputs.len(),
+        });
+    }
+    let (input, output) = (inputs[0], outputs[0]);
+    Ok((model, input, output))
+}
+
+pub(crate) fn shape_text(shape: &[Dimension]) -> String {
     let dims: Vec<String> = shape
         .iter()
         .map(|d| match d {
@@ -113,22 +135,7 @@ impl MaskModel {
     /// Loads an ONNX model (bytes of a `.onnx` file) whose pixels are in `range`, and checks
     /// its input and output shapes.
     pub fn load(bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
-        if bytes.len() > MAX_MODEL_BYTES {
-            return Err(ModelError::TooLarge { bytes: bytes.len() });
-        }
-        crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
-        let mut options = ModelOptions::with_all_ops();
-        // Repacks the weights once at load, so no inference does it.
-        options.prepack_weights(true);
-        let model = options.load(bytes)?;
-        let (inputs, outputs) = (model.input_ids(), model.output_ids());
-        if inputs.len() != 1 || outputs.len() != 1 {
-            return Err(ModelError::Arity {
-                inputs: inputs.len(),
-                outputs: outputs.len(),
-            });
-        }
-        let (input_id, output_id) = (inputs[0], outputs[0]);
+        let (model, input_id, output_id) = load_one_in_one_out(bytes)?;
         let in_shape = model
             .node_info(input_id)
             .and_then(|n| n.shape())

@@ -19,10 +19,10 @@
 //! The model stays on the device: the stage gets the file's bytes, never a URL.
 
 use filters::{Filter, Frame, Scratch, matte::downscale};
-use rten::{Dimension, Model, ModelOptions, NodeId};
+use rten::{Dimension, Model, NodeId};
 use rten_tensor::{AsView as _, Layout as _, NdTensorView, Tensor};
 
-use crate::model::{Layout, MAX_INPUT_SIDE, MAX_MODEL_BYTES, ModelError, PixelRange};
+use crate::model::{Layout, MAX_INPUT_SIDE, ModelError, PixelRange, shape_text};
 
 /// Longest side a dynamic-size input is given.
 pub const MAX_DYNAMIC_SIDE: u32 = 512;
@@ -55,41 +55,16 @@ impl std::fmt::Debug for ModelStage {
     }
 }
 
-fn dims_text(shape: &[Dimension]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| match d {
-            Dimension::Fixed(n) => n.to_string(),
-            Dimension::Symbolic(s) => s.clone(),
-        })
-        .collect();
-    format!("[{}]", dims.join(", "))
-}
-
 impl ModelStage {
     /// Loads `bytes` (a `.onnx` file) as a stage labelled `label` (the file name, say).
     pub fn load(label: &str, bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
-        if bytes.len() > MAX_MODEL_BYTES {
-            return Err(ModelError::TooLarge { bytes: bytes.len() });
-        }
-        crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
-        let mut options = ModelOptions::with_all_ops();
-        options.prepack_weights(true);
-        let model = options.load(bytes)?;
-        let (inputs, outputs) = (model.input_ids(), model.output_ids());
-        if inputs.len() != 1 || outputs.len() != 1 {
-            return Err(ModelError::Arity {
-                inputs: inputs.len(),
-                outputs: outputs.len(),
-            });
-        }
-        let (input_id, output_id) = (inputs[0], outputs[0]);
+        let (model, input_id, output_id) = crate::model::load_one_in_one_out(bytes)?;
         let shape = model
             .node_info(input_id)
             .and_then(|n| n.shape())
             .unwrap_or_default();
         let bad = || ModelError::InputShape {
-            shape: dims_text(&shape),
+            shape: shape_text(&shape),
         };
         let side = |d: &Dimension| match d {
             Dimension::Fixed(n) if (1..=MAX_INPUT_SIDE).contains(n) => Ok(Some(*n as u32)),
