@@ -94,7 +94,7 @@ fn main() -> Result<()> {
         println!("wrote {} frames to {}", frames.len(), dir.display());
         return Ok(());
     }
-    if let Some(Command::Cluster(cluster_args)) = &args.command {
+    if let Some(command) = &args.command {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
@@ -104,21 +104,12 @@ fn main() -> Result<()> {
             drop_bodies: args.drop_bodies,
             frames: Arc::new(frames),
         };
-        runtime.block_on(cluster::cluster(cluster_args, common))?;
-        runtime.shutdown_timeout(Duration::from_secs(2));
-        return Ok(());
-    }
-    if let Some(Command::Soak(soak_args)) = &args.command {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
-        let common = soak::Common {
-            server_bin: &server_bin,
-            fps: args.fps,
-            drop_bodies: args.drop_bodies,
-            frames: Arc::new(frames),
-        };
-        runtime.block_on(soak::soak(soak_args, common))?;
+        match command {
+            Command::Cluster(cluster_args) => {
+                runtime.block_on(cluster::cluster(cluster_args, common))?;
+            }
+            Command::Soak(soak_args) => runtime.block_on(soak::soak(soak_args, common))?,
+        }
         runtime.shutdown_timeout(Duration::from_secs(2));
         return Ok(());
     }

@@ -447,8 +447,14 @@ async fn canary(server: &TlsServer, room: &protocol::RoomCreated) -> support::Vi
     support::Viewer::from_parts(&headers, res.into_body().into_data_stream())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tls_viewer_that_never_reads_is_dropped_after_the_write_timeout() {
+/// A TLS server with a 1 s viewer write timeout, a live room and a canary viewer that reads
+/// every frame: the setup of the stalled-viewer tests.
+async fn live_room_with_a_canary() -> (
+    TlsServer,
+    protocol::RoomCreated,
+    support::Publisher<TlsStream>,
+    support::Viewer,
+) {
     let server = TlsServer::start(Config {
         viewer_write_timeout: std::time::Duration::from_secs(1),
         ..Config::default()
@@ -456,8 +462,14 @@ async fn a_tls_viewer_that_never_reads_is_dropped_after_the_write_timeout() {
     .await;
     let room = server.room().await;
     let mut publisher = server.publisher(&room).await;
-    let mut canary = canary(&server, &room).await;
+    let canary = canary(&server, &room).await;
     publisher.wait_viewers(1).await;
+    (server, room, publisher, canary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_viewer_that_never_reads_is_dropped_after_the_write_timeout() {
+    let (server, room, mut publisher, mut canary) = live_room_with_a_canary().await;
 
     // Asks for the stream over HTTP/1.1 and never reads a byte of it.
     let tcp = support::tiny_window(server.addr).await;
@@ -480,15 +492,7 @@ async fn a_tls_viewer_that_never_reads_is_dropped_after_the_write_timeout() {
 async fn an_h2_viewer_that_stops_reading_is_dropped_after_the_write_timeout() {
     use http_body_util::Empty;
     use hyper_util::rt::{TokioExecutor, TokioIo};
-    let server = TlsServer::start(Config {
-        viewer_write_timeout: std::time::Duration::from_secs(1),
-        ..Config::default()
-    })
-    .await;
-    let room = server.room().await;
-    let mut publisher = server.publisher(&room).await;
-    let mut canary = canary(&server, &room).await;
-    publisher.wait_viewers(1).await;
+    let (server, room, mut publisher, mut canary) = live_room_with_a_canary().await;
 
     let tcp = support::tiny_window(server.addr).await;
     let tls = server.handshake(tcp, &["h2"]).await.expect("TLS");
