@@ -392,7 +392,9 @@ async fn broadcast_is_in_view_names_are_whole_and_the_phone_toolbar_is_one_row()
     let desktop = launch(1440, 1000).await?;
     viewport::set(&desktop, 1440, 900, false).await?;
     desktop
-        .goto(&server.url("/?source=test&start=1&pipeline=gaussian|canny|grayscale"))
+        .goto(&server.url(
+            "/?source=test&start=1&pipeline=gaussian|canny|grayscale|segment-replace:color=00ff00",
+        ))
         .await?;
     desktop.wait_for_frames(3, WAIT).await?;
     click_role(&desktop, "button", "Start broadcast").await?;
@@ -413,16 +415,35 @@ async fn broadcast_is_in_view_names_are_whole_and_the_phone_toolbar_is_one_row()
     }
     let names = desktop
         .eval(
-            "return [...document.querySelectorAll('.filter-name')].map(e => ({
-                text: e.textContent, cut: e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1 }));",
+            // `split`: a word laid out on two lines (one client rect per line it touches).
+            "return [...document.querySelectorAll('.filter-name')].map(e => {
+                const text = e.textContent, node = e.firstChild, range = document.createRange();
+                let at = 0, split = [];
+                for (const word of text.split(' ')) {
+                    range.setStart(node, at); range.setEnd(node, at + word.length);
+                    if (range.getClientRects().length > 1) split.push(word);
+                    at += word.length + 1;
+                }
+                return { text, split,
+                    cut: e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1 };
+            });",
             vec![],
         )
         .await?;
-    let expected = ["Gaussian blur", "Canny edges", "Grayscale"];
+    let expected = [
+        "Gaussian blur",
+        "Canny edges",
+        "Grayscale",
+        "Background colour",
+    ];
     for (i, name) in expected.iter().enumerate() {
         ensure!(
             names[i]["text"] == *name && names[i]["cut"] == false,
             "{name} is cut: {names}"
+        );
+        ensure!(
+            names[i]["split"] == json!([]),
+            "a word of {name} is split: {names}"
         );
     }
     let shot = desktop.screenshot("new-user-desktop-1440x900").await?;
