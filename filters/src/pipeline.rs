@@ -8,7 +8,7 @@ use crate::{
     color::{ColorProgram, Lut, posterize_table},
     edges::{canny, emboss, sobel},
     frame::Frame,
-    matte::{DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
+    matte::{Backdrop, DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
     mirror::mirror,
     motion::MotionState,
     pixelate::pixelate,
@@ -115,6 +115,8 @@ pub struct Pipeline {
     segmenter: Option<Box<dyn Segmenter>>,
     /// What the segmentation stages did on the last frame (`None`: there are none).
     segment_status: Option<MaskStatus>,
+    /// The picture `segment-replace` puts behind the person instead of its colour.
+    backdrop: Option<Backdrop>,
 }
 
 impl Pipeline {
@@ -127,6 +129,7 @@ impl Pipeline {
             scratch: Scratch::new(),
             segmenter: None,
             segment_status: None,
+            backdrop: None,
         };
         pipeline.set_spec(spec);
         pipeline
@@ -152,6 +155,13 @@ impl Pipeline {
     /// Without one those stages leave the frame unchanged.
     pub fn set_segmenter(&mut self, segmenter: Option<Box<dyn Segmenter>>) {
         self.segmenter = segmenter;
+    }
+
+    /// Sets (or with `None` removes) the picture `segment-replace` puts behind the person;
+    /// without one it uses its colour. A link cannot carry a picture, so the colour is also
+    /// what a link's viewer sees until they pick one.
+    pub fn set_backdrop(&mut self, backdrop: Option<Backdrop>) {
+        self.backdrop = backdrop;
     }
 
     /// Whether the spec has a segmentation stage (so a segmenter should be loaded).
@@ -227,7 +237,12 @@ impl Pipeline {
                             continue;
                         }
                     }
-                    run(&mut stage.op, frame, &mut self.scratch);
+                    run(
+                        &mut stage.op,
+                        frame,
+                        &mut self.scratch,
+                        self.backdrop.as_mut(),
+                    );
                     on_stage(&stage.label);
                 }
                 Step::Custom(i) => {
@@ -345,7 +360,7 @@ fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
     }
 }
 
-fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch) {
+fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch, backdrop: Option<&mut Backdrop>) {
     match op {
         Op::Color(program) => {
             if let Some(all) = frame.tight_mut() {
@@ -369,6 +384,9 @@ fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch) {
         Op::Motion(threshold, state) => state.apply(frame, *threshold, scratch),
         // Reached only once the matte holds this frame's mask (see `apply_observed`).
         Op::SegmentBlur { r, soft, matte } => matte.blur_background(frame, *r, *soft, scratch),
-        Op::SegmentReplace { rgb, matte } => matte.replace_background(frame, *rgb, DEFAULT_SOFT),
+        Op::SegmentReplace { rgb, matte } => match backdrop {
+            Some(picture) => matte.replace_background_with(frame, picture, DEFAULT_SOFT),
+            None => matte.replace_background(frame, *rgb, DEFAULT_SOFT),
+        },
     }
 }

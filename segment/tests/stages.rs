@@ -3,14 +3,19 @@
 mod common;
 
 use common::{golden_mask, model, photo, tests};
-use filters::{Frame, MaskStatus, Pipeline, PipelineSpec};
+use filters::{Frame, MaskStatus, Pipeline, PipelineSpec, matte::Backdrop};
 
 fn run(text: &str) -> (Vec<u8>, Vec<u8>, u32, u32) {
+    run_with(text, None)
+}
+
+fn run_with(text: &str, backdrop: Option<Backdrop>) -> (Vec<u8>, Vec<u8>, u32, u32) {
     let (original, w, h) = photo();
     let mut out = original.clone();
     let mut pipeline = Pipeline::new(text.parse::<PipelineSpec>().unwrap());
     assert!(pipeline.needs_segmenter());
     pipeline.set_segmenter(Some(Box::new(model())));
+    pipeline.set_backdrop(backdrop);
     pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
     assert_eq!(pipeline.segment_status(), Some(&MaskStatus::Ready));
     (original, out, w, h)
@@ -50,6 +55,41 @@ tests! {
         let kept = f64::from(person_kept) / f64::from(person);
         println!("background turned green: {:.2}%, person kept: {:.2}%", green * 100.0, kept * 100.0);
         assert!(green >= 0.95 && kept >= 0.95, "green {green}, kept {kept}");
+    }
+
+    fn segment_replace_puts_a_picked_picture_behind_the_person() {
+        // A picture of another shape than the photo: it is scaled to cover and cropped.
+        let (pw, ph) = (300, 120);
+        let mut picture = Vec::new();
+        for y in 0..ph {
+            for x in 0..pw {
+                picture.extend([(x % 256) as u8, (y * 2) as u8, 90, 255]);
+            }
+        }
+        let mut fitted = Backdrop::new(picture.clone(), pw, ph).unwrap();
+        let backdrop = Backdrop::new(picture, pw, ph).unwrap();
+        let (original, out, w, h) = run_with("segment-replace:color=00ff00", Some(backdrop));
+        let fitted = fitted.fitted(w, h);
+        let golden = golden_mask();
+        let (mut bg, mut bg_picture, mut person, mut person_kept) = (0u32, 0u32, 0u32, 0u32);
+        for (((o, p), f), &g) in original
+            .chunks_exact(4)
+            .zip(out.chunks_exact(4))
+            .zip(fitted.chunks_exact(4))
+            .zip(&golden)
+        {
+            if g < 26 {
+                bg += 1;
+                bg_picture += u32::from(p[..3] == f[..3]);
+            } else if g > 229 {
+                person += 1;
+                person_kept += u32::from(o == p);
+            }
+        }
+        let shown = f64::from(bg_picture) / f64::from(bg);
+        let kept = f64::from(person_kept) / f64::from(person);
+        println!("background from the picture: {:.2}%, person kept: {:.2}%", shown * 100.0, kept * 100.0);
+        assert!(shown >= 0.95 && kept >= 0.95, "picture {shown}, kept {kept}");
     }
 
     fn segment_blur_keeps_the_face_and_blurs_the_flag() {

@@ -31,7 +31,11 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Result<Self> {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        // At run time, not `env!`: clones sharing one target dir share this binary, and a
+        // path baked in at build time would send every clone to the one that built it.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let root = manifest_dir
             .parent()
             .context("xtask lives one folder below the workspace root")?
             .to_path_buf();

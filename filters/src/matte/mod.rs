@@ -8,13 +8,16 @@
 //!
 //! then [`Matte::alpha`] upsamples the coefficients bilinearly and applies them to the
 //! full-resolution luma, so the mask's edge follows the frame's own edges (`composite`),
-//! and the stages blend the frame over a blurred copy of itself or over a colour.
+//! and the stages blend the frame over a blurred copy of itself, a colour, or a picture the
+//! user picked (`backdrop`, scaled to cover the frame).
 
+mod backdrop;
 mod composite;
 mod guided;
 mod resample;
 mod segmenter;
 
+pub use backdrop::{Backdrop, BackdropError};
 pub use guided::{EPS, RADIUS};
 pub use resample::downscale;
 pub use segmenter::{MaskStatus, Segmenter};
@@ -225,6 +228,26 @@ impl Matte {
         self.alpha(frame, soft);
         for (row, alpha) in frame.rows_mut().zip(self.alpha.chunks_exact(fw)) {
             blend_color_row(row, alpha, rgb);
+        }
+    }
+
+    /// `segment-replace` with a picked picture: the person over `backdrop`, which is scaled
+    /// to cover the frame.
+    pub fn replace_background_with(
+        &mut self,
+        frame: &mut Frame<'_>,
+        backdrop: &mut Backdrop,
+        soft: f32,
+    ) {
+        let (fw, fh) = (frame.width(), frame.height());
+        self.alpha(frame, soft);
+        let picture = backdrop.fitted(fw, fh);
+        for ((row, alpha), bg) in frame
+            .rows_mut()
+            .zip(self.alpha.chunks_exact(fw as usize))
+            .zip(picture.chunks_exact(fw as usize * 4))
+        {
+            blend_row(row, alpha, bg);
         }
     }
 }
