@@ -260,7 +260,7 @@ fn timeouts(config: &Config) -> serve::Timeouts {
 }
 
 /// Joins the cluster if `config.cluster_url` names one (the node id defaults to the host
-/// name and `port`), lowering the frame limit to what one bus message carries.
+/// name and `port`); the cluster fits the frame limit to what one bus message carries.
 async fn join_cluster(state: &Arc<AppState>, port: u16) -> std::io::Result<()> {
     let Some(url) = state.config.cluster_url.clone() else {
         return Ok(());
@@ -278,20 +278,10 @@ async fn join_cluster(state: &Arc<AppState>, port: u16) -> std::io::Result<()> {
         metrics: Arc::clone(&state.metrics),
         shutdown: state.shutdown.clone(),
         tasks: state.tasks.clone(),
+        frame_limit: state.frame_limit(),
     })
     .await
     .map_err(std::io::Error::other)?;
-    let fits = joined.max_frame_bytes();
-    let wanted = state.config.max_frame_bytes;
-    if fits < wanted {
-        // Info, not a warning: with the defaults (2 MiB frames, a 1 MB broker) every node
-        // says it, and 1 MB is still sixteen 720p frames.
-        tracing::info!(
-            "the broker's max_payload of {} bytes is below --max-frame-bytes {wanted}: frames are limited to {fits} bytes",
-            joined.max_payload()
-        );
-        state.set_max_frame_bytes(fits);
-    }
     let _ = state.cluster.set(joined);
     Ok(())
 }

@@ -31,7 +31,7 @@ pub struct AppState {
     pub(crate) cluster: OnceLock<Arc<Cluster>>,
     /// The largest frame accepted: `config.max_frame_bytes`, lowered to fit the broker's
     /// payload limit in a cluster.
-    frame_limit: AtomicUsize,
+    frame_limit: Arc<AtomicUsize>,
     /// Rooms created per client address.
     pub(crate) room_creation: RoomCreation,
     /// Streams per client address.
@@ -59,7 +59,7 @@ impl AppState {
                     .with_shutdown(shutdown.clone()),
             ),
             cluster: OnceLock::new(),
-            frame_limit: AtomicUsize::new(config.max_frame_bytes),
+            frame_limit: Arc::new(AtomicUsize::new(config.max_frame_bytes)),
             room_creation: RoomCreation::new(config.max_rooms_per_minute),
             viewer_slots: AddressSlots::new(config.max_viewers_per_address),
             connection_gate: Arc::new(ConnectionGate::new(
@@ -82,8 +82,12 @@ impl AppState {
         self.frame_limit.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_max_frame_bytes(&self, bytes: usize) {
-        self.frame_limit.store(bytes, Ordering::Relaxed);
+    /// The frame limit as the cluster adjusts it to the broker's message size.
+    pub(crate) fn frame_limit(&self) -> crate::cluster::FrameLimit {
+        crate::cluster::FrameLimit {
+            wanted: self.config.max_frame_bytes,
+            current: Arc::clone(&self.frame_limit),
+        }
     }
 
     pub(crate) fn cluster(&self) -> Option<&Arc<Cluster>> {

@@ -290,3 +290,92 @@ async fn a_room_ended_while_the_broker_was_away_ends_everywhere_on_its_return() 
     })
     .await;
 }
+
+/// Waits up to [`RESUME`] for `check`.
+async fn within_resume<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    tokio::time::timeout(RESUME, async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("within {RESUME:?}: {what}"));
+}
+
+/// The frame limit a new publisher of `room` on `node` is told (taking the room over).
+async fn told_limit(node: &TestServer, room: &protocol::RoomCreated) -> u64 {
+    let mut publisher = node.publisher(room).await;
+    publisher.send_message(&ClientMessage::Hello).await;
+    loop {
+        if let Said::Message(ServerMessage::Welcome {
+            max_frame_bytes, ..
+        }) = publisher.next().await
+        {
+            return max_frame_bytes;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_before_its_broker_serves_alone_then_joins() {
+    let mut broker = NatsServer::reserve().expect("free ports");
+    let a = TestServer::with(node_config(&broker, "a")).await;
+    assert_eq!(a.get("/healthz").await.status(), 200);
+    assert_eq!(metric(&a.metrics().await, "lenscast_cluster_connected"), 0);
+    // Alone, A serves its own room to its own viewers.
+    let room = a.create_room().await;
+    let mut local = a.viewer(&room.room, "").await;
+    let mut publisher = a.publisher(&room).await;
+    publisher.wait_viewers(1).await;
+    let first = small_frame(1);
+    publisher.send_jpeg(&first).await;
+    assert_eq!(local.frame().await, first);
+
+    broker.restart().await.expect("the broker starts");
+    within_resume("A joins once the broker answers", || async {
+        metric(&a.metrics().await, "lenscast_cluster_connected") == 1
+    })
+    .await;
+    let b = TestServer::with(node_config(&broker, "b")).await;
+    let mut remote = b.viewer(&room.room, "").await;
+    let streaming = Streaming::start(publisher, Duration::from_millis(50), small_frame);
+    let seen = remote.frame().await;
+    frame_where(&mut remote, |f| f != seen.as_slice()).await;
+    streaming.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_frame_limit_follows_a_broker_that_returns_with_other_limits() {
+    let mut broker = cluster::broker().await;
+    let a = TestServer::with(node_config(&broker, "a")).await;
+    let room = a.create_room().await;
+    // The default broker's 1 MB messages, less the headers' reserve.
+    let one_mb = 1024 * 1024;
+    let first = told_limit(&a, &room).await;
+    assert!(first < one_mb && first > one_mb - 1024, "{first}");
+
+    let small = 64 * 1024;
+    broker.kill().await;
+    broker.set_max_payload(Some(small));
+    broker.restart().await.expect("the broker returns smaller");
+    within_resume("the limit fits the smaller broker", || async {
+        let limit = told_limit(&a, &room).await;
+        limit < small as u64 && limit > small as u64 - 1024
+    })
+    .await;
+
+    broker.kill().await;
+    broker.set_max_payload(None);
+    broker
+        .restart()
+        .await
+        .expect("the broker returns as it was");
+    within_resume("the limit is back up", || async {
+        told_limit(&a, &room).await == first
+    })
+    .await;
+}

@@ -58,15 +58,27 @@ impl NatsServer {
     }
 
     async fn start_with(max_payload: Option<usize>) -> Result<Self> {
-        let mut server = Self {
-            port: free_port()?,
-            monitor_port: free_port()?,
-            max_payload,
-            child: None,
-            dir: temp_dir("nats"),
-        };
+        let mut server = Self::reserve()?;
+        server.max_payload = max_payload;
         server.spawn().await?;
         Ok(server)
+    }
+
+    /// A broker's ports, with nothing listening yet: [`NatsServer::restart`] starts it (for
+    /// nodes that start before their broker).
+    pub fn reserve() -> Result<Self> {
+        Ok(Self {
+            port: free_port()?,
+            monitor_port: free_port()?,
+            max_payload: None,
+            child: None,
+            dir: temp_dir("nats"),
+        })
+    }
+
+    /// The `max_payload` of the next start (`None`: the broker's default, 1 MB).
+    pub fn set_max_payload(&mut self, bytes: Option<usize>) {
+        self.max_payload = bytes;
     }
 
     /// `nats://127.0.0.1:PORT`, for `--cluster-url`.

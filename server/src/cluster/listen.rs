@@ -154,6 +154,7 @@ async fn speak(cluster: Arc<Cluster>) {
         if !cluster.connected() {
             continue;
         }
+        cluster.fit_frame_limit();
         let json = serde_json::to_vec(&local_presence(&cluster)).unwrap_or_default();
         if let Err(err) = cluster.client.publish(PRESENCE_SUBJECT, json.into()).await {
             tracing::debug!(error = %err, "presence not sent");

@@ -22,7 +22,8 @@
 //! NATS core delivers at most once, to current subscribers only: exactly a live stream's
 //! "latest frame" semantics. When the broker goes away, async-nats reconnects and
 //! subscribes again by itself; meanwhile every node serves its own publishers' rooms to its
-//! own viewers.
+//! own viewers. A node also starts while the broker is away (it joins once it can), and
+//! its frame limit follows whichever broker it is connected to (one bus message a frame).
 
 mod bus;
 mod link;
@@ -31,8 +32,11 @@ mod presence;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use async_nats::{Client, ConnectOptions, Event, connection::State};
@@ -87,7 +91,21 @@ pub struct Cluster {
     speak: Arc<Notify>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    frame_limit: FrameLimit,
+    /// The broker `max_payload` the frame limit was last fitted to (0: none yet).
+    fitted_to: AtomicUsize,
 }
+
+/// The node's frame limit, shared with its publishers: `wanted` (`--max-frame-bytes`),
+/// lowered in `current` while the broker's messages are smaller.
+pub struct FrameLimit {
+    pub wanted: usize,
+    pub current: Arc<AtomicUsize>,
+}
+
+/// How long [`Cluster::join`] waits for a reachable broker before the node starts without
+/// it; a broker that answers at all answers well within this.
+const FIRST_CONNECT_WAIT: Duration = Duration::from_secs(3);
 
 /// What [`Cluster::join`] needs of the node.
 pub struct Membership {
@@ -98,11 +116,14 @@ pub struct Membership {
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
+    pub frame_limit: FrameLimit,
 }
 
 impl Cluster {
-    /// Connects to the broker (which must be reachable now; later outages are survived),
-    /// and starts listening to the other nodes.
+    /// Connects to the broker and starts listening to the other nodes. A broker that is
+    /// not reachable yet is not an error: the node serves its own rooms and joins the
+    /// cluster in the background once the broker answers (so nodes and broker can start
+    /// in any order).
     pub async fn join(m: Membership) -> Result<Arc<Self>, ClusterError> {
         if !bus::valid_node_id(&m.node) {
             return Err(ClusterError::BadNodeId(m.node));
@@ -144,13 +165,21 @@ impl Cluster {
                 Duration::from_millis(100 * attempts.min(20) as u64)
             })
             .event_callback(events)
+            .retry_on_initial_connect()
             .connect(m.url.as_str())
             .await
             .map_err(|source| ClusterError::Connect {
                 url: m.url.clone(),
                 source,
             })?;
-        m.metrics.cluster.connected.set(1);
+        // The broker's limits are known once its INFO arrived (max_payload 0 before).
+        let started = Instant::now();
+        while client.server_info().max_payload == 0 && started.elapsed() < FIRST_CONNECT_WAIT {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if client.server_info().max_payload == 0 {
+            tracing::warn!(url = %m.url, "cluster broker not reachable yet: serving local rooms, joining when it answers");
+        }
         let cluster = Arc::new(Self {
             node: m.node,
             client,
@@ -162,7 +191,10 @@ impl Cluster {
             speak,
             shutdown: m.shutdown,
             tasks: m.tasks,
+            frame_limit: m.frame_limit,
+            fitted_to: AtomicUsize::new(0),
         });
+        cluster.fit_frame_limit();
         listen::start(&cluster).await?;
         tracing::info!(node = %cluster.node, url = %m.url, "joined the cluster");
         Ok(cluster)
@@ -176,6 +208,27 @@ impl Cluster {
     /// The largest JPEG that fits in one bus message.
     pub fn max_frame_bytes(&self) -> usize {
         self.max_payload().saturating_sub(bus::HEADER_RESERVE)
+    }
+
+    /// Fits the node's frame limit to the connected broker's `max_payload`, when that is
+    /// new (the first connection, or a broker back with other limits): lowered to one bus
+    /// message, or back up to `--max-frame-bytes`. Says so once per change.
+    fn fit_frame_limit(&self) {
+        let max_payload = self.max_payload();
+        if max_payload == 0 || self.fitted_to.swap(max_payload, Ordering::Relaxed) == max_payload {
+            return;
+        }
+        let (fits, wanted) = (self.max_frame_bytes(), self.frame_limit.wanted);
+        self.frame_limit
+            .current
+            .store(fits.min(wanted), Ordering::Relaxed);
+        if fits < wanted {
+            // Info, not a warning: with the defaults (2 MiB frames, a 1 MB broker) every node
+            // says it, and 1 MB is still sixteen 720p frames.
+            tracing::info!(
+                "the broker's max_payload of {max_payload} bytes is below --max-frame-bytes {wanted}: frames are limited to {fits} bytes"
+            );
+        }
     }
 
     fn connected(&self) -> bool {
