@@ -47,6 +47,36 @@ pub struct Presence {
     /// this again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<String>,
+    /// A node whose presence does not fit one bus message says it in `parts` messages, each
+    /// with its own share of the rooms and ended rooms (`part` 0 to `parts - 1`; a room is
+    /// always in the same part while `parts` stays the same). Absent: 0 of 1.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub part: u32,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub parts: u32,
+}
+
+/// The most messages one node's presence is split into.
+pub const MAX_PRESENCE_PARTS: u32 = 256;
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// One room on one node.
@@ -101,10 +131,13 @@ mod tests {
                 height: 720,
             }],
             ended: vec![],
+            part: 0,
+            parts: 1,
         };
         let json = serde_json::to_string(&presence).expect("serializable");
         assert!(!json.contains("publisher"), "{json}");
         assert!(!json.contains("ended"), "{json}");
+        assert!(!json.contains("part"), "one part is the plain form: {json}");
         assert_eq!(
             serde_json::from_str::<Presence>(&json).expect("parses"),
             presence
@@ -118,11 +151,31 @@ mod tests {
             node: "a".into(),
             rooms: vec![],
             ended: vec!["r".into()],
+            part: 0,
+            parts: 1,
         };
         let json = serde_json::to_string(&presence).expect("serializable");
         assert_eq!(json, r#"{"node":"a","rooms":[],"ended":["r"]}"#);
         let old: Presence =
             serde_json::from_str(r#"{"node":"a","rooms":[]}"#).expect("an older node's presence");
         assert!(old.ended.is_empty());
+        assert_eq!((old.part, old.parts), (0, 1));
+    }
+
+    #[test]
+    fn a_part_of_a_split_presence_says_which() {
+        let presence = Presence {
+            node: "a".into(),
+            rooms: vec![],
+            ended: vec![],
+            part: 2,
+            parts: 3,
+        };
+        let json = serde_json::to_string(&presence).expect("serializable");
+        assert_eq!(json, r#"{"node":"a","rooms":[],"part":2,"parts":3}"#);
+        assert_eq!(
+            serde_json::from_str::<Presence>(&json).expect("parses"),
+            presence
+        );
     }
 }

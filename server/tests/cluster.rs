@@ -349,3 +349,37 @@ async fn a_room_ended_on_one_node_ends_on_every_node() {
         .expect("json");
     assert_eq!(json["ended"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presence_larger_than_one_bus_message_is_split_and_heard_whole() {
+    // 120 rooms in use say about 13 KB of presence: three times this broker's messages.
+    let broker = testkit::nats::NatsServer::with_max_payload(8 * 1024)
+        .await
+        .expect("nats-server with a config file");
+    let a = support::TestServer::with(server::Config {
+        max_rooms_per_minute: std::num::NonZeroU32::new(1000).expect("not zero"),
+        ..cluster::node_config(&broker, "a")
+    })
+    .await;
+    let b = support::TestServer::with(cluster::node_config(&broker, "b")).await;
+    let mut rooms = Vec::new();
+    let mut publishers = Vec::new();
+    for _ in 0..120 {
+        let room = a.create_room().await;
+        publishers.push(a.publisher(&room).await);
+        rooms.push(room);
+    }
+    for room in &rooms {
+        eventually("B hears of every publisher on A", || async {
+            b.room_state(&room.room).await.live
+        })
+        .await;
+    }
+    // And the rooms still work across the bus: a viewer on B gets A's frames.
+    let last = rooms.last().expect("120 rooms");
+    let mut viewer = b.viewer(&last.room, "").await;
+    let publisher = publishers.pop().expect("120 publishers");
+    let streaming = Streaming::start(publisher, Duration::from_millis(50), small_frame);
+    viewer.frame().await;
+    streaming.stop().await;
+}

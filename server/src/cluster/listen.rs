@@ -15,8 +15,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::{Cluster, ClusterError, presence};
 use crate::room::lock;
 
-/// The most ended rooms one presence message lists: it must stay far below the broker's
-/// payload limit whatever `--max-rooms` is (1000 ids are about 35 KB).
+/// The most ended rooms a node's presence lists (1000 ids are about 35 KB, split over
+/// several messages like the rooms when the broker's messages are smaller).
 const MAX_ENDED_IN_PRESENCE: usize = 1000;
 
 /// Subscribes to presence, announcements and ended rooms, and starts the tasks that handle
@@ -135,6 +135,8 @@ fn local_presence(cluster: &Cluster) -> Presence {
         node: cluster.node.clone(),
         rooms,
         ended: cluster.rooms.ended(MAX_ENDED_IN_PRESENCE),
+        part: 0,
+        parts: 1,
     }
 }
 
@@ -155,9 +157,12 @@ async fn speak(cluster: Arc<Cluster>) {
             continue;
         }
         cluster.fit_frame_limit();
-        let json = serde_json::to_vec(&local_presence(&cluster)).unwrap_or_default();
-        if let Err(err) = cluster.client.publish(PRESENCE_SUBJECT, json.into()).await {
-            tracing::debug!(error = %err, "presence not sent");
+        // Headroom below the broker's limit for the message's own framing.
+        let budget = cluster.max_payload().saturating_sub(1024).max(1024);
+        for json in presence::split(&local_presence(&cluster), budget) {
+            if let Err(err) = cluster.client.publish(PRESENCE_SUBJECT, json.into()).await {
+                tracing::debug!(error = %err, "presence not sent");
+            }
         }
     }
 }
