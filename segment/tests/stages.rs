@@ -21,6 +21,35 @@ fn run_with(text: &str, backdrop: Option<Backdrop>) -> (Vec<u8>, Vec<u8>, u32, u
     (original, out, w, h)
 }
 
+/// Against the golden mask: the share of the background whose pixel `replaced(index,
+/// pixel)` accepts, and the share of the person left exactly as it was.
+fn replaced_and_kept(
+    original: &[u8],
+    out: &[u8],
+    replaced: impl Fn(usize, &[u8]) -> bool,
+) -> (f64, f64) {
+    let golden = golden_mask();
+    let (mut bg, mut bg_replaced, mut person, mut person_kept) = (0u32, 0u32, 0u32, 0u32);
+    for (i, ((o, p), &g)) in original
+        .chunks_exact(4)
+        .zip(out.chunks_exact(4))
+        .zip(&golden)
+        .enumerate()
+    {
+        if g < 26 {
+            bg += 1;
+            bg_replaced += u32::from(replaced(i, p));
+        } else if g > 229 {
+            person += 1;
+            person_kept += u32::from(o == p);
+        }
+    }
+    (
+        f64::from(bg_replaced) / f64::from(bg),
+        f64::from(person_kept) / f64::from(person),
+    )
+}
+
 /// Sum of |horizontal| + |vertical| luma-ish differences over a rectangle: detail.
 fn detail(rgba: &[u8], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> u64 {
     let at = |x: u32, y: u32| {
@@ -40,19 +69,7 @@ fn detail(rgba: &[u8], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> u64 {
 tests! {
     fn segment_replace_turns_the_background_green_and_keeps_the_person() {
         let (original, out, _, _) = run("segment-replace:color=00ff00");
-        let golden = golden_mask();
-        let (mut bg, mut bg_green, mut person, mut person_kept) = (0u32, 0u32, 0u32, 0u32);
-        for ((o, p), &g) in original.chunks_exact(4).zip(out.chunks_exact(4)).zip(&golden) {
-            if g < 26 {
-                bg += 1;
-                bg_green += u32::from(p[..3] == [0, 255, 0]);
-            } else if g > 229 {
-                person += 1;
-                person_kept += u32::from(o == p);
-            }
-        }
-        let green = f64::from(bg_green) / f64::from(bg);
-        let kept = f64::from(person_kept) / f64::from(person);
+        let (green, kept) = replaced_and_kept(&original, &out, |_, p| p[..3] == [0, 255, 0]);
         println!("background turned green: {:.2}%, person kept: {:.2}%", green * 100.0, kept * 100.0);
         assert!(green >= 0.95 && kept >= 0.95, "green {green}, kept {kept}");
     }
@@ -70,24 +87,8 @@ tests! {
         let backdrop = Backdrop::new(picture, pw, ph).unwrap();
         let (original, out, w, h) = run_with("segment-replace:color=00ff00", Some(backdrop));
         let fitted = fitted.fitted(w, h);
-        let golden = golden_mask();
-        let (mut bg, mut bg_picture, mut person, mut person_kept) = (0u32, 0u32, 0u32, 0u32);
-        for (((o, p), f), &g) in original
-            .chunks_exact(4)
-            .zip(out.chunks_exact(4))
-            .zip(fitted.chunks_exact(4))
-            .zip(&golden)
-        {
-            if g < 26 {
-                bg += 1;
-                bg_picture += u32::from(p[..3] == f[..3]);
-            } else if g > 229 {
-                person += 1;
-                person_kept += u32::from(o == p);
-            }
-        }
-        let shown = f64::from(bg_picture) / f64::from(bg);
-        let kept = f64::from(person_kept) / f64::from(person);
+        let (shown, kept) =
+            replaced_and_kept(&original, &out, |i, p| p[..3] == fitted[i * 4..i * 4 + 3]);
         println!("background from the picture: {:.2}%, person kept: {:.2}%", shown * 100.0, kept * 100.0);
         assert!(shown >= 0.95 && kept >= 0.95, "picture {shown}, kept {kept}");
     }
