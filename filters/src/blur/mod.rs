@@ -6,11 +6,13 @@
 //! (alpha too) are blurred alike. The inner loops work on 16-byte blocks with `u16` sums so
 //! that the compiler maps them onto SIMD registers (simd128 on wasm32, SSE2 natively).
 //!
-//! The FIR under the gaussian, sharpen and Canny has its block loop written out in simd128
-//! for wasm32 (`wasm32.rs`) and in plain Rust for the other targets (`portable.rs`);
+//! The FIR under the gaussian, sharpen and Canny, and the unsharp mask's combining step, have
+//! their block loops written out in simd128 for wasm32 (`wasm32.rs`) and in plain Rust for the
+//! other targets (`portable.rs`);
 //! `weights.rs` has the gaussian's weights and the longest kernel, which both the blurs and
 //! `wasm32.rs` need.
 
+mod unsharp;
 mod weights;
 
 // One of the two block loops under one name, so that `fir` has no cfg of its own.
@@ -23,8 +25,8 @@ mod wasm32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use wasm32 as simd;
 
-use self::weights::MAX_TAPS;
 pub(crate) use self::weights::gaussian_weights;
+use self::{unsharp::unsharp_byte, weights::MAX_TAPS};
 use crate::{
     frame::Frame,
     scratch::{Scratch, grow},
@@ -225,30 +227,70 @@ pub(crate) fn sharpen(
     let out = grow(&mut scratch.row, row_len);
     fir_columns(plane, row_len, weights, 8, out, |y, soft| {
         let row = frame.row_mut(y as u32);
-        let (blocks, _) = row.as_chunks_mut::<16>();
-        let (soft_blocks, _) = soft.as_chunks::<16>();
-        for (x, g) in blocks.iter_mut().zip(soft_blocks) {
-            let alpha = [x[3], x[7], x[11], x[15]];
-            for j in 0..16 {
-                x[j] = unsharp(x[j], g[j], amount_q8);
-            }
-            for (k, a) in alpha.into_iter().enumerate() {
-                x[k * 4 + 3] = a;
-            }
-        }
-        let done = blocks.len() * 16;
-        for (i, (x, &g)) in row[done..].iter_mut().zip(&soft[done..]).enumerate() {
+        let done = simd::unsharp(row, soft, amount_q8);
+        for (i, (x, &g)) in row.iter_mut().zip(soft).enumerate().skip(done) {
             if i % 4 != 3 {
-                *x = unsharp(*x, g, amount_q8);
+                *x = unsharp_byte(*x, g, amount_q8);
             }
         }
     });
 }
 
-/// `clamp(x + floor(((x - g) * a + 128) / 256))`.
-#[inline]
-fn unsharp(x: u8, g: u8, amount_q8: i16) -> u8 {
-    let (x, g) = (i32::from(x), i32::from(g));
-    let detail = ((x - g) * i32::from(amount_q8) + 128) >> 8;
-    (x + detail).clamp(0, 255) as u8
+#[cfg(test)]
+mod tests {
+    //! The block loops (simd128 on wasm32) against the scalar definitions; these also run
+    //! under wasm32.
+
+    use super::*;
+
+    macro_rules! tests {
+        ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
+            $(#[$meta])*
+            #[cfg_attr(not(target_arch = "wasm32"), test)]
+            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+            fn $name() $body
+        )*};
+    }
+
+    tests! {
+        /// Every (pixel, blur) byte pair, the amounts at both ends of the slider and between.
+        fn unsharp_blocks_equal_the_definition() {
+            let (x, g): (Vec<u8>, Vec<u8>) =
+                (0..=255u8).flat_map(|x| (0..=255u8).map(move |g| (x, g))).unzip();
+            for amount_q8 in [0, 1, 13, 128, 256, 255 + 256, 1000, 1280] {
+                let mut row = x.clone();
+                let done = simd::unsharp(&mut row, &g, amount_q8);
+                for (i, ((&got, &x), &g)) in row.iter().zip(&x).zip(&g).enumerate().take(done) {
+                    let want = if i % 4 == 3 { x } else { unsharp_byte(x, g, amount_q8) };
+                    assert_eq!(got, want, "x {x} g {g} amount {amount_q8}");
+                }
+                assert_eq!(done, row.len());
+            }
+        }
+
+        /// Symmetric and other kernels on every remainder length, against the scalar FIR.
+        fn fir_blocks_equal_the_scalar_fir() {
+            let mut kernels: Vec<(Vec<u16>, u32)> = [0.5f32, 1.0, 1.5, 3.0, 10.0]
+                .iter()
+                .map(|&s| (gaussian_weights(s), 8))
+                .collect();
+            kernels.push((vec![1, 4, 6, 4, 1], 4));
+            kernels.push((vec![256], 8));
+            kernels.push((vec![3, 200, 53], 8));
+            for (weights, shift) in kernels {
+                let n = weights.len();
+                let rows: Vec<Vec<u8>> = (0..n)
+                    .map(|k| (0..80).map(|i| ((i * 37 + k * 101) % 256) as u8).collect())
+                    .collect();
+                let taps: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
+                for len in [1, 15, 16, 17, 33, 64, 79] {
+                    let mut got = vec![0u8; len];
+                    fir(&taps, &weights, shift, &mut got);
+                    let mut want = vec![0u8; len];
+                    fir_scalar(&taps, &weights, shift, &mut want, 0);
+                    assert_eq!(got, want, "{weights:?} len {len}");
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
-//! The FIR's block loop for every target but wasm32 with simd128, where `blur::wasm32` takes
-//! its place: plain Rust on fixed 16-byte blocks, which the compiler vectorizes (SSE2 on
-//! x86-64).
+//! The block loops of the FIR and the unsharp mask for every target but wasm32 with simd128,
+//! where `blur::wasm32` takes their place: plain Rust on fixed 16-byte blocks, which the
+//! compiler vectorizes (SSE2 on x86-64).
+
+use super::unsharp::unsharp_byte;
 
 /// The portable FIR on 16-byte blocks: the fixed-size sums map onto SIMD registers when the
 /// compiler vectorizes (SSE2 natively). Returns the bytes done.
@@ -21,4 +23,22 @@ pub(super) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -
         }
     }
     blocks.len() * 16
+}
+
+/// The unsharp mask's combining step on 16-byte blocks of RGBA (alpha kept); returns the bytes
+/// done.
+#[inline]
+pub(super) fn unsharp(row: &mut [u8], soft: &[u8], amount_q8: i16) -> usize {
+    let (blocks, _) = row.as_chunks_mut::<16>();
+    let (soft_blocks, _) = soft.as_chunks::<16>();
+    for (x, g) in blocks.iter_mut().zip(soft_blocks) {
+        let alpha = [x[3], x[7], x[11], x[15]];
+        for j in 0..16 {
+            x[j] = unsharp_byte(x[j], g[j], amount_q8);
+        }
+        for (k, a) in alpha.into_iter().enumerate() {
+            x[k * 4 + 3] = a;
+        }
+    }
+    blocks.len().min(soft_blocks.len()) * 16
 }

@@ -1,12 +1,16 @@
-//! The wasm32 `simd128` form of [`fir`]: weights that fit a byte take one widening multiply
-//! (`extmul`) per 8 lanes instead of a widening and a multiply. It does the whole 16-byte
-//! blocks and `blur::fir` the rest; `blur::portable` has the same signature for the other
-//! targets.
+//! The wasm32 `simd128` forms of [`fir`] and [`unsharp`]. In the FIR, weights that fit a byte
+//! take one widening multiply (`extmul`) per 8 lanes instead of a widening and a multiply.
+//! Each does the whole 16-byte blocks and `blur/mod.rs` the rest; `blur::portable` has the
+//! same signatures for the other targets.
 
 use core::arch::wasm32::{
-    u8x16_narrow_i16x8, u8x16_splat, u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
+    i16x8_add, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat, i16x8_sub, u8x16_narrow_i16x8,
+    u8x16_splat, u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
     u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat,
+    u32x4_splat, v128_bitselect,
 };
+
+use core::arch::wasm32::v128;
 
 use super::weights::MAX_TAPS;
 use crate::wasm32_utils::{load, store};
@@ -14,6 +18,10 @@ use crate::wasm32_utils::{load, store};
 /// The FIR of `blur::fir`, 16 bytes at a time in two `u16x8` sums; returns the bytes done.
 /// The caller checked every row holds at least `out.len()` bytes.
 pub(super) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
+    let n = weights.len();
+    if n % 2 == 1 && n <= MAX_TAPS && (0..n / 2).all(|k| weights[k] == weights[n - 1 - k]) {
+        return fir_symmetric(rows, weights, shift, out);
+    }
     let round = u16x8_splat(1 << (shift - 1));
     let mut splats = [u8x16_splat(0); MAX_TAPS];
     let small = (weights.len() <= splats.len() && weights.iter().all(|&w| w <= 255)).then(|| {
@@ -49,4 +57,73 @@ pub(super) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -
         unsafe { store(out, i, bytes) };
     }
     blocks * 16
+}
+
+/// The FIR for odd symmetric kernels (the gaussians, Canny's binomial): the two rows of a
+/// pair of equal weights are added in `u16` lanes before their one multiply, so a pair costs
+/// two widenings, an add and a multiply per half instead of two widening multiplies and two
+/// adds. The sums are the same (`u16` arithmetic, no term above the total). Returns the bytes
+/// done.
+fn fir_symmetric(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -> usize {
+    let round = u16x8_splat(1 << (shift - 1));
+    let (n, half) = (weights.len(), weights.len() / 2);
+    let mut pairs = [u16x8_splat(0); MAX_TAPS / 2];
+    for (p, &w) in pairs.iter_mut().zip(weights) {
+        *p = u16x8_splat(w);
+    }
+    let pairs = &pairs[..half];
+    let centre = u16x8_splat(weights[half]);
+    let (before, rest) = rows.split_at(half);
+    let (middle, after) = rest.split_at(1);
+    let middle = middle[0];
+    let blocks = out.len() / 16;
+    for b in 0..blocks {
+        let i = b * 16;
+        // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
+        let v = unsafe { load(middle, i) };
+        let mut lo = u16x8_add(round, u16x8_mul(u16x8_extend_low_u8x16(v), centre));
+        let mut hi = u16x8_add(round, u16x8_mul(u16x8_extend_high_u8x16(v), centre));
+        for ((a, c), &w) in before.iter().zip(after.iter().rev()).zip(pairs) {
+            // SAFETY: as above.
+            let (a, c) = unsafe { (load(a, i), load(c, i)) };
+            let sum_lo = u16x8_add(u16x8_extend_low_u8x16(a), u16x8_extend_low_u8x16(c));
+            let sum_hi = u16x8_add(u16x8_extend_high_u8x16(a), u16x8_extend_high_u8x16(c));
+            lo = u16x8_add(lo, u16x8_mul(sum_lo, w));
+            hi = u16x8_add(hi, u16x8_mul(sum_hi, w));
+        }
+        // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
+        let bytes = u8x16_narrow_i16x8(u16x8_shr(lo, shift), u16x8_shr(hi, shift));
+        // SAFETY: `i + 16 <= out.len()`.
+        unsafe { store(out, i, bytes) };
+    }
+    debug_assert_eq!(n, 2 * half + 1);
+    blocks * 16
+}
+
+/// The unsharp mask's combining step `clamp(x + floor(((x - g) * a + 128) / 256))` on R, G, B
+/// of 16-byte blocks (alpha kept); returns the bytes done.
+///
+/// In `i16` lanes: `q15mulr(d << 7, a) = floor((d·a·128 + 2^14) / 2^15)`, which is exactly
+/// `floor((d·a + 128) / 256)`, and never saturates (`|d << 7| <= 32640`). `x + detail` fits
+/// (`|detail| <= 255 · 1280 / 256` for the amounts up to 5), and the saturating narrowing is
+/// the clamp.
+pub(super) fn unsharp(row: &mut [u8], soft: &[u8], amount_q8: i16) -> usize {
+    let n = row.len().min(soft.len()) / 16 * 16;
+    let amount = i16x8_splat(amount_q8);
+    // Byte lanes 3, 7, 11, 15 (alpha) keep the original.
+    let alpha = u32x4_splat(0xff00_0000);
+    for i in (0..n).step_by(16) {
+        // SAFETY: `i + 16 <= n` bytes of both rows.
+        let (x, g) = unsafe { (load(row, i), load(soft, i)) };
+        let half = |x: v128, g: v128| {
+            let detail = i16x8_q15mulr_sat(i16x8_shl(i16x8_sub(x, g), 7), amount);
+            i16x8_add(x, detail)
+        };
+        let lo = half(u16x8_extend_low_u8x16(x), u16x8_extend_low_u8x16(g));
+        let hi = half(u16x8_extend_high_u8x16(x), u16x8_extend_high_u8x16(g));
+        let sharp = u8x16_narrow_i16x8(lo, hi);
+        // SAFETY: as above.
+        unsafe { store(row, i, v128_bitselect(x, sharp, alpha)) };
+    }
+    n
 }
