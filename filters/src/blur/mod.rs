@@ -12,6 +12,7 @@
 //! `weights.rs` has the gaussian's weights and the longest kernel, which both the blurs and
 //! `wasm32.rs` need.
 
+mod divider;
 mod unsharp;
 mod weights;
 
@@ -25,35 +26,13 @@ mod wasm32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use wasm32 as simd;
 
+pub(crate) use self::divider::Divider;
 pub(crate) use self::weights::gaussian_weights;
 use self::{unsharp::unsharp_byte, weights::MAX_TAPS};
 use crate::{
     frame::Frame,
     scratch::{Scratch, grow},
 };
-
-/// `round(n / d)` for `n <= 255 * d`, `d <= 255`, as a multiply and shift.
-/// `m = 2^23 / d + 1` is exact here: the error term `n * (m*d - 2^23) < 2^23`,
-/// and `(n + d/2) * m` stays below 2^32.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Divider {
-    half: u32,
-    multiplier: u32,
-}
-
-impl Divider {
-    pub(crate) fn new(d: u32) -> Self {
-        Self {
-            half: d / 2,
-            multiplier: (1 << 23) / d + 1,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn div(self, n: u32) -> u32 {
-        ((n + self.half) * self.multiplier) >> 23
-    }
-}
 
 /// Box blur of radius `r`: the mean of the `(2r+1)²` square, as a horizontal mean rounded to
 /// bytes followed by a vertical mean rounded to bytes.
@@ -66,9 +45,10 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
     let divider = Divider::new(2 * r + 1);
     let r = r as usize;
     let plane = grow(&mut scratch.plane, row_len * h);
+    let padded = grow(&mut scratch.padded, row_len + 8 * r);
     let prefix = grow(&mut scratch.sums, (w + 2 * r + 1) * 4);
     for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(row_len)) {
-        box_row(src, dst, r, prefix, divider);
+        box_row(src, dst, r, (padded, prefix), &divider);
     }
     let sums = grow(&mut scratch.column_sums, row_len);
     let row = |y: usize| &plane[y * row_len..(y + 1) * row_len];
@@ -80,12 +60,12 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
         }
     }
     for (y, out) in frame.rows_mut().enumerate() {
-        for (o, &s) in out.iter_mut().zip(sums.iter()) {
-            *o = divider.div(u32::from(s)) as u8;
-        }
         let add = row((y + r + 1).min(h - 1));
         let sub = row(y.saturating_sub(r));
-        for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
+        let done = simd::box_column_step(sums, (add, sub), &divider, out);
+        let rest = out.iter_mut().zip(sums.iter_mut()).zip(add.iter().zip(sub));
+        for ((o, s), (&a, &b)) in rest.skip(done) {
+            *o = divider.div(u32::from(*s)) as u8;
             *s = s.wrapping_add(u16::from(a)).wrapping_sub(u16::from(b));
         }
     }
@@ -93,23 +73,33 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
 
 /// Horizontal box mean of one RGBA row, through running sums of the row padded by `r`
 /// replicated pixels each side: `out[x] = (P[x + 2r + 1] - P[x]) / (2r + 1)`.
-fn box_row(src: &[u8], dst: &mut [u8], r: usize, prefix: &mut [u16], divider: Divider) {
-    let (px, _) = src.as_chunks::<4>();
-    let (first, last) = (px[0], px[px.len() - 1]);
-    let padded = std::iter::repeat_n(&first, r)
-        .chain(px)
-        .chain(std::iter::repeat_n(&last, r));
+fn box_row(
+    src: &[u8],
+    dst: &mut [u8],
+    r: usize,
+    (padded, prefix): (&mut [u8], &mut [u16]),
+    divider: &Divider,
+) {
+    pad_row(src, padded, r, 4);
+    prefix[..4].fill(0);
+    let done = simd::box_prefix(padded, prefix);
     let (sums, _) = prefix.as_chunks_mut::<4>();
-    let mut acc = [0u16; 4];
-    sums[0] = acc;
-    for (s, p) in sums[1..].iter_mut().zip(padded) {
+    let (px, _) = padded.as_chunks::<4>();
+    let mut acc = sums[done];
+    for (s, p) in sums[done + 1..].iter_mut().zip(&px[done..]) {
         for c in 0..4 {
             acc[c] = acc[c].wrapping_add(u16::from(p[c]));
         }
         *s = acc;
     }
     let span = (2 * r + 1) * 4;
-    for ((d, &hi), &lo) in dst.iter_mut().zip(&prefix[span..]).zip(prefix.iter()) {
+    let done = simd::box_means(prefix, span, divider, dst);
+    for ((d, &hi), &lo) in dst
+        .iter_mut()
+        .zip(&prefix[span..])
+        .zip(prefix.iter())
+        .skip(done)
+    {
         *d = divider.div(u32::from(hi.wrapping_sub(lo))) as u8;
     }
 }

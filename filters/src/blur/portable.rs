@@ -1,8 +1,9 @@
 //! The block loops of the FIR and the unsharp mask for every target but wasm32 with simd128,
 //! where `blur::wasm32` takes their place: plain Rust on fixed 16-byte blocks, which the
-//! compiler vectorizes (SSE2 on x86-64).
+//! compiler vectorizes (SSE2 on x86-64). The box blur's loops do nothing here: `blur/mod.rs`
+//! runs them whole.
 
-use super::unsharp::unsharp_byte;
+use super::{divider::Divider, unsharp::unsharp_byte};
 
 /// The portable FIR on 16-byte blocks: the fixed-size sums map onto SIMD registers when the
 /// compiler vectorizes (SSE2 natively). Returns the bytes done.
@@ -41,4 +42,27 @@ pub(super) fn unsharp(row: &mut [u8], soft: &[u8], amount_q8: i16) -> usize {
         }
     }
     blocks.len().min(soft_blocks.len()) * 16
+}
+
+/// Box blur running sums: none done here.
+#[inline]
+pub(super) fn box_prefix(_padded: &[u8], _prefix: &mut [u16]) -> usize {
+    0
+}
+
+/// Box blur horizontal means: none done here.
+#[inline]
+pub(super) fn box_means(_prefix: &[u16], _span: usize, _d: &Divider, _out: &mut [u8]) -> usize {
+    0
+}
+
+/// Box blur vertical step: none done here.
+#[inline]
+pub(super) fn box_column_step(
+    _sums: &mut [u16],
+    _rows: (&[u8], &[u8]),
+    _d: &Divider,
+    _out: &mut [u8],
+) -> usize {
+    0
 }

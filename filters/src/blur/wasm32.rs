@@ -1,18 +1,21 @@
-//! The wasm32 `simd128` forms of [`fir`] and [`unsharp`]. In the FIR, weights that fit a byte
+//! The wasm32 `simd128` forms of [`fir`], [`unsharp`] and the box blur's three loops
+//! ([`box_prefix`], [`box_means`], [`box_column_step`]). In the FIR, weights that fit a byte
 //! take one widening multiply (`extmul`) per 8 lanes instead of a widening and a multiply.
 //! Each does the whole 16-byte blocks and `blur/mod.rs` the rest; `blur::portable` has the
 //! same signatures for the other targets.
 
 use core::arch::wasm32::{
-    i16x8_add, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat, i16x8_sub, u8x16_narrow_i16x8,
-    u8x16_splat, u16x8_add, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
-    u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat,
-    u32x4_splat, v128_bitselect,
+    i16x8_add, i16x8_narrow_i32x4, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat, i16x8_sub,
+    i64x2_shuffle, u8x16_narrow_i16x8, u8x16_splat, u16x8_add, u16x8_extend_high_u8x16,
+    u16x8_extend_low_u8x16, u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr,
+    u16x8_splat, u16x8_sub, u32x4_extmul_high_u16x8, u32x4_extmul_low_u16x8, u32x4_shr,
+    u32x4_splat, v128, v128_bitselect, v128_load, v128_store,
 };
 
-use core::arch::wasm32::v128;
-
-use super::weights::MAX_TAPS;
+use super::{
+    divider::{Divider, Lanes},
+    weights::MAX_TAPS,
+};
 use crate::wasm32_utils::{load, store};
 
 /// The FIR of `blur::fir`, 16 bytes at a time in two `u16x8` sums; returns the bytes done.
@@ -124,6 +127,115 @@ pub(super) fn unsharp(row: &mut [u8], soft: &[u8], amount_q8: i16) -> usize {
         let sharp = u8x16_narrow_i16x8(lo, hi);
         // SAFETY: as above.
         unsafe { store(row, i, v128_bitselect(x, sharp, alpha)) };
+    }
+    n
+}
+
+/// Loads 8 `u16` at element `at`. SAFETY: the caller keeps `at + 8 <= s.len()`.
+#[inline]
+unsafe fn load16(s: &[u16], at: usize) -> v128 {
+    debug_assert!(at + 8 <= s.len());
+    // SAFETY: in bounds by the caller's promise; wasm loads need no alignment.
+    unsafe { v128_load(s.as_ptr().add(at).cast()) }
+}
+
+/// Stores 8 `u16` at element `at`. SAFETY: the caller keeps `at + 8 <= s.len()`.
+#[inline]
+unsafe fn store16(s: &mut [u16], at: usize, v: v128) {
+    debug_assert!(at + 8 <= s.len());
+    // SAFETY: as for `load16`.
+    unsafe { v128_store(s.as_mut_ptr().add(at).cast(), v) }
+}
+
+/// `round(sum / d)` of 16 `u16` sums (`a`, then `b`) as bytes, by [`Lanes`].
+#[inline]
+fn divide(a: v128, b: v128, l: Lanes) -> v128 {
+    let (half, m) = (u16x8_splat(l.half), u16x8_splat(l.m));
+    let quotient = |v: v128| {
+        let v = u16x8_add(v, half);
+        // Quotients are at most 255: neither narrowing saturates.
+        i16x8_narrow_i32x4(
+            u32x4_shr(u32x4_extmul_low_u16x8(v, m), l.shift),
+            u32x4_shr(u32x4_extmul_high_u16x8(v, m), l.shift),
+        )
+    };
+    u8x16_narrow_i16x8(quotient(a), quotient(b))
+}
+
+/// Running sums of a padded RGBA row, 4 pixels a time: `prefix[4(j+1) + c]` is the (wrapping)
+/// sum of channel `c` of pixels `0..=j`; the caller has set `prefix[..4]` to 0. Within a block
+/// the sums are a shift-and-add scan over the two pixels of each `u16x8`, then the carry of
+/// the pixels before. Returns the pixels done.
+pub(super) fn box_prefix(padded: &[u8], prefix: &mut [u16]) -> usize {
+    let blocks = (padded.len() / 16).min(prefix.len().saturating_sub(4) / 16);
+    let zero = u16x8_splat(0);
+    let mut carry = zero;
+    for b in 0..blocks {
+        // SAFETY: `16 b + 16 <= padded.len()`.
+        let v = unsafe { load(padded, 16 * b) };
+        let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+        // [p0, p1] → [p0, p0 + p1], plus everything before.
+        let lo = u16x8_add(u16x8_add(lo, i64x2_shuffle::<2, 0>(lo, zero)), carry);
+        let hi = u16x8_add(hi, i64x2_shuffle::<2, 0>(hi, zero));
+        let hi = u16x8_add(hi, i64x2_shuffle::<1, 1>(lo, lo));
+        carry = i64x2_shuffle::<1, 1>(hi, hi);
+        // SAFETY: `16 b + 4 + 16 <= prefix.len()`.
+        unsafe {
+            store16(prefix, 16 * b + 4, lo);
+            store16(prefix, 16 * b + 12, hi);
+        }
+    }
+    blocks * 4
+}
+
+/// The horizontal means `out[i] = round((prefix[span + i] - prefix[i]) / d)`, 16 bytes a
+/// time; returns the bytes done (none without [`Lanes`]).
+pub(super) fn box_means(prefix: &[u16], span: usize, divider: &Divider, out: &mut [u8]) -> usize {
+    let Some(lanes) = divider.lanes else {
+        return 0;
+    };
+    let n = out.len().min(prefix.len().saturating_sub(span)) / 16 * 16;
+    for i in (0..n).step_by(16) {
+        // SAFETY: `span + i + 16 <= prefix.len()` and `i + 16 <= out.len()`.
+        unsafe {
+            let a = u16x8_sub(load16(prefix, span + i), load16(prefix, i));
+            let b = u16x8_sub(load16(prefix, span + i + 8), load16(prefix, i + 8));
+            store(out, i, divide(a, b, lanes));
+        }
+    }
+    n
+}
+
+/// One row of the vertical pass: `out[i] = round(sums[i] / d)`, then the window moves down
+/// (`sums += add - sub`, wrapping), 16 bytes a time; returns the bytes done (none without
+/// [`Lanes`]).
+pub(super) fn box_column_step(
+    sums: &mut [u16],
+    (add, sub): (&[u8], &[u8]),
+    divider: &Divider,
+    out: &mut [u8],
+) -> usize {
+    let Some(lanes) = divider.lanes else {
+        return 0;
+    };
+    let n = out.len().min(sums.len()).min(add.len()).min(sub.len()) / 16 * 16;
+    for i in (0..n).step_by(16) {
+        // SAFETY: `i + 16 <= n` elements of every slice.
+        unsafe {
+            let (s0, s1) = (load16(sums, i), load16(sums, i + 8));
+            store(out, i, divide(s0, s1, lanes));
+            let (a, b) = (load(add, i), load(sub, i));
+            let s0 = u16x8_sub(
+                u16x8_add(s0, u16x8_extend_low_u8x16(a)),
+                u16x8_extend_low_u8x16(b),
+            );
+            let s1 = u16x8_sub(
+                u16x8_add(s1, u16x8_extend_high_u8x16(a)),
+                u16x8_extend_high_u8x16(b),
+            );
+            store16(sums, i, s0);
+            store16(sums, i + 8, s1);
+        }
     }
     n
 }
