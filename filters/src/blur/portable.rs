@@ -1,9 +1,13 @@
 //! The block loops of the FIR and the unsharp mask for every target but wasm32 with simd128,
 //! where `blur::wasm32` takes their place: plain Rust on fixed 16-byte blocks, which the
-//! compiler vectorizes (SSE2 on x86-64). The box blur's loops do nothing here: `blur/mod.rs`
-//! runs them whole.
+//! compiler vectorizes (SSE2 on x86-64). The box blur's divisions take the same 16-bit
+//! multiplier as in simd128 (so native tests cover it); its running sums are left to
+//! `blur/mod.rs`.
 
-use super::{divider::Divider, unsharp::unsharp_byte};
+use super::{
+    divider::{Divider, Lanes},
+    unsharp::unsharp_byte,
+};
 
 /// The portable FIR on 16-byte blocks: the fixed-size sums map onto SIMD registers when the
 /// compiler vectorizes (SSE2 natively). Returns the bytes done.
@@ -50,19 +54,56 @@ pub(super) fn box_prefix(_padded: &[u8], _prefix: &mut [u16]) -> usize {
     0
 }
 
-/// Box blur horizontal means: none done here.
+/// `round(sum / d)` by [`Lanes`], as the simd128 form computes it.
 #[inline]
-pub(super) fn box_means(_prefix: &[u16], _span: usize, _d: &Divider, _out: &mut [u8]) -> usize {
-    0
+fn divide(sum: u16, l: Lanes) -> u8 {
+    ((u32::from(sum.wrapping_add(l.half)) * u32::from(l.m)) >> l.shift) as u8
 }
 
-/// Box blur vertical step: none done here.
+/// Box blur horizontal means on 16-byte blocks, by [`Lanes`]; returns the bytes done.
+#[inline]
+pub(super) fn box_means(prefix: &[u16], span: usize, divider: &Divider, out: &mut [u8]) -> usize {
+    let Some(lanes) = divider.lanes else {
+        return 0;
+    };
+    let (blocks, _) = out.as_chunks_mut::<16>();
+    let (lo, _) = prefix.as_chunks::<16>();
+    let (hi, _) = prefix[span..].as_chunks::<16>();
+    for ((o, lo), hi) in blocks.iter_mut().zip(lo).zip(hi) {
+        for j in 0..16 {
+            o[j] = divide(hi[j].wrapping_sub(lo[j]), lanes);
+        }
+    }
+    blocks.len().min(hi.len()) * 16
+}
+
+/// Box blur vertical step on 16-byte blocks, by [`Lanes`]; returns the bytes done.
 #[inline]
 pub(super) fn box_column_step(
-    _sums: &mut [u16],
-    _rows: (&[u8], &[u8]),
-    _d: &Divider,
-    _out: &mut [u8],
+    sums: &mut [u16],
+    (add, sub): (&[u8], &[u8]),
+    divider: &Divider,
+    out: &mut [u8],
 ) -> usize {
-    0
+    let Some(lanes) = divider.lanes else {
+        return 0;
+    };
+    let (blocks, _) = out.as_chunks_mut::<16>();
+    let (sum_blocks, _) = sums.as_chunks_mut::<16>();
+    let (add, _) = add.as_chunks::<16>();
+    let (sub, _) = sub.as_chunks::<16>();
+    let n = blocks
+        .len()
+        .min(sum_blocks.len())
+        .min(add.len())
+        .min(sub.len());
+    for (((o, s), a), b) in blocks.iter_mut().zip(sum_blocks).zip(add).zip(sub) {
+        for j in 0..16 {
+            o[j] = divide(s[j], lanes);
+            s[j] = s[j]
+                .wrapping_add(u16::from(a[j]))
+                .wrapping_sub(u16::from(b[j]));
+        }
+    }
+    n * 16
 }
