@@ -5,11 +5,12 @@
 //! same signatures for the other targets.
 
 use core::arch::wasm32::{
-    i16x8_add, i16x8_narrow_i32x4, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat, i16x8_sub,
-    i64x2_shuffle, u8x16_narrow_i16x8, u8x16_splat, u16x8_add, u16x8_extend_high_u8x16,
-    u16x8_extend_low_u8x16, u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr,
-    u16x8_splat, u16x8_sub, u32x4_extmul_high_u16x8, u32x4_extmul_low_u16x8, u32x4_shr,
-    u32x4_splat, v128, v128_bitselect, v128_load, v128_store,
+    i8x16_shuffle, i16x8_add, i16x8_narrow_i32x4, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat,
+    i16x8_sub, i64x2_shuffle, u8x16_narrow_i16x8, u8x16_splat, u16x8_add,
+    u16x8_extadd_pairwise_u8x16, u16x8_extend_high_u8x16, u16x8_extend_low_u8x16,
+    u16x8_extmul_high_u8x16, u16x8_extmul_low_u8x16, u16x8_mul, u16x8_shr, u16x8_splat, u16x8_sub,
+    u32x4_extmul_high_u16x8, u32x4_extmul_low_u16x8, u32x4_shr, u32x4_splat, v128, v128_bitselect,
+    v128_load, v128_store,
 };
 
 use super::{
@@ -89,8 +90,43 @@ fn fir_symmetric(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) ->
         for ((a, c), &w) in before.iter().zip(after.iter().rev()).zip(pairs) {
             // SAFETY: as above.
             let (a, c) = unsafe { (load(a, i), load(c, i)) };
-            let sum_lo = u16x8_add(u16x8_extend_low_u8x16(a), u16x8_extend_low_u8x16(c));
-            let sum_hi = u16x8_add(u16x8_extend_high_u8x16(a), u16x8_extend_high_u8x16(c));
+            // Interleave the two rows' bytes, then add neighbours: `a[j] + c[j]` per lane.
+            let sum_lo = u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
+                0,
+                16,
+                1,
+                17,
+                2,
+                18,
+                3,
+                19,
+                4,
+                20,
+                5,
+                21,
+                6,
+                22,
+                7,
+                23,
+            >(a, c));
+            let sum_hi = u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
+                8,
+                24,
+                9,
+                25,
+                10,
+                26,
+                11,
+                27,
+                12,
+                28,
+                13,
+                29,
+                14,
+                30,
+                15,
+                31,
+            >(a, c));
             lo = u16x8_add(lo, u16x8_mul(sum_lo, w));
             hi = u16x8_add(hi, u16x8_mul(sum_hi, w));
         }
