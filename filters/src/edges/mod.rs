@@ -165,7 +165,8 @@ pub(crate) fn canny(frame: &mut Frame<'_>, lo: u16, hi: u16, scratch: &mut Scrat
     let stack = &mut scratch.stack;
     stack.clear();
     for y in 1..h.saturating_sub(1) {
-        for x in 1..w - 1 {
+        let from = simd::suppress(mag, dir, (w, y), (lo, hi), class, stack);
+        for x in from..w - 1 {
             let i = y * w + x;
             let m = mag[i];
             if m < lo || m == 0 {
@@ -206,8 +207,10 @@ pub(crate) fn canny(frame: &mut Frame<'_>, lo: u16, hi: u16, scratch: &mut Scrat
         }
     }
     for (y, row) in frame.rows_mut().enumerate() {
+        let classes = &class[y * w..(y + 1) * w];
+        let done = simd::edges_white(row, classes);
         let (px, _) = row.as_chunks_mut::<4>();
-        for (p, &c) in px.iter_mut().zip(&class[y * w..(y + 1) * w]) {
+        for (p, &c) in px.iter_mut().zip(classes).skip(done) {
             let v = if c == 2 { 255 } else { 0 };
             p[0] = v;
             p[1] = v;
