@@ -273,7 +273,7 @@ mod tests {
                     .map(|k| (0..80).map(|i| ((i * 37 + k * 101) % 256) as u8).collect())
                     .collect();
                 let taps: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
-                for len in [1, 15, 16, 17, 33, 64, 79] {
+                for len in [1, 15, 16, 17, 33, 50, 64, 79] {
                     let mut got = vec![0u8; len];
                     fir(&taps, &weights, shift, &mut got);
                     let mut want = vec![0u8; len];

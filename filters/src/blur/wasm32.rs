@@ -63,6 +63,53 @@ pub(super) fn fir(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) -
     blocks * 16
 }
 
+/// `a[j] + c[j]` of the low 8 bytes as `u16` lanes: the two rows' bytes interleaved, then
+/// neighbours added.
+#[inline]
+fn pair_sum_low(a: v128, c: v128) -> v128 {
+    u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
+        0,
+        16,
+        1,
+        17,
+        2,
+        18,
+        3,
+        19,
+        4,
+        20,
+        5,
+        21,
+        6,
+        22,
+        7,
+        23,
+    >(a, c))
+}
+
+/// `a[j] + c[j]` of the high 8 bytes as `u16` lanes.
+#[inline]
+fn pair_sum_high(a: v128, c: v128) -> v128 {
+    u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
+        8,
+        24,
+        9,
+        25,
+        10,
+        26,
+        11,
+        27,
+        12,
+        28,
+        13,
+        29,
+        14,
+        30,
+        15,
+        31,
+    >(a, c))
+}
+
 /// The FIR for odd symmetric kernels (the gaussians, Canny's binomial): the two rows of a
 /// pair of equal weights are added in `u16` lanes before their one multiply, so a pair costs
 /// two widenings, an add and a multiply per half instead of two widening multiplies and two
@@ -81,7 +128,37 @@ fn fir_symmetric(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) ->
     let (middle, after) = rest.split_at(1);
     let middle = middle[0];
     let blocks = out.len() / 16;
-    for b in 0..blocks {
+    // Two blocks a time where possible: the row pointers and weights load once for both.
+    let mut b = 0;
+    while b + 2 <= blocks {
+        let i = b * 16;
+        // SAFETY: every row holds at least `out.len() >= i + 32` bytes.
+        let (v, u) = unsafe { (load(middle, i), load(middle, i + 16)) };
+        let mut acc = [
+            u16x8_add(round, u16x8_mul(u16x8_extend_low_u8x16(v), centre)),
+            u16x8_add(round, u16x8_mul(u16x8_extend_high_u8x16(v), centre)),
+            u16x8_add(round, u16x8_mul(u16x8_extend_low_u8x16(u), centre)),
+            u16x8_add(round, u16x8_mul(u16x8_extend_high_u8x16(u), centre)),
+        ];
+        for ((a, c), &w) in before.iter().zip(after.iter().rev()).zip(pairs) {
+            // SAFETY: as above.
+            let (a0, c0, a1, c1) =
+                unsafe { (load(a, i), load(c, i), load(a, i + 16), load(c, i + 16)) };
+            acc[0] = u16x8_add(acc[0], u16x8_mul(pair_sum_low(a0, c0), w));
+            acc[1] = u16x8_add(acc[1], u16x8_mul(pair_sum_high(a0, c0), w));
+            acc[2] = u16x8_add(acc[2], u16x8_mul(pair_sum_low(a1, c1), w));
+            acc[3] = u16x8_add(acc[3], u16x8_mul(pair_sum_high(a1, c1), w));
+        }
+        // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
+        let [l0, h0, l1, h1] = acc.map(|a| u16x8_shr(a, shift));
+        // SAFETY: `i + 32 <= out.len()`.
+        unsafe {
+            store(out, i, u8x16_narrow_i16x8(l0, h0));
+            store(out, i + 16, u8x16_narrow_i16x8(l1, h1));
+        }
+        b += 2;
+    }
+    if b < blocks {
         let i = b * 16;
         // SAFETY: every row holds at least `out.len() >= i + 16` bytes.
         let v = unsafe { load(middle, i) };
@@ -90,47 +167,9 @@ fn fir_symmetric(rows: &[&[u8]], weights: &[u16], shift: u32, out: &mut [u8]) ->
         for ((a, c), &w) in before.iter().zip(after.iter().rev()).zip(pairs) {
             // SAFETY: as above.
             let (a, c) = unsafe { (load(a, i), load(c, i)) };
-            // Interleave the two rows' bytes, then add neighbours: `a[j] + c[j]` per lane.
-            let sum_lo = u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
-                0,
-                16,
-                1,
-                17,
-                2,
-                18,
-                3,
-                19,
-                4,
-                20,
-                5,
-                21,
-                6,
-                22,
-                7,
-                23,
-            >(a, c));
-            let sum_hi = u16x8_extadd_pairwise_u8x16(i8x16_shuffle::<
-                8,
-                24,
-                9,
-                25,
-                10,
-                26,
-                11,
-                27,
-                12,
-                28,
-                13,
-                29,
-                14,
-                30,
-                15,
-                31,
-            >(a, c));
-            lo = u16x8_add(lo, u16x8_mul(sum_lo, w));
-            hi = u16x8_add(hi, u16x8_mul(sum_hi, w));
+            lo = u16x8_add(lo, u16x8_mul(pair_sum_low(a, c), w));
+            hi = u16x8_add(hi, u16x8_mul(pair_sum_high(a, c), w));
         }
-        // The sums fit 8 bits after the shift, so the signed narrowing never saturates.
         let bytes = u8x16_narrow_i16x8(u16x8_shr(lo, shift), u16x8_shr(hi, shift));
         // SAFETY: `i + 16 <= out.len()`.
         unsafe { store(out, i, bytes) };
