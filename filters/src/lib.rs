@@ -22,9 +22,12 @@
 //!
 //! The hottest loops have explicit wasm32 simd128 forms, kept the way `fast_image_resize`
 //! keeps its own: beside the portable code of the same kernel, not in cfg pairs at every call.
-//! `color/` and `blur/` each have a `wasm32.rs` (compiled for wasm32 with simd128 only) and a
-//! `portable.rs` with the same signatures for the other targets; their `mod.rs` names one of
-//! the two `simd` under a single cfg. `wasm32_utils` has the loads and stores both use.
+//! `color/`, `blur/`, `edges/`, `vignette/` and `yuv/` each have a `wasm32.rs` (compiled for
+//! wasm32 with simd128 only) and a `portable.rs` with the same signatures for the other
+//! targets; their `mod.rs` names one of the two `simd` under a single cfg. A SIMD form does
+//! the leading whole vectors of a row and returns how far it got; the scalar code, which
+//! defines the result, does the rest, and tests hold the two to the same bytes.
+//! `wasm32_utils` has the loads and stores they share.
 //!
 //! No file imports another that imports it back, directly or around a circle: `pipeline`
 //! imports the kernels, which import downwards (`cartoon`, `motion` → `edges` → `blur`,

@@ -5,7 +5,7 @@ use crate::{
     blur::{box_blur, gaussian, gaussian_weights, sharpen},
     cartoon::cartoon,
     catalog::Kind,
-    color::{ColorProgram, Lut, posterize_table},
+    color::ColorProgram,
     edges::{canny, emboss, sobel},
     frame::Frame,
     matte::{Backdrop, DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
@@ -45,7 +45,8 @@ enum Op {
     Emboss,
     Cartoon {
         r: u32,
-        levels: Box<Lut>,
+        /// `posterize` with cartoon's level count: the same table, with its SIMD form.
+        levels: ColorProgram,
         edge: u8,
     },
     Vignette(f32),
@@ -319,6 +320,14 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// The `posterize` filter with `n` levels (cartoon's range lies within posterize's).
+fn posterize(n: f32) -> FilterSpec {
+    let mut spec = FilterSpec::new("posterize").expect("posterize is built in");
+    spec.set_param("n", n)
+        .expect("cartoon's level counts are posterize level counts");
+    spec
+}
+
 /// Builds the op of one non-colour filter from its (validated) parameters.
 fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
     let v = |i| spec.value(i);
@@ -338,7 +347,7 @@ fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
         Kind::Emboss => Op::Emboss,
         Kind::Cartoon => Op::Cartoon {
             r: v(0) as u32,
-            levels: posterize_table(v(1) as u32),
+            levels: ColorProgram::new(&[posterize(v(1))]),
             edge: v(2) as u8,
         },
         Kind::Vignette => Op::Vignette(v(0)),

@@ -6,11 +6,14 @@
 //! (alpha too) are blurred alike. The inner loops work on 16-byte blocks with `u16` sums so
 //! that the compiler maps them onto SIMD registers (simd128 on wasm32, SSE2 natively).
 //!
-//! The FIR under the gaussian, sharpen and Canny has its block loop written out in simd128
-//! for wasm32 (`wasm32.rs`) and in plain Rust for the other targets (`portable.rs`);
+//! The FIR under the gaussian, sharpen and Canny, and the unsharp mask's combining step, have
+//! their block loops written out in simd128 for wasm32 (`wasm32.rs`) and in plain Rust for the
+//! other targets (`portable.rs`);
 //! `weights.rs` has the gaussian's weights and the longest kernel, which both the blurs and
 //! `wasm32.rs` need.
 
+mod divider;
+mod unsharp;
 mod weights;
 
 // One of the two block loops under one name, so that `fir` has no cfg of its own.
@@ -23,35 +26,13 @@ mod wasm32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use wasm32 as simd;
 
-use self::weights::MAX_TAPS;
+pub(crate) use self::divider::Divider;
 pub(crate) use self::weights::gaussian_weights;
+use self::{unsharp::unsharp_byte, weights::MAX_TAPS};
 use crate::{
     frame::Frame,
     scratch::{Scratch, grow},
 };
-
-/// `round(n / d)` for `n <= 255 * d`, `d <= 255`, as a multiply and shift.
-/// `m = 2^23 / d + 1` is exact here: the error term `n * (m*d - 2^23) < 2^23`,
-/// and `(n + d/2) * m` stays below 2^32.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Divider {
-    half: u32,
-    multiplier: u32,
-}
-
-impl Divider {
-    pub(crate) fn new(d: u32) -> Self {
-        Self {
-            half: d / 2,
-            multiplier: (1 << 23) / d + 1,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn div(self, n: u32) -> u32 {
-        ((n + self.half) * self.multiplier) >> 23
-    }
-}
 
 /// Box blur of radius `r`: the mean of the `(2r+1)²` square, as a horizontal mean rounded to
 /// bytes followed by a vertical mean rounded to bytes.
@@ -64,9 +45,10 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
     let divider = Divider::new(2 * r + 1);
     let r = r as usize;
     let plane = grow(&mut scratch.plane, row_len * h);
+    let padded = grow(&mut scratch.padded, row_len + 8 * r);
     let prefix = grow(&mut scratch.sums, (w + 2 * r + 1) * 4);
     for (src, dst) in frame.rows().zip(plane.chunks_exact_mut(row_len)) {
-        box_row(src, dst, r, prefix, divider);
+        box_row(src, dst, r, (padded, prefix), &divider);
     }
     let sums = grow(&mut scratch.column_sums, row_len);
     let row = |y: usize| &plane[y * row_len..(y + 1) * row_len];
@@ -78,12 +60,12 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
         }
     }
     for (y, out) in frame.rows_mut().enumerate() {
-        for (o, &s) in out.iter_mut().zip(sums.iter()) {
-            *o = divider.div(u32::from(s)) as u8;
-        }
         let add = row((y + r + 1).min(h - 1));
         let sub = row(y.saturating_sub(r));
-        for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
+        let done = simd::box_column_step(sums, (add, sub), &divider, out);
+        let rest = out.iter_mut().zip(sums.iter_mut()).zip(add.iter().zip(sub));
+        for ((o, s), (&a, &b)) in rest.skip(done) {
+            *o = divider.div(u32::from(*s)) as u8;
             *s = s.wrapping_add(u16::from(a)).wrapping_sub(u16::from(b));
         }
     }
@@ -91,23 +73,33 @@ pub(crate) fn box_blur(frame: &mut Frame<'_>, r: u32, scratch: &mut Scratch) {
 
 /// Horizontal box mean of one RGBA row, through running sums of the row padded by `r`
 /// replicated pixels each side: `out[x] = (P[x + 2r + 1] - P[x]) / (2r + 1)`.
-fn box_row(src: &[u8], dst: &mut [u8], r: usize, prefix: &mut [u16], divider: Divider) {
-    let (px, _) = src.as_chunks::<4>();
-    let (first, last) = (px[0], px[px.len() - 1]);
-    let padded = std::iter::repeat_n(&first, r)
-        .chain(px)
-        .chain(std::iter::repeat_n(&last, r));
+fn box_row(
+    src: &[u8],
+    dst: &mut [u8],
+    r: usize,
+    (padded, prefix): (&mut [u8], &mut [u16]),
+    divider: &Divider,
+) {
+    pad_row(src, padded, r, 4);
+    prefix[..4].fill(0);
+    let done = simd::box_prefix(padded, prefix);
     let (sums, _) = prefix.as_chunks_mut::<4>();
-    let mut acc = [0u16; 4];
-    sums[0] = acc;
-    for (s, p) in sums[1..].iter_mut().zip(padded) {
+    let (px, _) = padded.as_chunks::<4>();
+    let mut acc = sums[done];
+    for (s, p) in sums[done + 1..].iter_mut().zip(&px[done..]) {
         for c in 0..4 {
             acc[c] = acc[c].wrapping_add(u16::from(p[c]));
         }
         *s = acc;
     }
     let span = (2 * r + 1) * 4;
-    for ((d, &hi), &lo) in dst.iter_mut().zip(&prefix[span..]).zip(prefix.iter()) {
+    let done = simd::box_means(prefix, span, divider, dst);
+    for ((d, &hi), &lo) in dst
+        .iter_mut()
+        .zip(&prefix[span..])
+        .zip(prefix.iter())
+        .skip(done)
+    {
         *d = divider.div(u32::from(hi.wrapping_sub(lo))) as u8;
     }
 }
@@ -225,30 +217,70 @@ pub(crate) fn sharpen(
     let out = grow(&mut scratch.row, row_len);
     fir_columns(plane, row_len, weights, 8, out, |y, soft| {
         let row = frame.row_mut(y as u32);
-        let (blocks, _) = row.as_chunks_mut::<16>();
-        let (soft_blocks, _) = soft.as_chunks::<16>();
-        for (x, g) in blocks.iter_mut().zip(soft_blocks) {
-            let alpha = [x[3], x[7], x[11], x[15]];
-            for j in 0..16 {
-                x[j] = unsharp(x[j], g[j], amount_q8);
-            }
-            for (k, a) in alpha.into_iter().enumerate() {
-                x[k * 4 + 3] = a;
-            }
-        }
-        let done = blocks.len() * 16;
-        for (i, (x, &g)) in row[done..].iter_mut().zip(&soft[done..]).enumerate() {
+        let done = simd::unsharp(row, soft, amount_q8);
+        for (i, (x, &g)) in row.iter_mut().zip(soft).enumerate().skip(done) {
             if i % 4 != 3 {
-                *x = unsharp(*x, g, amount_q8);
+                *x = unsharp_byte(*x, g, amount_q8);
             }
         }
     });
 }
 
-/// `clamp(x + floor(((x - g) * a + 128) / 256))`.
-#[inline]
-fn unsharp(x: u8, g: u8, amount_q8: i16) -> u8 {
-    let (x, g) = (i32::from(x), i32::from(g));
-    let detail = ((x - g) * i32::from(amount_q8) + 128) >> 8;
-    (x + detail).clamp(0, 255) as u8
+#[cfg(test)]
+mod tests {
+    //! The block loops (simd128 on wasm32) against the scalar definitions; these also run
+    //! under wasm32.
+
+    use super::*;
+
+    macro_rules! tests {
+        ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
+            $(#[$meta])*
+            #[cfg_attr(not(target_arch = "wasm32"), test)]
+            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+            fn $name() $body
+        )*};
+    }
+
+    tests! {
+        /// Every (pixel, blur) byte pair, the amounts at both ends of the slider and between.
+        fn unsharp_blocks_equal_the_definition() {
+            let (x, g): (Vec<u8>, Vec<u8>) =
+                (0..=255u8).flat_map(|x| (0..=255u8).map(move |g| (x, g))).unzip();
+            for amount_q8 in [0, 1, 13, 128, 256, 255 + 256, 1000, 1280] {
+                let mut row = x.clone();
+                let done = simd::unsharp(&mut row, &g, amount_q8);
+                for (i, ((&got, &x), &g)) in row.iter().zip(&x).zip(&g).enumerate().take(done) {
+                    let want = if i % 4 == 3 { x } else { unsharp_byte(x, g, amount_q8) };
+                    assert_eq!(got, want, "x {x} g {g} amount {amount_q8}");
+                }
+                assert_eq!(done, row.len());
+            }
+        }
+
+        /// Symmetric and other kernels on every remainder length, against the scalar FIR.
+        fn fir_blocks_equal_the_scalar_fir() {
+            let mut kernels: Vec<(Vec<u16>, u32)> = [0.5f32, 1.0, 1.5, 3.0, 10.0]
+                .iter()
+                .map(|&s| (gaussian_weights(s), 8))
+                .collect();
+            kernels.push((vec![1, 4, 6, 4, 1], 4));
+            kernels.push((vec![256], 8));
+            kernels.push((vec![3, 200, 53], 8));
+            for (weights, shift) in kernels {
+                let n = weights.len();
+                let rows: Vec<Vec<u8>> = (0..n)
+                    .map(|k| (0..80).map(|i| ((i * 37 + k * 101) % 256) as u8).collect())
+                    .collect();
+                let taps: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
+                for len in [1, 15, 16, 17, 33, 50, 64, 79] {
+                    let mut got = vec![0u8; len];
+                    fir(&taps, &weights, shift, &mut got);
+                    let mut want = vec![0u8; len];
+                    fir_scalar(&taps, &weights, shift, &mut want, 0);
+                    assert_eq!(got, want, "{weights:?} len {len}");
+                }
+            }
+        }
+    }
 }

@@ -34,10 +34,9 @@ mod wasm32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use wasm32 as simd;
 
-pub(crate) use self::formulas::{Lut, posterize_table};
 use self::{
     affine::Affine,
-    formulas::{Matrix, apply_matrix, channel_table, fixed_matrix, float_matrix, luma},
+    formulas::{Lut, Matrix, apply_matrix, channel_table, fixed_matrix, float_matrix, luma},
 };
 use crate::{catalog::Kind, spec::FilterSpec};
 
