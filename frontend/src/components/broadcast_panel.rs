@@ -86,7 +86,8 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                 data-fps={format!("{:.1}", s.fps)}
                 data-encode-ms-sum={format!("{:.3}", s.encode_ms_sum)}
                 data-main-ms-sum={format!("{:.3}", s.main_ms_sum)}
-                data-bytes-sum={s.bytes_sum.to_string()}>
+                data-bytes-sum={s.bytes_sum.to_string()}
+                data-frames-too-large={s.frames_too_large.to_string()}>
                 <div class={classes!("bc-metric", "bc-viewers", (s.viewers > 0).then_some("has-viewers"))}>
                     <dt>{ "viewers" }</dt>
                     <dd id="viewer-count" data-count={s.viewers.to_string()}>{ s.viewers }</dd>
@@ -105,6 +106,12 @@ pub fn BroadcastPanel(props: &BroadcastPanelProps) -> Html {
                     <dd>{ format!("{:.1}", s.encode_ms) }<small>{ format!(" ms · {:.0} KB", s.bytes_per_frame / 1000.0) }</small></dd>
                 </div>
             </dl>
+            if s.fit.is_reduced() {
+                <p id="frame-fit" class="bc-notice" role="status">{ format!(
+                    "Frames came out over this server's {} KB limit: sending at {:.0}% of the quality and {:.0}% of the width set.",
+                    s.frame_limit / 1000, s.fit.quality * 100.0, s.fit.width * 100.0,
+                ) }</p>
+            }
 
             <BroadcastSettings settings={broadcast.settings.clone()} on_change={broadcast.set_settings.clone()} />
         </section>

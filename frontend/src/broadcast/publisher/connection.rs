@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use protocol::{ServerMessage, close};
+use protocol::{ClientMessage, ServerMessage, close};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{CloseEvent, MessageEvent};
 
@@ -44,6 +44,13 @@ pub(super) fn connect(this: &Shared) {
             };
             match decode(&text) {
                 Some(ServerMessage::Viewers { count }) => viewers(&this, count),
+                Some(ServerMessage::Welcome {
+                    max_frame_bytes, ..
+                }) => {
+                    let mut session = this.borrow_mut();
+                    session.frame_limit = Some(max_frame_bytes);
+                    session.status.frame_limit = max_frame_bytes;
+                }
                 Some(ServerMessage::Error { message }) => {
                     gloo::console::warn!(format!("lenscast server: {message}"));
                 }
@@ -74,6 +81,13 @@ fn opened(this: &Shared) {
         session.open = true;
         session.attempt = 0;
         session.next_due_ms = None;
+        // The welcome says the frame limit (it can differ per server and over time).
+        if let (Some(socket), Ok(hello)) = (
+            session.socket.as_ref(),
+            serde_json::to_string(&ClientMessage::Hello),
+        ) {
+            let _ = socket.send_text(&hello);
+        }
         session.status.viewers
     };
     set_state(this, LinkState::open(viewers));

@@ -3,6 +3,7 @@
 //!
 //! - `connection`: the socket's life: connect, server messages, close codes, backoff.
 //! - `send`: which frames are encoded, and which encodes still get sent.
+//! - `fit`: frames kept under the server's size limit (told in its `welcome`).
 //! - `status`: what is reported to the owner ([`Status`]) and how ([`PublisherEvents`]).
 //! - `session`: the state shared with the browser callbacks; `socket`: the WebSocket with
 //!   its handlers.
@@ -15,6 +16,7 @@
 //! dropped instead of sent on the next.
 
 mod connection;
+mod fit;
 mod send;
 mod session;
 mod socket;
@@ -24,6 +26,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use gloo::timers::callback::Interval;
 
+pub use fit::Fit;
 pub use status::{LinkState, PublisherEvents, Status};
 
 use self::session::{Session, Shared, notify};

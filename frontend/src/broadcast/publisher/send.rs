@@ -33,7 +33,10 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
     if session.stopped {
         return;
     }
-    let settings = session.settings.borrow().clone();
+    let mut settings = session.settings.borrow().clone();
+    // Smaller than set while frames came out over the server's limit (see `fit`).
+    let fit = session.status.fit;
+    settings.quality *= fit.quality;
     let input = FlowInput {
         open: session.open,
         viewers: session.status.viewers,
@@ -54,7 +57,8 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
     session.encoding = true;
     session.status.encoder = settings.encoder;
     let generation = session.generation;
-    let (w, h) = scale::fit(frame.width, frame.height, settings.max_width);
+    let max_width = f64::from(frame.width.min(settings.max_width)) * fit.width;
+    let (w, h) = scale::fit(frame.width, frame.height, max_width as u32);
     // The stamp is the capture time, so the bench measures glass to viewer.
     let stamp_ms = settings.stamp.then_some(frame.captured_at_ms as u64);
     let weak = Rc::downgrade(this);
@@ -147,6 +151,14 @@ fn send_encoded(this: &Shared, generation: u64, t0: f64, payload: Option<Payload
         let (Some(payload), Some(socket)) = (payload, session.socket.as_ref()) else {
             return;
         };
+        // Over the server's limit it would close the socket (1009): not sent, and the next
+        // frames are made smaller.
+        if let Some(limit) = session.frame_limit
+            && !session.status.fit.admit(payload.len() as u64, limit)
+        {
+            session.status.frames_too_large += 1;
+            return;
+        }
         let Ok(len) = socket.send(&payload) else {
             return;
         };

@@ -42,6 +42,8 @@ pub(super) struct Session {
     pub(super) jpeg: Vec<u8>,
     pub(super) luma: Vec<u8>,
     pub(super) status: Status,
+    /// The server's frame limit, from its `welcome` (unknown until then).
+    pub(super) frame_limit: Option<u64>,
     pub(super) sent: SentWindow,
     pub(super) last_notify_ms: f64,
     /// Called whenever an encode ends (sent or not): the sender worker then asks the
@@ -80,6 +82,7 @@ impl Session {
                 encoder,
                 ..Status::default()
             },
+            frame_limit: None,
             sent: SentWindow::default(),
             last_notify_ms: 0.0,
             on_idle: None,

@@ -21,6 +21,15 @@ pub(super) enum Payload<'a> {
     Bytes(&'a [u8]),
 }
 
+impl Payload<'_> {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Payload::Blob(blob) => blob.size() as usize,
+            Payload::Bytes(bytes) => bytes.len(),
+        }
+    }
+}
+
 impl Socket {
     /// Starts connecting to `url`; binary messages arrive as `ArrayBuffer`s.
     pub(super) fn open(
@@ -48,6 +57,11 @@ impl Socket {
     /// Bytes queued by earlier sends and not yet handed to the network.
     pub(super) fn buffered(&self) -> u32 {
         self.ws.buffered_amount()
+    }
+
+    /// Queues one text message (JSON for the server).
+    pub(super) fn send_text(&self, text: &str) -> Result<(), JsValue> {
+        self.ws.send_with_str(text)
     }
 
     /// Queues one binary message; returns its size.

@@ -55,6 +55,12 @@ pub struct Status {
     pub encode_ms_sum: f64,
     pub main_ms_sum: f64,
     pub bytes_sum: u64,
+    /// Encoded frames not sent because they were over the server's frame limit.
+    pub frames_too_large: u64,
+    /// The server's frame limit in bytes, once it said (0 before).
+    pub frame_limit: u64,
+    /// How much smaller than the settings frames are made to fit that limit.
+    pub fit: super::fit::Fit,
 }
 
 /// How the publisher reaches its owner. Callbacks are emitted outside the publisher's own
