@@ -91,7 +91,9 @@ pub enum FromSender {
     RoomLost,
 }
 
-/// Filter worker → sender worker. Transfers `pixels`: an `ArrayBuffer` of RGBA8.
+/// Filter worker → sender worker. Transfers `bitmap`, an `ImageBitmap` of the frame (a
+/// snapshot of the preview canvas), or where none could be made `pixels`, an `ArrayBuffer`
+/// of RGBA8.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrameMeta {
     pub width: u32,
