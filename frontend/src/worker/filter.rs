@@ -70,12 +70,9 @@ struct SenderLink {
     /// The preview canvas, which shows each frame as it is offered: a snapshot of it (an
     /// `ImageBitmap`) is what the sender gets, where the browser can make one.
     preview: RefCell<Option<OffscreenCanvas>>,
+    /// Frames wider than this go to the sender as snapshots, others as pixel buffers.
+    bitmap_above: Cell<u32>,
 }
-
-/// How frames reach the sender worker. Measured at 1080p (BENCHMARKS.md, issue 12):
-/// a snapshot of the preview canvas costs this worker less than copying the pixels out of
-/// wasm memory into a transferable buffer, and lets the sender scale with the browser.
-const HAND_OFF_BITMAP: bool = true;
 
 /// Adds one hand-off that took `ms` of this worker's time to the stats.
 fn count_handoff(frames: u64, ms: f64) {
@@ -103,7 +100,7 @@ impl SenderLink {
             captured_at_ms: frame.captured_at_ms,
             frame_number: frame.frame_number,
         };
-        if HAND_OFF_BITMAP && self.offer_bitmap(meta.clone()) {
+        if frame.width > self.bitmap_above.get() && self.offer_bitmap(meta.clone()) {
             count_handoff(0, now_ms() - start);
             return;
         }
@@ -176,12 +173,17 @@ impl SenderLink {
 
     fn on_message(self: &Rc<Self>, data: &JsValue) {
         match open::<ToFilterFromSender>(data) {
-            Some(ToFilterFromSender::Gate { wanted }) => {
+            Some(ToFilterFromSender::Gate {
+                wanted,
+                bitmap_above,
+            }) => {
+                self.bitmap_above.set(bitmap_above);
                 self.wanted.set(wanted);
                 self.missed.set(wanted);
                 self.offer_missed();
             }
-            Some(ToFilterFromSender::Ready) => {
+            Some(ToFilterFromSender::Ready { bitmap_above }) => {
+                self.bitmap_above.set(bitmap_above);
                 if let Some(pixels) = field(data, "pixels") {
                     *self.spare.borrow_mut() = Some(pixels.unchecked_into());
                 }
@@ -203,6 +205,7 @@ pub fn run(port: MessagePort) {
         missed: Cell::new(false),
         engine: RefCell::default(),
         preview: RefCell::default(),
+        bitmap_above: Cell::new(u32::MAX),
     });
     let on_port = {
         let link = Rc::clone(&link);

@@ -3,7 +3,10 @@
 //!
 //! Frame hand-off: the filter worker sends a frame only while this worker has said it
 //! wants frames (`Gate`) and is idle (`Ready`); `Ready` goes back as soon as the frame is
-//! skipped or its encode ends, with the pixel buffer for reuse.
+//! skipped or its encode ends, with the pixel buffer for reuse. A frame wider than the
+//! broadcast's `max_width` comes as an `ImageBitmap` (a snapshot of the preview canvas)
+//! that the browser scales here, so a 1080p frame never enters this worker's wasm memory;
+//! one at the broadcast size comes as a transferred pixel buffer.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -128,7 +131,14 @@ fn set_wanted(this: &Shared, wanted: bool) {
     let mut state = this.borrow_mut();
     if state.wanted != wanted {
         state.wanted = wanted;
-        let message = envelope(&ToFilterFromSender::Gate { wanted }, &[]);
+        let bitmap_above = state.settings.borrow().max_width;
+        let message = envelope(
+            &ToFilterFromSender::Gate {
+                wanted,
+                bitmap_above,
+            },
+            &[],
+        );
         let _ = state.port.post_message(&message);
     }
 }
@@ -146,7 +156,8 @@ fn ready(this: &Shared) {
         transfer.push(&buffer);
         extra.push(("pixels", JsValue::from(buffer)));
     }
-    let message = envelope(&ToFilterFromSender::Ready, &extra);
+    let bitmap_above = state.settings.borrow().max_width;
+    let message = envelope(&ToFilterFromSender::Ready { bitmap_above }, &extra);
     let _ = state
         .port
         .post_message_with_transferable(&message, &transfer);
