@@ -45,7 +45,7 @@ struct Row {
     filter_ms: f64,
     draw_ms: f64,
     /// What handing a frame to the sender worker costs the filter worker.
-    handoff_ms: f64,
+    handoff_ms: Option<f64>,
     encode_ms: f64,
     /// The encoding thread's own time per frame sent (the sender worker's, or the page's).
     encoder_cpu_ms: f64,
@@ -181,7 +181,7 @@ async fn measure(
         copy_ms: d("sumCopyMs") / frames,
         filter_ms: d("sumFilterMs") / frames,
         draw_ms: d("sumDrawMs") / frames,
-        handoff_ms: d("sumHandoffMs") / d("handoffs").max(1.0),
+        handoff_ms: (d("handoffs") > 0.0).then(|| d("sumHandoffMs") / d("handoffs")),
         encode_ms: (b1.0 - b0.0) / sent,
         encoder_cpu_ms: (b1.2 - b0.2) / sent,
         stages,
@@ -241,7 +241,7 @@ async fn main() -> Result<()> {
                     }
                 };
                 println!(
-                    "| {} | `{}` | {path} | {asked} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} / {:.0} | {} | {:.1} | {:.1} |",
+                    "| {} | `{}` | {path} | {asked} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} / {:.0} | {} | {:.1} | {:.1} |",
                     row.size,
                     pipeline.replace('|', "\\|"),
                     row.camera_fps,
@@ -250,7 +250,7 @@ async fn main() -> Result<()> {
                     row.copy_ms,
                     row.filter_ms,
                     row.draw_ms,
-                    row.handoff_ms,
+                    row.handoff_ms.map_or("–".into(), |ms| format!("{ms:.2}")),
                     row.encode_ms,
                     row.encoder_cpu_ms,
                     row.long_tasks.0,
