@@ -1,14 +1,19 @@
 //! `cargo xtask bench frontend`, second part: the worker path against the main-thread
 //! loop (`?worker=0`), side by side, in one run.
 //!
-//! For 720p and 1080p (Chromium's fake camera at 30 fps) and each pipeline, the app
-//! broadcasts to one outside MJPEG viewer while it runs; over a measuring window (default
-//! 10 s, `LENSCAST_BENCH_SECS`) it reads the app's cumulative counters
+//! For 720p and 1080p (Chromium's fake camera at 30 fps, and 1080p once more at the fake
+//! camera's default 20 fps, the rate issue 12 measured its 1080p baseline at) and each
+//! pipeline, the app broadcasts to one outside MJPEG viewer while it runs; over a measuring
+//! window (default 10 s, `LENSCAST_BENCH_SECS`) it reads the app's cumulative counters
 //! (`window.__lenscast_stats`, the broadcast panel's `data-*`), the page's `longtask`
 //! entries and the viewer's frame times. Then: slider-to-frame latency (a pipeline slider
 //! moved by an `input` event dispatched from a queued task, like a user's, until the first
 //! frame drawn with the change; median of 5), and the viewer's rate while a script keeps
 //! the page's main thread busy for 3 s. Printed, never asserted.
+//!
+//! `LENSCAST_BENCH_ONLY=a,b` runs only the rows whose label (`720p@30 grayscale|sobel
+//! workers`) contains one of the comma-separated parts; `LENSCAST_BENCH_QUERY=&encoder=native`
+//! adds to every page address (e.g. to compare the encoders).
 
 use std::time::{Duration, SystemTime};
 
@@ -27,7 +32,10 @@ const PIPELINES: [&str; 3] = [
     "cartoon|vignette",
     "gaussian:sigma=3|sharpen|canny",
 ];
-const RESOLUTIONS: [&str; 2] = ["720", "1080"];
+/// Size and the fake camera's rate (`None`: its default, 20 fps).
+const CAMERAS: [(&str, Option<u32>); 3] = [("720", Some(30)), ("1080", Some(30)), ("1080", None)];
+/// The fake camera's rate when none is asked for.
+const DEFAULT_CAMERA_FPS: u32 = 20;
 
 struct Row {
     camera_fps: f64,
@@ -36,7 +44,11 @@ struct Row {
     copy_ms: f64,
     filter_ms: f64,
     draw_ms: f64,
+    /// What handing a frame to the sender worker costs the filter worker.
+    handoff_ms: Option<f64>,
     encode_ms: f64,
+    /// The encoding thread's own time per frame sent (the sender worker's, or the page's).
+    encoder_cpu_ms: f64,
     stages: String,
     long_tasks: (u64, f64),
     slider_ms: Option<f64>,
@@ -49,19 +61,19 @@ fn num(value: &Value, key: &str) -> f64 {
     value[key].as_f64().unwrap_or(0.0)
 }
 
-/// The broadcast panel's cumulative numbers: `(encode ms sum, frames sent)`.
-async fn broadcast_totals(browser: &Browser) -> Result<(f64, f64)> {
+/// The broadcast panel's cumulative numbers: `(encode ms sum, frames sent, encoder
+/// thread ms sum)`.
+async fn broadcast_totals(browser: &Browser) -> Result<(f64, f64, f64)> {
     let value = browser
         .eval(
             "const e = document.querySelector('#broadcast-stats');
-             return e ? [+e.dataset.encodeMsSum, +e.dataset.framesSent] : [0, 0];",
+             return e ? [+e.dataset.encodeMsSum, +e.dataset.framesSent, +e.dataset.mainMsSum]
+                      : [0, 0, 0];",
             vec![],
         )
         .await?;
-    Ok((
-        value[0].as_f64().unwrap_or(0.0),
-        value[1].as_f64().unwrap_or(0.0),
-    ))
+    let at = |i: usize| value[i].as_f64().unwrap_or(0.0);
+    Ok((at(0), at(1), at(2)))
 }
 
 /// Moves the last pipeline slider one step (or, for pipelines without sliders, flips the
@@ -103,9 +115,14 @@ async fn slider_latency(browser: &Browser) -> Result<Option<f64>> {
     Ok(Some(samples[samples.len() / 2]))
 }
 
-async fn measure(server: &Server, query: &str, window: Duration) -> Result<Row> {
+async fn measure(
+    server: &Server,
+    query: &str,
+    camera_fps: Option<u32>,
+    window: Duration,
+) -> Result<Row> {
     let options = BrowserOptions {
-        fake_camera_params: Some("fps=30".into()),
+        fake_camera_params: camera_fps.map(|fps| format!("fps={fps}")),
         ..BrowserOptions::default()
     };
     let browser = Browser::launch(&options).await?;
@@ -164,7 +181,9 @@ async fn measure(server: &Server, query: &str, window: Duration) -> Result<Row> 
         copy_ms: d("sumCopyMs") / frames,
         filter_ms: d("sumFilterMs") / frames,
         draw_ms: d("sumDrawMs") / frames,
+        handoff_ms: (d("handoffs") > 0.0).then(|| d("sumHandoffMs") / d("handoffs")),
         encode_ms: (b1.0 - b0.0) / sent,
+        encoder_cpu_ms: (b1.2 - b0.2) / sent,
         stages,
         long_tasks,
         slider_ms,
@@ -187,31 +206,42 @@ async fn main() -> Result<()> {
     );
     let server = Server::start_with(ServerPaths::from_env()?, &[]).await?;
     println!(
-        "\n## frame path: workers vs main thread (fake camera 30 fps, broadcasting to one \
-         viewer, {}s window)\n",
+        "\n## frame path: workers vs main thread (broadcasting to one viewer, {}s window)\n",
         window.as_secs()
     );
+    let only: Vec<String> = std::env::var("LENSCAST_BENCH_ONLY")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let more = std::env::var("LENSCAST_BENCH_QUERY").unwrap_or_default();
     println!(
-        "| size | pipeline | path | camera fps | processed fps | dropped | copy-in ms | filters ms | draw ms | JPEG ms | long tasks (n / ms) | slider → frame ms | viewer fps | viewer fps, page blocked 3 s |"
+        "| size | pipeline | path | camera asked | camera fps | processed fps | dropped | copy-in ms | filters ms | draw ms | hand-off ms | JPEG ms | encoder thread ms | long tasks (n / ms) | slider → frame ms | viewer fps | viewer fps, page blocked 3 s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for res in RESOLUTIONS {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (res, fps) in CAMERAS {
+        let asked = fps.unwrap_or(DEFAULT_CAMERA_FPS);
         for pipeline in PIPELINES {
             for (path, extra) in [("workers", ""), ("main thread", "&worker=0")] {
+                let label = format!("{res}p@{asked} {pipeline} {path}");
+                if !only.is_empty() && !only.iter().any(|part| label.contains(part.as_str())) {
+                    continue;
+                }
                 let query = format!(
-                    "/?source=camera&res={res}&pipeline={pipeline}&start=1&broadcast=1{extra}"
+                    "/?source=camera&res={res}&pipeline={pipeline}&start=1&broadcast=1{extra}{more}"
                 );
-                let row = match measure(&server, &query, window).await {
+                let row = match measure(&server, &query, fps, window).await {
                     Ok(row) => row,
                     Err(err) => {
                         let first = err.to_string();
                         let first = first.lines().next().unwrap_or_default();
-                        println!("| {res}p | `{pipeline}` | {path} | failed: {first} |");
+                        println!("| {res}p | `{pipeline}` | {path} | {asked} | failed: {first} |");
                         continue;
                     }
                 };
                 println!(
-                    "| {} | `{}` | {path} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} / {:.0} | {} | {:.1} | {:.1} |",
+                    "| {} | `{}` | {path} | {asked} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} / {:.0} | {} | {:.1} | {:.1} |",
                     row.size,
                     pipeline.replace('|', "\\|"),
                     row.camera_fps,
@@ -220,14 +250,16 @@ async fn main() -> Result<()> {
                     row.copy_ms,
                     row.filter_ms,
                     row.draw_ms,
+                    row.handoff_ms.map_or("–".into(), |ms| format!("{ms:.2}")),
                     row.encode_ms,
+                    row.encoder_cpu_ms,
                     row.long_tasks.0,
                     row.long_tasks.1,
                     row.slider_ms.map_or("–".into(), |ms| format!("{ms:.0}")),
                     row.viewer_fps,
                     row.blocked_fps,
                 );
-                eprintln!("  {res}p {pipeline} {path}: stages {}", row.stages);
+                eprintln!("  {label}: stages {}", row.stages);
             }
         }
     }

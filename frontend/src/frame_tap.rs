@@ -13,11 +13,24 @@ pub struct ProcessedFrame<'a> {
     /// The `#preview` canvas, already showing this frame; `None` in the filter worker,
     /// which draws on an `OffscreenCanvas`.
     pub canvas: Option<&'a web_sys::HtmlCanvasElement>,
+    /// The same picture outside wasm memory, where the sender worker has it so: the
+    /// browser's encoder takes it from there without a copy through wasm. `rgba` may then
+    /// be empty.
+    pub image: Option<Picture<'a>>,
     /// Wall-clock capture time: milliseconds since the Unix epoch
     /// (`performance.timeOrigin + performance.now()` when the frame was captured).
     pub captured_at_ms: f64,
     /// The source's frame counter (the synthetic source draws the same number into the frame).
     pub frame_number: u64,
+}
+
+/// A frame's pixels held by the browser.
+#[derive(Clone, Copy)]
+pub enum Picture<'a> {
+    /// Over the pixel buffer the filter worker transferred.
+    Data(&'a web_sys::ImageData),
+    /// A snapshot of the filter worker's preview canvas.
+    Bitmap(&'a web_sys::ImageBitmap),
 }
 
 type Listener = Box<dyn FnMut(&ProcessedFrame<'_>)>;

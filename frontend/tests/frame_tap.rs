@@ -21,6 +21,7 @@ fn emit(tap: &FrameTap, frame_number: u64) {
         width: 2,
         height: 1,
         canvas: Some(&canvas),
+        image: None,
         captured_at_ms: 0.0,
         frame_number,
     });

@@ -37,16 +37,36 @@ impl NativeEncoder {
         })
     }
 
-    /// [`NativeEncoder::begin`] for RGBA8 pixels (`src_w`×`src_h`, no padding) instead of a
-    /// page canvas: they are put on an `OffscreenCanvas` first.
+    /// [`NativeEncoder::begin`] for RGBA8 pixels (`src_w`×`src_h`, no padding) in wasm
+    /// memory instead of a page canvas.
     pub fn begin_rgba(
         &mut self,
         rgba: &[u8],
         (src_w, src_h): (u32, u32),
+        dst: (u32, u32),
+        stamp_ms: Option<u64>,
+        quality: f64,
+    ) -> Result<Promise, JsValue> {
+        // The constructor gets a view of wasm memory; `put_image_data` copies it at once.
+        let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            wasm_bindgen::Clamped(rgba),
+            src_w,
+            src_h,
+        )?;
+        self.begin_image(&image, dst, stamp_ms, quality)
+    }
+
+    /// [`NativeEncoder::begin`] for an `ImageData` (in the sender worker: a view of the
+    /// buffer the filter worker transferred, so the pixels never pass through wasm). They
+    /// are put on an `OffscreenCanvas` of their size, then drawn scaled on the output.
+    pub fn begin_image(
+        &mut self,
+        image: &web_sys::ImageData,
         (dst_w, dst_h): (u32, u32),
         stamp_ms: Option<u64>,
         quality: f64,
     ) -> Result<Promise, JsValue> {
+        let (src_w, src_h) = (image.width(), image.height());
         if self.source.is_none() {
             let canvas = OffscreenCanvas::new(src_w, src_h)?;
             let ctx = context(&canvas)?;
@@ -57,16 +77,30 @@ impl NativeEncoder {
             source.set_width(src_w);
             source.set_height(src_h);
         }
-        // The constructor gets a view of wasm memory; `put_image_data` copies it at once.
-        let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-            wasm_bindgen::Clamped(rgba),
-            src_w,
-            src_h,
-        )?;
-        source_ctx.put_image_data(&image, 0.0, 0.0)?;
+        source_ctx.put_image_data(image, 0.0, 0.0)?;
         self.resize(dst_w, dst_h);
         self.ctx.draw_image_with_offscreen_canvas_and_dw_and_dh(
             source,
+            0.0,
+            0.0,
+            f64::from(dst_w),
+            f64::from(dst_h),
+        )?;
+        self.finish(dst_w, stamp_ms, quality)
+    }
+
+    /// [`NativeEncoder::begin`] for an `ImageBitmap` (in the sender worker: a snapshot of
+    /// the filter worker's preview canvas), drawn scaled on the output by the browser.
+    pub fn begin_bitmap(
+        &self,
+        bitmap: &web_sys::ImageBitmap,
+        (dst_w, dst_h): (u32, u32),
+        stamp_ms: Option<u64>,
+        quality: f64,
+    ) -> Result<Promise, JsValue> {
+        self.resize(dst_w, dst_h);
+        self.ctx.draw_image_with_image_bitmap_and_dw_and_dh(
+            bitmap,
             0.0,
             0.0,
             f64::from(dst_w),

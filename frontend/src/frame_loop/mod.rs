@@ -205,6 +205,7 @@ impl Engine {
             width,
             height,
             canvas: self.preview.canvas.element(),
+            image: None,
             captured_at_ms,
             frame_number,
         });
@@ -229,6 +230,7 @@ impl Engine {
             width: buffer.width(),
             height: buffer.height(),
             canvas: self.preview.canvas.element(),
+            image: None,
             captured_at_ms,
             frame_number,
         });

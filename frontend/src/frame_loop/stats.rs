@@ -87,6 +87,9 @@ pub struct Totals {
     pub sum_copy_ms: f64,
     pub sum_filter_ms: f64,
     pub sum_draw_ms: f64,
+    /// Frames the filter worker handed to the sender worker, and the time that took it.
+    pub handoffs: u64,
+    pub sum_handoff_ms: f64,
     pub width: u32,
     pub height: u32,
     pub path: FramePath,
@@ -241,12 +244,15 @@ impl StatsSnapshot {
 
     /// Sets `window.__lenscast_stats` (a stable shape for tests and benchmarks):
     /// `{running, fps, captureFps, frames, captured, dropped, copyMs, filterMs, drawMs, totalMs,
-    /// sumCopyMs, sumFilterMs, sumDrawMs, stages: [{label, ms}], width, height, path,
+    /// sumCopyMs, sumFilterMs, sumDrawMs, handoffs, sumHandoffMs, stages: [{label, ms}],
+    /// width, height, path,
     /// worker, controlsShownAt, encodeMs, sentFps}`: `worker` is whether frames flow in the
     /// workers, `controlsShownAt` when the last pipeline change was first drawn (epoch ms),
     /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting),
     /// `segment` the segmentation model's state (`"loading"`, `"ready"`, `"failed"`, or
-    /// `null` without a segmentation stage) and `segmentError` why it failed.
+    /// `null` without a segmentation stage) and `segmentError` why it failed; `handoffs`
+    /// and `sumHandoffMs` count the frames the filter worker gave the sender worker and
+    /// what that cost the filter worker.
     pub fn publish(&self) {
         let stages: js_sys::Array = self
             .stages
@@ -279,6 +285,8 @@ impl StatsSnapshot {
             ("sumCopyMs", totals.sum_copy_ms.into()),
             ("sumFilterMs", totals.sum_filter_ms.into()),
             ("sumDrawMs", totals.sum_draw_ms.into()),
+            ("handoffs", (totals.handoffs as f64).into()),
+            ("sumHandoffMs", totals.sum_handoff_ms.into()),
             ("stages", stages.into()),
             ("width", totals.width.into()),
             ("height", totals.height.into()),

@@ -33,6 +33,12 @@ use crate::{
 /// How often stats go to the page.
 const STATS_PERIOD_MS: u32 = 500;
 
+thread_local! {
+    /// Frames handed to the sender and the ms that took here, for the stats: the hand-off
+    /// runs inside the engine's frame (the tap), where the engine's stats are borrowed.
+    static HANDOFF: Cell<(u64, f64)> = const { Cell::new((0, 0.0)) };
+}
+
 struct Running {
     id: u64,
     engine: Rc<RefCell<Engine>>,
@@ -61,17 +67,41 @@ struct SenderLink {
     /// newest frame at once (from the running engine) rather than waiting for the next.
     missed: Cell<bool>,
     engine: RefCell<Weak<RefCell<Engine>>>,
+    /// The preview canvas, which shows each frame as it is offered: a snapshot of it (an
+    /// `ImageBitmap`) is what the sender gets, where the browser can make one.
+    preview: RefCell<Option<OffscreenCanvas>>,
+    /// Frames wider than this go to the sender as snapshots, others as pixel buffers.
+    bitmap_above: Cell<u32>,
+}
+
+/// Adds one hand-off that took `ms` of this worker's time to the stats.
+fn count_handoff(frames: u64, ms: f64) {
+    HANDOFF.with(|sums| {
+        let (n, sum) = sums.get();
+        sums.set((n + frames, sum + ms));
+    });
 }
 
 impl SenderLink {
     /// Hands `frame` to the sender if it wants one now; else the frame is simply not sent
     /// (the sender only ever gets the newest frame after it is done with the last).
-    fn offer(&self, frame: &ProcessedFrame<'_>) {
+    fn offer(self: &Rc<Self>, frame: &ProcessedFrame<'_>) {
         if !self.wanted.get() {
             return;
         }
         if !self.idle.get() {
             self.missed.set(true);
+            return;
+        }
+        let start = now_ms();
+        let meta = FrameMeta {
+            width: frame.width,
+            height: frame.height,
+            captured_at_ms: frame.captured_at_ms,
+            frame_number: frame.frame_number,
+        };
+        if frame.width > self.bitmap_above.get() && self.offer_bitmap(meta.clone()) {
+            count_handoff(0, now_ms() - start);
             return;
         }
         let len = frame.rgba.len() as u32;
@@ -80,12 +110,6 @@ impl SenderLink {
             _ => js_sys::ArrayBuffer::new(len),
         };
         js_sys::Uint8Array::new(&buffer).copy_from(frame.rgba);
-        let meta = FrameMeta {
-            width: frame.width,
-            height: frame.height,
-            captured_at_ms: frame.captured_at_ms,
-            frame_number: frame.frame_number,
-        };
         let message = envelope(&meta, &[("pixels", buffer.clone().into())]);
         if self
             .port
@@ -95,10 +119,46 @@ impl SenderLink {
             self.idle.set(false);
             self.missed.set(false);
         }
+        count_handoff(1, now_ms() - start);
+    }
+
+    /// Starts a snapshot of the preview canvas (which shows the frame just drawn) and
+    /// posts it to the sender as a transferred `ImageBitmap` when ready; returns whether
+    /// the snapshot started (else the caller copies the pixels).
+    fn offer_bitmap(self: &Rc<Self>, meta: FrameMeta) -> bool {
+        let Some(preview) = self.preview.borrow().clone() else {
+            return false;
+        };
+        let Ok(promise) = scope().create_image_bitmap_with_offscreen_canvas(&preview) else {
+            return false;
+        };
+        // The snapshot is taken now; until it is posted, no other frame is offered.
+        self.idle.set(false);
+        self.missed.set(false);
+        let link = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let start = now_ms();
+            let posted = match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(bitmap) => {
+                    let message = envelope(&meta, &[("bitmap", bitmap.clone())]);
+                    link.port
+                        .post_message_with_transferable(&message, &js_sys::Array::of1(&bitmap))
+                        .is_ok()
+                }
+                Err(_) => false,
+            };
+            count_handoff(1, now_ms() - start);
+            if !posted {
+                // Nothing reached the sender: it stays idle and takes the next frame.
+                link.idle.set(true);
+                link.missed.set(true);
+            }
+        });
+        true
     }
 
     /// The sender can take a frame now: the newest one, if it has not had it.
-    fn offer_missed(&self) {
+    fn offer_missed(self: &Rc<Self>) {
         if !self.missed.get() || !self.wanted.get() || !self.idle.get() {
             return;
         }
@@ -111,14 +171,19 @@ impl SenderLink {
         }
     }
 
-    fn on_message(&self, data: &JsValue) {
+    fn on_message(self: &Rc<Self>, data: &JsValue) {
         match open::<ToFilterFromSender>(data) {
-            Some(ToFilterFromSender::Gate { wanted }) => {
+            Some(ToFilterFromSender::Gate {
+                wanted,
+                bitmap_above,
+            }) => {
+                self.bitmap_above.set(bitmap_above);
                 self.wanted.set(wanted);
                 self.missed.set(wanted);
                 self.offer_missed();
             }
-            Some(ToFilterFromSender::Ready) => {
+            Some(ToFilterFromSender::Ready { bitmap_above }) => {
+                self.bitmap_above.set(bitmap_above);
                 if let Some(pixels) = field(data, "pixels") {
                     *self.spare.borrow_mut() = Some(pixels.unchecked_into());
                 }
@@ -139,6 +204,8 @@ pub fn run(port: MessagePort) {
         spare: RefCell::default(),
         missed: Cell::new(false),
         engine: RefCell::default(),
+        preview: RefCell::default(),
+        bitmap_above: Cell::new(u32::MAX),
     });
     let on_port = {
         let link = Rc::clone(&link);
@@ -158,6 +225,9 @@ pub fn run(port: MessagePort) {
     let state = Rc::new(RefCell::new(State::default()));
     let on_page = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         handle(&state, &tap, &event.data());
+        link.preview
+            .borrow_mut()
+            .clone_from(&state.borrow().preview);
         let engine = state
             .borrow()
             .running
@@ -253,7 +323,8 @@ fn start(
     let stats = {
         let engine = Rc::clone(&engine);
         Interval::new(STATS_PERIOD_MS, move || {
-            let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), true);
+            let mut snapshot = engine.borrow_mut().stats.snapshot(now_ms(), true);
+            (snapshot.totals.handoffs, snapshot.totals.sum_handoff_ms) = HANDOFF.with(Cell::get);
             post_stats(session, snapshot);
         })
     };

@@ -12,7 +12,9 @@
 //!   the wasm JPEG encoder and the WebSocket. Frames come from the filter worker over a
 //!   `MessageChannel`, newest only: the filter worker sends a frame only when the sender
 //!   has said it is idle and wants frames (an open socket with viewers), so filtering frame
-//!   N+1 overlaps with encoding frame N and nothing queues.
+//!   N+1 overlaps with encoding frame N and nothing queues. Frames that the broadcast
+//!   scales down travel as `ImageBitmap` snapshots of the preview (the browser scales them
+//!   in the sender), others as transferred pixel buffers.
 //! - The page side: [`host`] starts both workers once and routes messages, [`source`]
 //!   opens a source for the filter worker, [`remote`] stands in for the publisher.
 //!

@@ -91,7 +91,9 @@ pub enum FromSender {
     RoomLost,
 }
 
-/// Filter worker → sender worker. Transfers `pixels`: an `ArrayBuffer` of RGBA8.
+/// Filter worker → sender worker. Transfers `bitmap`, an `ImageBitmap` of the frame (a
+/// snapshot of the preview canvas), or where none could be made `pixels`, an `ArrayBuffer`
+/// of RGBA8.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrameMeta {
     pub width: u32,
@@ -105,10 +107,16 @@ pub struct FrameMeta {
 pub enum ToFilterFromSender {
     /// Whether frames are wanted at all (open socket with viewers); while not, the filter
     /// worker sends none, so a paused broadcast costs no copies.
-    Gate { wanted: bool },
+    Gate { wanted: bool, bitmap_above: u32 },
     /// The last frame is done with (encoded and sent, or skipped): the next may come.
     /// Transfers `pixels` back (the buffer to reuse) when there is one.
-    Ready,
+    ///
+    /// Both carry `bitmap_above`: frames wider than this (the broadcast's `max_width`:
+    /// frames the sender scales down) come as `ImageBitmap`s, narrower ones as pixel
+    /// buffers. Measured (BENCHMARKS.md, issue 12): a snapshot lets the browser scale
+    /// 1080p for a fraction of the sender's time, but costs the filter worker a little
+    /// more than a copy, and at the broadcast size a copy is cheaper for both.
+    Ready { bitmap_above: u32 },
 }
 
 /// A message object: `m` = `message` as JSON, plus `extra` fields (transferables).

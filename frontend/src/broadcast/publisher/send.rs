@@ -21,7 +21,7 @@ use crate::{
         native::NativeEncoder,
         scale, stamp,
     },
-    frame_tap::ProcessedFrame,
+    frame_tap::{Picture, ProcessedFrame},
     glue::now_ms,
 };
 
@@ -71,7 +71,15 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
             let started = session.native.as_mut().map(|enc| match frame.canvas {
                 Some(canvas) => enc.begin(canvas, size, (w, h), stamp_ms, settings.quality),
                 // From the filter worker: no page canvas, the pixels themselves.
-                None => enc.begin_rgba(frame.rgba, size, (w, h), stamp_ms, settings.quality),
+                None => match frame.image {
+                    Some(Picture::Data(image)) => {
+                        enc.begin_image(image, (w, h), stamp_ms, settings.quality)
+                    }
+                    Some(Picture::Bitmap(bitmap)) => {
+                        enc.begin_bitmap(bitmap, (w, h), stamp_ms, settings.quality)
+                    }
+                    None => enc.begin_rgba(frame.rgba, size, (w, h), stamp_ms, settings.quality),
+                },
             });
             let Some(Ok(promise)) = started else {
                 // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
