@@ -20,7 +20,7 @@ async fn filter_ms(server: &Server, pipeline: &str) -> Result<(f64, f64)> {
             "/?source=camera&res=720&fps=30&worker=0&pipeline={pipeline}&start=1"
         )))
         .await?;
-    browser.wait_for_frames(30, Duration::from_secs(60)).await?;
+    browser.wait_for_frames(30, Duration::from_mins(1)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let a = browser.stats().await?;
     tokio::time::sleep(Duration::from_secs(8)).await;
