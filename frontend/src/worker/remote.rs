@@ -41,7 +41,8 @@ pub fn start_publisher(
     events: PublisherEvents,
 ) -> AnyPublisher {
     let Some(host) = host() else {
-        let publisher = Publisher::start(room, origin, settings, events);
+        // No wasm JPEG encoder on the page: the fallback uses the browser's.
+        let publisher = Publisher::start(room, origin, settings, events, None);
         let feed = publisher.clone();
         tap.set(move |frame| feed.on_frame(frame));
         return AnyPublisher::Local {

@@ -100,7 +100,13 @@ fn on_page(this: &Shared, data: &JsValue) {
                 on_room_lost: Callback::from(|()| to_page(&FromSender::RoomLost)),
             };
             let settings = Rc::clone(&this.borrow().settings);
-            let publisher = Publisher::start(room, origin, settings, events);
+            let publisher = Publisher::start(
+                room,
+                origin,
+                settings,
+                events,
+                Some(crate::broadcast::jpeg::encode_rgba),
+            );
             let weak = Rc::downgrade(this);
             publisher.set_on_idle(move || {
                 if let Some(this) = weak.upgrade() {

@@ -27,6 +27,7 @@ use std::{cell::RefCell, rc::Rc};
 use gloo::timers::callback::Interval;
 
 pub use fit::Fit;
+pub use session::WasmJpeg;
 pub use status::{LinkState, PublisherEvents, Status};
 
 use self::session::{Session, Shared, notify};
@@ -44,13 +45,19 @@ impl PartialEq for Publisher {
 
 impl Publisher {
     /// Starts publishing to `room` (connects at once).
+    /// `wasm_jpeg` is the wasm JPEG encoder ([`crate::broadcast::jpeg::encode_rgba`]) where
+    /// the caller links it: the sender worker does; the page leaves it out (its fallback
+    /// path uses the browser's encoder), which keeps `jpeg-encoder` out of the page's wasm.
     pub fn start(
         room: Room,
         origin: String,
         settings: Rc<RefCell<Settings>>,
         events: PublisherEvents,
+        wasm_jpeg: Option<WasmJpeg>,
     ) -> Self {
-        let session = Rc::new(RefCell::new(Session::new(room, origin, settings, events)));
+        let session = Rc::new(RefCell::new(Session::new(
+            room, origin, settings, events, wasm_jpeg,
+        )));
         let weak = Rc::downgrade(&session);
         // Keeps the rates honest while no frames flow (paused, reconnecting).
         session.borrow_mut().ticker = Some(Interval::new(1000, move || {

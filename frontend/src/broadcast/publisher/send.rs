@@ -17,7 +17,6 @@ use crate::{
     broadcast::{
         EncoderKind,
         flow::{self, FlowInput, Skip},
-        jpeg,
         native::NativeEncoder,
         scale, stamp,
     },
@@ -62,8 +61,10 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
     // The stamp is the capture time, so the bench measures glass to viewer.
     let stamp_ms = settings.stamp.then_some(frame.captured_at_ms as u64);
     let weak = Rc::downgrade(this);
-    match settings.encoder {
-        EncoderKind::Native => {
+    // Where the wasm encoder is not linked (the page's fallback path), the browser's.
+    match (settings.encoder, session.wasm_jpeg) {
+        (EncoderKind::Native, _) | (EncoderKind::Wasm, None) => {
+            session.status.encoder = EncoderKind::Native;
             if session.native.is_none() {
                 session.native = NativeEncoder::new().ok();
             }
@@ -83,11 +84,14 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
             });
             let Some(Ok(promise)) = started else {
                 // No OffscreenCanvas (older Safari) or a canvas that cannot be read:
-                // the wasm encoder works everywhere, so switch to it from the next frame.
+                // the wasm encoder works everywhere, so switch to it from the next frame
+                // (where it is linked; else nothing here can encode and frames are skipped).
                 session.encoding = false;
                 session.next_due_ms = None;
-                session.settings.borrow_mut().encoder = EncoderKind::Wasm;
-                session.status.encoder = EncoderKind::Wasm;
+                if session.wasm_jpeg.is_some() {
+                    session.settings.borrow_mut().encoder = EncoderKind::Wasm;
+                    session.status.encoder = EncoderKind::Wasm;
+                }
                 return;
             };
             let tap = now_ms() - t0;
@@ -103,7 +107,7 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
                 }
             });
         }
-        EncoderKind::Wasm => {
+        (EncoderKind::Wasm, Some(encode)) => {
             let mut scaled = std::mem::take(&mut session.scaled);
             if (w, h) == (frame.width, frame.height) {
                 scaled.clear();
@@ -126,8 +130,7 @@ pub(super) fn on_frame(this: &Shared, frame: &ProcessedFrame<'_>) {
                     (std::mem::take(&mut s.jpeg), std::mem::take(&mut s.luma))
                 };
                 let started = now_ms();
-                let ok =
-                    jpeg::encode_rgba(&scaled, w, h, settings.quality, &mut out, &mut luma).is_ok();
+                let ok = encode(&scaled, w, h, settings.quality, &mut out, &mut luma).is_ok();
                 this.borrow_mut().status.main_ms_sum += now_ms() - started;
                 finish(&this, generation, t0, ok.then_some(Payload::Bytes(&out)));
                 let mut s = this.borrow_mut();

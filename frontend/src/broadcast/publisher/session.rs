@@ -17,6 +17,16 @@ use crate::{
 /// Callbacks hold a `Weak` of this; only the [`super::Publisher`] handles own it.
 pub(super) type Shared = Rc<RefCell<Session>>;
 
+/// The wasm JPEG encoder's signature ([`crate::broadcast::jpeg::encode_rgba`]).
+pub type WasmJpeg = fn(
+    &[u8],
+    u32,
+    u32,
+    f64,
+    &mut Vec<u8>,
+    &mut Vec<u8>,
+) -> Result<(), crate::broadcast::jpeg::EncodeError>;
+
 pub(super) struct Session {
     pub(super) room: Room,
     pub(super) origin: String,
@@ -37,6 +47,8 @@ pub(super) struct Session {
     pub(super) encoding: bool,
     pub(super) next_due_ms: Option<f64>,
     pub(super) native: Option<NativeEncoder>,
+    /// The wasm encoder, where the caller linked it (see [`super::Publisher::start`]).
+    pub(super) wasm_jpeg: Option<WasmJpeg>,
     /// Wasm encoder buffers, reused frame after frame.
     pub(super) scaled: Vec<u8>,
     pub(super) jpeg: Vec<u8>,
@@ -57,6 +69,7 @@ impl Session {
         origin: String,
         settings: Rc<RefCell<Settings>>,
         events: PublisherEvents,
+        wasm_jpeg: Option<WasmJpeg>,
     ) -> Self {
         let encoder = settings.borrow().encoder;
         Self {
@@ -75,6 +88,7 @@ impl Session {
             encoding: false,
             next_due_ms: None,
             native: None,
+            wasm_jpeg,
             scaled: Vec::new(),
             jpeg: Vec::new(),
             luma: Vec::new(),
