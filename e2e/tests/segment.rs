@@ -24,8 +24,22 @@ fn is_green([r, g, b]: [f64; 3]) -> bool {
     g > 180.0 && r < 80.0 && b < 80.0
 }
 
+fn is_blue([r, g, b]: [f64; 3]) -> bool {
+    b > 180.0 && r < 80.0 && g < 90.0
+}
+
 /// The four corners are green and the centre (her collar and tie) is not.
 fn check(what: &str, image: &Image) -> Result<()> {
+    check_background(what, image, "green", is_green)
+}
+
+/// The four corners are the background `is_background` names and the centre is not.
+fn check_background(
+    what: &str,
+    image: &Image,
+    colour: &str,
+    is_background: fn([f64; 3]) -> bool,
+) -> Result<()> {
     let corners = [
         (0.02, 0.12, 0.03, 0.15),
         (0.88, 0.98, 0.03, 0.15),
@@ -35,15 +49,15 @@ fn check(what: &str, image: &Image) -> Result<()> {
     for (x0, x1, y0, y1) in corners {
         let mean = image.mean_rgb(x0, x1, y0, y1);
         ensure!(
-            is_green(mean),
-            "{what}: corner at x {x0}..{x1}, y {y0}..{y1} is {mean:.0?}, not green"
+            is_background(mean),
+            "{what}: corner at x {x0}..{x1}, y {y0}..{y1} is {mean:.0?}, not {colour}"
         );
     }
     for (x0, x1, y0, y1) in [(0.45, 0.55, 0.45, 0.6), (0.45, 0.55, 0.25, 0.35)] {
         let mean = image.mean_rgb(x0, x1, y0, y1);
         ensure!(
-            !is_green(mean) && mean[1] < mean[0] + 40.0,
-            "{what}: the person at x {x0}..{x1}, y {y0}..{y1} turned green: {mean:.0?}"
+            !is_background(mean) && mean[1] < mean[0] + 40.0 && mean[2] < mean[0] + 60.0,
+            "{what}: the person at x {x0}..{x1}, y {y0}..{y1} turned {colour}: {mean:.0?}"
         );
     }
     Ok(())
@@ -373,6 +387,95 @@ async fn the_engine_loads_only_with_a_segment_stage_and_the_card_says_so_meanwhi
         let count = requests.iter().filter(|p| p.contains(file)).count();
         ensure!(count == 1, "{file} fetched {count} times: {requests:?}");
     }
+    browser.close().await?;
+    Ok(())
+}
+
+/// Picks `path` in the `segment-replace` card's picture input, as a user would.
+async fn pick_picture(browser: &Browser, path: &std::path::Path) -> Result<()> {
+    let input = browser
+        .client()
+        .find(fantoccini::Locator::Css("#filters input.backdrop-file"))
+        .await
+        .context("the segment-replace card has no picture input")?;
+    input
+        .send_keys(&path.canonicalize()?.display().to_string())
+        .await
+        .context("cannot pick the picture")
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn a_picked_picture_goes_behind_the_person_and_a_bad_file_is_named() -> Result<()> {
+    let dir = artifacts_dir()?;
+    let video = dir.join("segment-person-picture.y4m");
+    y4m::write_image(&video, &y4m::person_frame(WIDTH, HEIGHT)?, 30)?;
+    let server = Server::start().await?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&pipeline=segment-replace:color=00ff00&start=1"))
+        .await?;
+    let ready = wait_failed(&browser).await?;
+    ensure!(ready["segment"] == "ready", "the model failed: {ready}");
+
+    // A file that is not a picture: the card says so and the colour stays.
+    let bad = dir.join("not-a-picture.png");
+    std::fs::write(&bad, b"this is text, not a PNG")?;
+    pick_picture(&browser, &bad).await?;
+    let said = browser
+        .wait_for(
+            "the card to name the bad file",
+            "const e = document.querySelector('.backdrop-pick .filter-status.failed'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let said = said.as_str().unwrap_or_default();
+    ensure!(
+        said.contains("not-a-picture.png") && said.contains("not a picture"),
+        "{said}"
+    );
+
+    // A blue picture of another shape than the frame: blue behind the person.
+    let blue = dir.join("backdrop-blue.png");
+    image::RgbImage::from_pixel(400, 400, image::Rgb([20, 40, 230])).save(&blue)?;
+    pick_picture(&browser, &blue).await?;
+    browser
+        .wait_for(
+            "the card to name the picture",
+            "const e = document.querySelector('.backdrop-name'); return e ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    let frames = browser.stats().await?["frames"]
+        .as_u64()
+        .unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    check_background(
+        "with the picture",
+        &browser.preview_image().await?,
+        "blue",
+        is_blue,
+    )?;
+    browser
+        .eval(
+            "document.querySelector('.backdrop-pick').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("segment-replace-picture-card").await?;
+
+    // Back to the colour.
+    browser
+        .eval(
+            "document.querySelector('.backdrop-clear').click(); return true;",
+            vec![],
+        )
+        .await?;
+    let frames = browser.stats().await?["frames"]
+        .as_u64()
+        .unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    check("the colour again", &browser.preview_image().await?)?;
     browser.close().await?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 use crate::{
     components::{
+        backdrop_picker::BackdropChoice,
         broadcast_panel::BroadcastPanel,
         error_banner::ErrorBanner,
         notices::Notices,
@@ -14,7 +15,7 @@ use crate::{
     error::{ErrorAction, SourceError},
     frame_loop::{SegmentState, StatsSnapshot},
     frame_tap::FrameTap,
-    hooks::{LoopEvent, LoopTargets, SourceRequest, use_cameras, use_frame_loop},
+    hooks::{LoopEvent, LoopTargets, SourceRequest, use_backdrop, use_cameras, use_frame_loop},
     media::video::LocalFile,
     state::{PipelineState, Resolution, SourceKind, SourceSettings, UrlState, url::Parsed},
 };
@@ -113,10 +114,13 @@ pub fn App() -> Html {
             LoopEvent::Stats(snapshot) => stats.set(*snapshot),
         })
     };
+    // The picture behind the person for `segment-replace` (it stays on this device).
+    let (backdrop, backdrop_choice) = use_backdrop();
     use_frame_loop(
         (*request).clone(),
         pipeline.spec(),
         *compare,
+        backdrop,
         LoopTargets {
             preview: preview_ref.clone(),
             original: original_ref.clone(),
@@ -259,8 +263,10 @@ pub fn App() -> Html {
                     cameras={(*cameras).clone()}
                     file_name={file.as_ref().map(|f| f.name().to_owned())}
                     {on_settings} {on_file} {on_toggle} />
-                <PipelineEditor state={(*pipeline).clone()} {dispatch}
-                    segment={stats.totals.segment.clone()} />
+                <ContextProvider<BackdropChoice> context={backdrop_choice}>
+                    <PipelineEditor state={(*pipeline).clone()} {dispatch}
+                        segment={stats.totals.segment.clone()} />
+                </ContextProvider<BackdropChoice>>
             </aside>
             // Beside the sidebar, not at its end: broadcasting stays in view however long
             // the pipeline grows (a column of its own on wide screens, a bar under the

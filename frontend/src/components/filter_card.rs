@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use filters::ParamKind;
 
+use super::backdrop_picker::BackdropPicker;
 use crate::{
     frame_loop::SegmentState,
     state::{Entry, PipelineAction},
@@ -214,6 +215,9 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
             }
             if !info.params.is_empty() {
                 <div class="params">{ for params }</div>
+            }
+            if info.name == "segment-replace" {
+                <BackdropPicker />
             }
         </li>
     }

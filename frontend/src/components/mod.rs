@@ -1,5 +1,6 @@
 //! The page's components, one per file.
 
+pub mod backdrop_picker;
 pub mod broadcast_panel;
 pub mod broadcast_settings;
 pub mod error_banner;

@@ -7,6 +7,7 @@
 //! and counts as dropped. The UI changes the pipeline through [`Controls`], read once per
 //! frame, so edits apply on the next frame without restarting anything.
 
+pub mod backdrop;
 pub mod drivers;
 pub mod stats;
 pub mod surface;
@@ -38,6 +39,8 @@ pub struct Controls {
     pub compare: bool,
     /// Bumped on every change, so the engine notices without comparing specs per frame.
     pub version: u64,
+    /// The picture `segment-replace` puts behind the person, if the user picked one.
+    pub backdrop: Option<backdrop::Picture>,
 }
 
 /// Supplies the model behind the segmentation stages, once a pipeline first needs one.
@@ -88,6 +91,7 @@ pub struct Engine {
     buffer: Option<FrameBuffer>,
     pipeline: Pipeline,
     applied_version: Option<u64>,
+    applied_backdrop: Option<backdrop::Picture>,
     /// New controls were applied to the frame being processed.
     controls_pending: bool,
     /// The capture time (epoch ms) and number of the frame `buffer` holds, if it holds a
@@ -120,6 +124,7 @@ impl Engine {
             buffer: Some(FrameBuffer::new()),
             pipeline: Pipeline::new(PipelineSpec::default()),
             applied_version: None,
+            applied_backdrop: None,
             controls_pending: false,
             last: None,
             controls,
@@ -186,6 +191,15 @@ impl Engine {
             let controls = self.controls.borrow();
             if self.applied_version != Some(controls.version) {
                 self.pipeline.set_spec(controls.spec.clone());
+                if controls.backdrop != self.applied_backdrop {
+                    self.pipeline.set_backdrop(
+                        controls
+                            .backdrop
+                            .as_ref()
+                            .and_then(backdrop::Picture::backdrop),
+                    );
+                    self.applied_backdrop.clone_from(&controls.backdrop);
+                }
                 self.stats.truncate_stages(0);
                 self.applied_version = Some(controls.version);
                 self.controls_pending = true;

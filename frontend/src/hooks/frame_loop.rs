@@ -18,6 +18,7 @@ use crate::{
     error::SourceError,
     frame_loop::{
         Canvas, Controls, Engine, FramePath, StatsSnapshot,
+        backdrop::Picture,
         drivers::{Driver, PatternDriver, ProcessorDriver, VideoDriver},
     },
     frame_tap::FrameTap,
@@ -85,6 +86,7 @@ pub fn use_frame_loop(
     request: Option<SourceRequest>,
     spec: PipelineSpec,
     compare: bool,
+    backdrop: Option<Picture>,
     targets: LoopTargets,
     on_event: Callback<LoopEvent>,
 ) {
@@ -103,6 +105,18 @@ pub fn use_frame_loop(
             controls.version += 1;
             if let Some(host) = worker::host::host() {
                 host.send_controls(spec.clone(), *compare);
+            }
+        });
+    }
+    {
+        // The picture goes once per pick, not with every slider move.
+        let controls = Rc::clone(&controls);
+        use_effect_with(backdrop, move |backdrop| {
+            let mut controls = controls.borrow_mut();
+            controls.backdrop.clone_from(backdrop);
+            controls.version += 1;
+            if let Some(host) = worker::host::host() {
+                host.send_backdrop(backdrop.as_ref());
             }
         });
     }

@@ -23,6 +23,7 @@ use super::{
 use crate::{
     frame_loop::{
         Canvas, Controls, Engine, FramePath,
+        backdrop::Picture,
         drivers::{Driver, PatternDriver, ProcessorDriver},
     },
     frame_tap::{FrameTap, ProcessedFrame},
@@ -271,6 +272,17 @@ fn handle(state: &Rc<RefCell<State>>, tap: &FrameTap, data: &JsValue) {
                 Ok(running) => state.running = Some(running),
                 Err(err) => report_failure(session, &crate::glue::js_error_message(&err)),
             }
+        }
+        ToFilter::Backdrop { size } => {
+            let pixels =
+                field(data, "pixels").map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec());
+            let picture = match (size, pixels) {
+                (Some((width, height)), Some(rgba)) => Some(Picture::new(rgba, width, height)),
+                _ => None,
+            };
+            let mut controls = state.controls.borrow_mut();
+            controls.backdrop = picture;
+            controls.version += 1;
         }
         ToFilter::Stop { session } => {
             if let Some(running) = state.running.take_if(|r| r.id == session) {

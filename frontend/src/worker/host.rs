@@ -295,6 +295,22 @@ impl Host {
         );
     }
 
+    /// Sends the picked picture for `segment-replace` (a copy of its pixels, transferred),
+    /// or `None` to go back to the colour.
+    pub fn send_backdrop(&self, picture: Option<&crate::frame_loop::backdrop::Picture>) {
+        let transfer = js_sys::Array::new();
+        let mut extra = Vec::new();
+        let size = picture.map(|picture| {
+            let pixels = picture.pixels();
+            let copy = js_sys::Uint8Array::from(pixels.rgba.as_slice()).buffer();
+            transfer.push(&copy);
+            extra.push(("pixels", JsValue::from(copy)));
+            (pixels.width, pixels.height)
+        });
+        self.filter
+            .send(envelope(&ToFilter::Backdrop { size }, &extra), transfer);
+    }
+
     /// Starts `source` in the filter worker (with the processor's `readable`, transferred);
     /// its stats go to `on_stats`. Returns the session id for [`Host::stop_source`].
     pub fn start_source(

@@ -46,6 +46,9 @@ pub enum ToFilter {
     Start { session: u64, source: SourceSpec },
     /// Stops session `session` (if it still runs).
     Stop { session: u64 },
+    /// The picture `segment-replace` puts behind the person: `size` of the RGBA `pixels`
+    /// (transferred), or `None` to go back to the colour.
+    Backdrop { size: Option<(u32, u32)> },
 }
 
 /// Filter worker → page.
