@@ -110,7 +110,7 @@ pub fn App() -> Html {
                 status.set(SourceStatus::Idle);
                 error.set(Some(err));
             }
-            LoopEvent::Stats(snapshot) => stats.set(snapshot),
+            LoopEvent::Stats(snapshot) => stats.set(*snapshot),
         })
     };
     use_frame_loop(

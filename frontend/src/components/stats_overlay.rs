@@ -23,6 +23,17 @@ fn row(label: &str, ms: f64, class: Option<&'static str>) -> Html {
     }
 }
 
+/// The segmentation model's line: its worker, and how often it makes a mask.
+fn model_label(mask_every: f64) -> String {
+    let every = match mask_every.round() as u64 {
+        0 => "no mask lately".to_owned(),
+        1 => "every frame, mask 1 frame behind".to_owned(),
+        2 => "mask every 2nd frame".to_owned(),
+        n => format!("mask every {n}th frame"),
+    };
+    format!("model inference ({every})")
+}
+
 #[function_component]
 pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
     let s = &props.stats;
@@ -51,6 +62,9 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
                 { row("total", s.total_ms(), Some(budget)) }
                 if let Some(encode) = &s.encode {
                     { row(if encode.in_worker { "JPEG + send (encode worker)" } else { "JPEG + send" }, encode.ms, None) }
+                }
+                if let Some(ms) = s.model_ms {
+                    { row(&model_label(s.mask_every), ms, None) }
                 }
                 <div class="stats-row">
                     <span>{ "dropped " }</span><span>{ s.totals.dropped.to_string() }</span>

@@ -177,7 +177,18 @@ async fn process_frames(
     cancelled: Rc<Cell<bool>>,
 ) {
     let mut next = Some(first);
-    while let Some((frame, captured, number)) = next {
+    while let Some((mut frame, mut captured, mut number)) = next {
+        // The mask of the last frame's input first (it lags by one frame, never more); a
+        // newer frame that came meanwhile replaces this one.
+        let gate = engine.borrow().mask_gate();
+        if let Some(gate) = gate {
+            let _ = JsFuture::from(gate).await;
+            if let Some(newer) = waiting.borrow_mut().take() {
+                frame.close();
+                engine.borrow_mut().stats.totals.dropped += 1;
+                (frame, captured, number) = newer;
+            }
+        }
         if !cancelled.get() {
             process_video_frame(&engine, &frame, captured, number).await;
         }

@@ -45,6 +45,23 @@ pub trait SegmenterSource {
     /// Called on each frame while the pipeline needs a segmenter and has none: starts
     /// loading one, and returns it once loaded (or one that reports why it cannot run).
     fn poll(&self) -> Option<Box<dyn Segmenter>>;
+
+    /// Whether a mask is being made for an input already sent (an asynchronous segmenter).
+    fn in_flight(&self) -> bool {
+        false
+    }
+
+    /// A promise that resolves once the mask in flight is back (or the segmenter gives up
+    /// on it); `None` when nothing is in flight. The next frame waits for it, so the mask
+    /// lags by one frame at most.
+    fn settle(&self) -> Option<js_sys::Promise> {
+        None
+    }
+
+    /// Inferences finished since the last call, and their total ms.
+    fn take_inferences(&self) -> (u64, f64) {
+        (0, 0.0)
+    }
 }
 
 /// A segmenter that cannot run, saying why (the stages then leave frames unchanged).
@@ -136,6 +153,20 @@ impl Engine {
         }
     }
 
+    /// Whether the segmentation stages use the source's segmenter now.
+    fn segmenting(&self) -> bool {
+        self.has_segmenter && self.pipeline.needs_segmenter()
+    }
+
+    /// What the next frame must wait for before it is processed: the mask in flight (see
+    /// [`SegmenterSource::settle`]); `None` if nothing.
+    pub fn mask_gate(&self) -> Option<js_sys::Promise> {
+        if !self.segmenting() {
+            return None;
+        }
+        self.segmenters.as_ref()?.settle()
+    }
+
     fn readback(&mut self) -> Result<&Surface, JsValue> {
         if self.readback.is_none() {
             self.readback = Some(Surface::detached()?);
@@ -186,6 +217,10 @@ impl Engine {
         });
         self.stats.truncate_stages(index);
         self.stats.totals.segment = self.pipeline.segment_status().map(SegmentState::from);
+        if let Some(source) = &self.segmenters {
+            let (count, ms) = source.take_inferences();
+            self.stats.record_inferences(count, ms);
+        }
         let draw_start = now_ms();
         self.preview.fit(width, height);
         if let Err(err) = buffer.draw_to(&self.preview.ctx) {
@@ -244,6 +279,17 @@ impl Engine {
         frame_number: u64,
         paint: impl FnOnce(&mut [u8]),
     ) {
+        // A painted frame cannot wait for the mask in flight (the timer paints now): it is
+        // dropped instead, so the mask never lags by more than one frame.
+        let mask_pending = self.segmenting()
+            && self
+                .segmenters
+                .as_ref()
+                .is_some_and(|source| source.in_flight());
+        if mask_pending {
+            self.stats.totals.dropped += 1;
+            return;
+        }
         let Some(mut buffer) = self.take_buffer() else {
             self.stats.totals.dropped += 1;
             return;

@@ -98,6 +98,11 @@ pub struct Totals {
     pub last_error: Option<String>,
     /// The segmentation stages' model on the last frame (`None`: the pipeline has none).
     pub segment: Option<SegmentState>,
+    /// Frames composited with a person mask (the segmentation stages ran, mask ready).
+    pub masked_frames: u64,
+    /// Inferences the segmentation model finished, and their total ms (in its worker).
+    pub inferences: u64,
+    pub sum_model_ms: f64,
 }
 
 /// Where the model behind `segment-blur`/`segment-replace` stands, as the UI shows it.
@@ -130,6 +135,8 @@ pub struct Stats {
     rate_mark: Option<RateMark>,
     fps: f64,
     capture_fps: f64,
+    model_ms: Ema,
+    mask_every: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -137,6 +144,8 @@ struct RateMark {
     at_ms: f64,
     processed: u64,
     captured: u64,
+    masked: u64,
+    inferences: u64,
 }
 
 impl Stats {
@@ -161,6 +170,20 @@ impl Stats {
         self.stages.truncate(count);
     }
 
+    /// Once per frame, after its segmentation state is set: `count` inferences of the
+    /// segmentation model finished since the last frame, taking `ms` in all.
+    pub fn record_inferences(&mut self, count: u64, ms: f64) {
+        if self.totals.segment == Some(SegmentState::Ready) {
+            self.totals.masked_frames += 1;
+        }
+        if count == 0 {
+            return;
+        }
+        self.totals.inferences += count;
+        self.totals.sum_model_ms += ms;
+        self.model_ms.add(ms / count as f64);
+    }
+
     pub fn record_frame(&mut self, copy_ms: f64, filter_ms: f64, draw_ms: f64) {
         let totals = &mut self.totals;
         totals.processed += 1;
@@ -175,17 +198,26 @@ impl Stats {
     /// Rates since the previous snapshot, and the smoothed times.
     pub fn snapshot(&mut self, now_ms: f64, running: bool) -> StatsSnapshot {
         let (processed, captured) = (self.totals.processed, self.totals.captured);
+        let (masked, inferences) = (self.totals.masked_frames, self.totals.inferences);
         if let Some(mark) = self.rate_mark {
             let seconds = (now_ms - mark.at_ms) / 1000.0;
             if seconds > 0.0 {
                 self.fps = (processed - mark.processed) as f64 / seconds;
                 self.capture_fps = (captured - mark.captured) as f64 / seconds;
             }
+            let made = inferences - mark.inferences;
+            self.mask_every = if made > 0 {
+                (masked - mark.masked) as f64 / made as f64
+            } else {
+                0.0
+            };
         }
         self.rate_mark = Some(RateMark {
             at_ms: now_ms,
             processed,
             captured,
+            masked,
+            inferences,
         });
         StatsSnapshot {
             running,
@@ -201,6 +233,8 @@ impl Stats {
                 .collect(),
             totals: self.totals.clone(),
             encode: None,
+            model_ms: self.model_ms.0,
+            mask_every: self.mask_every,
         }
     }
 }
@@ -221,6 +255,11 @@ pub struct StatsSnapshot {
     pub totals: Totals,
     /// The broadcast's JPEG encode, smoothed, and where it runs (`None`: not broadcasting).
     pub encode: Option<EncodeStats>,
+    /// The segmentation model's ms per inference, smoothed (`None` before the first).
+    pub model_ms: Option<f64>,
+    /// Frames composited per mask the model made over the last stats period (1: a mask for
+    /// every frame; 2: every second frame); 0 when no mask was made.
+    pub mask_every: f64,
 }
 
 /// The broadcast side as the stats overlay shows it.
@@ -246,7 +285,10 @@ impl StatsSnapshot {
     /// workers, `controlsShownAt` when the last pipeline change was first drawn (epoch ms),
     /// `encodeMs`/`sentFps` the broadcast's encode time and rate (0 when not broadcasting),
     /// `segment` the segmentation model's state (`"loading"`, `"ready"`, `"failed"`, or
-    /// `null` without a segmentation stage) and `segmentError` why it failed.
+    /// `null` without a segmentation stage) and `segmentError` why it failed, `modelMs` the
+    /// model's ms per inference (smoothed; 0 before the first), `inferences`/`sumModelMs`
+    /// its count and total, `maskEvery` frames per mask over the last period (1: every
+    /// frame, 2: every second frame; 0: none made).
     pub fn publish(&self) {
         let stages: js_sys::Array = self
             .stages
@@ -295,6 +337,10 @@ impl StatsSnapshot {
             ),
             ("segment", segment),
             ("segmentError", segment_error),
+            ("modelMs", self.model_ms.unwrap_or(0.0).into()),
+            ("inferences", (totals.inferences as f64).into()),
+            ("sumModelMs", totals.sum_model_ms.into()),
+            ("maskEvery", self.mask_every.into()),
         ]);
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
     }

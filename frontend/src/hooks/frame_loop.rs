@@ -47,7 +47,7 @@ pub enum LoopEvent {
         description: String,
     },
     Failed(SourceError),
-    Stats(StatsSnapshot),
+    Stats(Box<StatsSnapshot>),
 }
 
 /// Where processed frames go.
@@ -129,7 +129,9 @@ pub fn use_frame_loop(
                     Some(host) => {
                         let on_stats = {
                             let on_event = on_event.clone();
-                            Callback::from(move |stats| on_event.emit(LoopEvent::Stats(stats)))
+                            Callback::from(move |stats| {
+                                on_event.emit(LoopEvent::Stats(Box::new(stats)))
+                            })
                         };
                         let is_cancelled = || cancelled.get();
                         worker::source::start(
@@ -160,7 +162,7 @@ pub fn use_frame_loop(
                             Interval::new(STATS_PERIOD_MS, move || {
                                 let snapshot = engine.borrow_mut().stats.snapshot(now_ms(), true);
                                 snapshot.publish();
-                                on_event.emit(LoopEvent::Stats(snapshot));
+                                on_event.emit(LoopEvent::Stats(Box::new(snapshot)));
                             })
                         };
                         *session.borrow_mut() = Some(Session::Local {

@@ -46,6 +46,8 @@ struct State {
     preview: Option<OffscreenCanvas>,
     original: Option<OffscreenCanvas>,
     running: Option<Running>,
+    /// The segmentation model (its worker starts on first use), kept across sources.
+    model: super::model::ModelLoader,
 }
 
 /// The filter worker's end of the channel to the sender worker.
@@ -233,7 +235,7 @@ fn start(
     engine.borrow_mut().stats.totals.in_worker = true;
     engine
         .borrow_mut()
-        .set_segmenter_source(Box::new(super::model::ModelLoader::default()));
+        .set_segmenter_source(Box::new(state.model.clone()));
     let driver = match source {
         SourceSpec::Stream { fps } => {
             let readable = readable

@@ -6,8 +6,11 @@
 //!   `readable`, transferred from the page) or paints the test pattern, runs the pipeline
 //!   and draws `#preview`/`#original` through `OffscreenCanvas`es the page transferred
 //!   with `transferControlToOffscreen()`. It posts stats to the page twice a second.
-//!   When the pipeline gains a `segment-*` stage it fetches and loads the segmentation
-//!   model ([`model`]; the `segment` crate, on rten) and runs it on each frame.
+//!   When the pipeline first gains a `segment-*` stage it starts the **model worker**
+//!   ([`inference`]: its own wasm module, the `lenscast_model` binary, holding the `segment`
+//!   crate and rten), nested in the filter worker, which fetches and loads the model;
+//!   [`model`] relays each frame's downscaled input to it and its masks back. Neither the
+//!   page nor the frame workers' wasm links the engine.
 //! - The **sender worker** ([`sender`]) owns the broadcast's [`Publisher`]: flow control,
 //!   the wasm JPEG encoder and the WebSocket. Frames come from the filter worker over a
 //!   `MessageChannel`, newest only: the filter worker sends a frame only when the sender
@@ -26,6 +29,7 @@
 pub mod entry;
 pub mod filter;
 pub mod host;
+pub mod inference;
 pub mod model;
 pub mod protocol;
 pub mod remote;

@@ -1,189 +1,304 @@
-//! The segmentation model in the filter worker: fetched from lenscast's own server the
-//! first time the pipeline has a `segment-*` stage, loaded with the `segment` crate (rten)
-//! and handed to the pipeline. Only the filter worker reaches this module, so the page's
-//! wasm does not link the inference engine.
+//! The segmentation model seen from the filter worker: the first time the pipeline has a
+//! `segment-*` stage, this starts the engine's own worker (the `lenscast_model` wasm, a
+//! dedicated worker nested in this one; see [`super::inference`]) and tells it to fetch the
+//! model. Until it has loaded, the stages pass frames unchanged and the card says "loading
+//! model"; then [`RemoteSegmenter`] relays each frame's downscaled input to it and its
+//! masks back.
 //!
-//! The model runs on every second frame ([`EveryOther`]): at 720p on a 2-core machine
-//! inference on every frame held about 25 fps (BENCHMARKS.md); the frame in between reuses
-//! the last mask, refined against its own pixels, so the mask lags by one frame at most.
+//! Timing: the input of frame N goes out while frame N is composited with the mask of frame
+//! N-1, so inference overlaps the rest of the frame's work and runs on every frame. Before
+//! frame N+1 is processed the driver waits for mask N ([`SegmenterSource::settle`]), so the
+//! mask lags the frame by exactly one frame, never more. Only a model worker that stops
+//! answering for [`MASK_WAIT_MS`] lets frames go on with the older mask.
 
 use std::{cell::RefCell, rc::Rc};
 
-use filters::Segmenter;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use filters::{MaskStatus, Segmenter};
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
+use web_sys::{MessageEvent, Worker};
 
+use super::{
+    protocol::{FromModel, ToModel, envelope, field, open},
+    scope::scope,
+};
 use crate::frame_loop::{SegmenterSource, Unavailable};
 
 /// Same origin, served by the server from `static/models/` (`cargo xtask setup` makes it).
 const MODEL_URL: &str = "/static/models/selfie_segmentation_landscape.onnx";
+/// Where trunk puts the engine module's loader (`data-loader-shim` in index.html).
+const MODEL_WORKER_URL: &str = "/lenscast_model_loader.js";
+/// How long a frame waits for the mask in flight before going on with the older one.
+pub const MASK_WAIT_MS: i32 = 1000;
+/// How long the engine module may take to start and load the model before the stages
+/// report it (a module that fails to fetch or compile never says so itself).
+const LOAD_TIMEOUT_MS: i32 = 60_000;
 
-enum Load {
+enum Phase {
+    /// No segmentation stage was ever added: nothing is fetched.
     Idle,
-    Fetching,
-    Done(Box<dyn Segmenter>),
-    Taken,
+    /// The engine module or the model is on its way.
+    Loading,
+    Ready {
+        width: u32,
+        height: u32,
+    },
+    Failed(String),
 }
 
-/// Loads the selfie model on the first poll; later polls return it once it is there.
+struct Link {
+    worker: Option<Worker>,
+    phase: Phase,
+    next_id: u64,
+    /// The id of the input the model worker is working on.
+    in_flight: Option<u64>,
+    /// The mask that came back for the last input, until a frame takes it.
+    arrived: Option<js_sys::ArrayBuffer>,
+    /// Buffers back from the model worker, reused for the next input and mask.
+    spare_input: Option<js_sys::ArrayBuffer>,
+    spare_mask: Option<js_sys::ArrayBuffer>,
+    /// `resolve` of every frame waiting for the mask in flight.
+    waiters: Vec<js_sys::Function>,
+    /// Inferences and their total ms since the engine last asked.
+    inferences: u64,
+    sum_ms: f64,
+}
+
+impl Link {
+    fn wake(&mut self) {
+        for resolve in self.waiters.drain(..) {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    fn fail(&mut self, reason: String) {
+        gloo::console::error!(format!("lenscast: {reason}"));
+        self.phase = Phase::Failed(reason);
+        self.in_flight = None;
+        self.wake();
+    }
+
+    fn on_message(&mut self, data: &JsValue) {
+        match open::<FromModel>(data) {
+            Some(FromModel::Ready) => {
+                let load = envelope(
+                    &ToModel::Load {
+                        url: MODEL_URL.to_owned(),
+                    },
+                    &[],
+                );
+                let sent = self.worker.clone().map(|worker| worker.post_message(&load));
+                if let Some(Err(err)) = sent {
+                    self.fail(crate::glue::js_error_message(&err));
+                }
+            }
+            Some(FromModel::Loaded { width, height }) => {
+                self.phase = Phase::Ready { width, height };
+            }
+            Some(FromModel::Mask { id, ms }) => {
+                if let Some(input) = field(data, "input") {
+                    self.spare_input = Some(input.unchecked_into());
+                }
+                if self.in_flight == Some(id) {
+                    self.in_flight = None;
+                    self.arrived = field(data, "mask").map(JsCast::unchecked_into);
+                    self.inferences += 1;
+                    self.sum_ms += ms;
+                    self.wake();
+                }
+            }
+            Some(FromModel::Failed { reason }) => self.fail(reason),
+            None => {}
+        }
+    }
+
+    /// Sends `input` to the model worker as the next inference.
+    fn send(&mut self, input: &[f32]) {
+        let Some(worker) = &self.worker else {
+            return;
+        };
+        let bytes = (input.len() * 4) as u32;
+        let buffer = match self.spare_input.take() {
+            Some(buffer) if buffer.byte_length() == bytes => buffer,
+            _ => js_sys::ArrayBuffer::new(bytes),
+        };
+        js_sys::Float32Array::new(&buffer).copy_from(input);
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut extra = vec![("input", JsValue::from(buffer))];
+        if let Some(mask) = self.spare_mask.take() {
+            extra.push(("mask", mask.into()));
+        }
+        let transfer: js_sys::Array = extra.iter().map(|(_, value)| value.clone()).collect();
+        match worker
+            .post_message_with_transfer(&envelope(&ToModel::Infer { id }, &extra), &transfer)
+        {
+            Ok(()) => self.in_flight = Some(id),
+            Err(err) => self.fail(crate::glue::js_error_message(&err)),
+        }
+    }
+}
+
+/// Starts the model worker on the first poll; hands out a [`RemoteSegmenter`] once the model
+/// has loaded. One per filter worker: a new source reuses the loaded model.
+#[derive(Clone)]
 pub struct ModelLoader {
-    state: Rc<RefCell<Load>>,
+    link: Rc<RefCell<Link>>,
 }
 
 impl Default for ModelLoader {
     fn default() -> Self {
         Self {
-            state: Rc::new(RefCell::new(Load::Idle)),
+            link: Rc::new(RefCell::new(Link {
+                worker: None,
+                phase: Phase::Idle,
+                next_id: 0,
+                in_flight: None,
+                arrived: None,
+                spare_input: None,
+                spare_mask: None,
+                waiters: Vec::new(),
+                inferences: 0,
+                sum_ms: 0.0,
+            })),
         }
+    }
+}
+
+impl ModelLoader {
+    /// Starts the engine's worker; its messages and errors go to the link.
+    fn start(&self) -> Result<(), JsValue> {
+        let worker = Worker::new(MODEL_WORKER_URL)?;
+        let on_message = {
+            let link = Rc::clone(&self.link);
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                link.borrow_mut().on_message(&event.data());
+            })
+        };
+        let on_error = {
+            let link = Rc::clone(&self.link);
+            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let message = js_sys::Reflect::get(&event, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "it failed to load".into());
+                link.borrow_mut().fail(format!(
+                    "the segmentation engine could not start: {message}"
+                ));
+            })
+        };
+        let timeout = {
+            let link = Rc::clone(&self.link);
+            Closure::<dyn FnMut()>::new(move || {
+                let mut link = link.borrow_mut();
+                if matches!(link.phase, Phase::Loading) {
+                    link.fail(format!(
+                        "the segmentation engine ({MODEL_WORKER_URL}) and model ({MODEL_URL}) \
+                         did not load within {} s",
+                        LOAD_TIMEOUT_MS / 1000
+                    ));
+                }
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        scope().set_timeout_with_callback_and_timeout_and_arguments_0(
+            timeout.as_ref().unchecked_ref(),
+            LOAD_TIMEOUT_MS,
+        )?;
+        // The model worker lives as long as this one: its handlers are never freed.
+        on_message.forget();
+        on_error.forget();
+        timeout.forget();
+        self.link.borrow_mut().worker = Some(worker);
+        Ok(())
     }
 }
 
 impl SegmenterSource for ModelLoader {
     fn poll(&self) -> Option<Box<dyn Segmenter>> {
-        let mut state = self.state.borrow_mut();
-        match std::mem::replace(&mut *state, Load::Taken) {
-            Load::Idle => {
-                *state = Load::Fetching;
-                let slot = Rc::clone(&self.state);
-                wasm_bindgen_futures::spawn_local(async move {
-                    let segmenter: Box<dyn Segmenter> = match load().await {
-                        Ok(model) => Box::new(EveryOther::new(model)),
-                        Err(reason) => {
-                            gloo::console::error!(format!("lenscast: {reason}"));
-                            Box::new(Unavailable(reason))
-                        }
-                    };
-                    *slot.borrow_mut() = Load::Done(segmenter);
-                });
-                None
-            }
-            Load::Fetching => {
-                *state = Load::Fetching;
-                None
-            }
-            Load::Done(segmenter) => Some(segmenter),
-            Load::Taken => None,
+        let (width, height) = match &self.link.borrow().phase {
+            Phase::Idle => (0, 0),
+            Phase::Loading => return None,
+            &Phase::Ready { width, height } => (width, height),
+            Phase::Failed(reason) => return Some(Box::new(Unavailable(reason.clone()))),
+        };
+        if width > 0 {
+            return Some(Box::new(RemoteSegmenter {
+                link: Rc::clone(&self.link),
+                size: (width, height),
+                has_mask: false,
+            }));
         }
-    }
-}
-
-/// Runs `inner` on every second call; the calls between answer with the mask as it is
-/// (the previous frame's), which the stage refines against the current frame.
-pub struct EveryOther<S> {
-    inner: S,
-    /// The next call reuses the mask instead of running the model.
-    skip_next: bool,
-}
-
-impl<S> EveryOther<S> {
-    pub fn new(inner: S) -> Self {
-        Self {
-            inner,
-            skip_next: false,
-        }
-    }
-}
-
-impl<S: Segmenter> Segmenter for EveryOther<S> {
-    fn input_size(&self) -> (u32, u32) {
-        self.inner.input_size()
-    }
-
-    fn segment(&mut self, input: &[f32], mask: &mut [f32]) -> filters::MaskStatus {
-        if std::mem::take(&mut self.skip_next) {
-            return filters::MaskStatus::Ready;
-        }
-        let status = self.inner.segment(input, mask);
-        // Only a mask just made may be reused: a failure is reported again next frame.
-        self.skip_next = status == filters::MaskStatus::Ready;
-        status
-    }
-}
-
-/// Fetches and loads the model; the error says what went wrong, for the user.
-async fn load() -> Result<segment::MaskModel, String> {
-    let bytes = fetch(MODEL_URL).await.map_err(|err| {
-        format!("the segmentation model could not be fetched from {MODEL_URL}: {err}")
-    })?;
-    segment::MaskModel::load(bytes, segment::PixelRange::Unit)
-        .map_err(|err| format!("the segmentation model at {MODEL_URL} cannot be used: {err}"))
-}
-
-async fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let js = |err: JsValue| crate::glue::js_error_message(&err);
-    let response: web_sys::Response = JsFuture::from(super::scope::scope().fetch_with_str(url))
-        .await
-        .map_err(js)?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!(
-            "HTTP {} (run `cargo xtask setup` to make the model)",
-            response.status()
-        ));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(js)?)
-        .await
-        .map_err(js)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use filters::MaskStatus;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    use super::*;
-
-    /// Writes the number of its call into the mask; fails when told to.
-    struct Counting {
-        calls: u32,
-        fail: bool,
-    }
-
-    impl Segmenter for Counting {
-        fn input_size(&self) -> (u32, u32) {
-            (2, 1)
-        }
-
-        fn segment(&mut self, _input: &[f32], mask: &mut [f32]) -> MaskStatus {
-            self.calls += 1;
-            if self.fail {
-                return MaskStatus::Failed("no".into());
-            }
-            mask.fill(self.calls as f32);
-            MaskStatus::Ready
-        }
-    }
-
-    #[wasm_bindgen_test]
-    fn the_model_runs_on_every_second_frame_and_the_mask_carries_over() {
-        let mut every = EveryOther::new(Counting {
-            calls: 0,
-            fail: false,
-        });
-        let mut mask = [0.0; 2];
-        let mut seen = Vec::new();
-        for _ in 0..5 {
-            assert_eq!(every.segment(&[0.0; 6], &mut mask), MaskStatus::Ready);
-            seen.push(mask[0]);
-        }
-        assert_eq!(seen, [1.0, 1.0, 2.0, 2.0, 3.0]);
-        assert_eq!(every.inner.calls, 3);
-    }
-
-    #[wasm_bindgen_test]
-    fn a_failure_is_not_covered_by_a_reused_mask() {
-        let mut every = EveryOther::new(Counting {
-            calls: 0,
-            fail: true,
-        });
-        let mut mask = [0.0; 2];
-        for _ in 0..3 {
-            assert!(matches!(
-                every.segment(&[0.0; 6], &mut mask),
-                MaskStatus::Failed(_)
+        self.link.borrow_mut().phase = Phase::Loading;
+        if let Err(err) = self.start() {
+            self.link.borrow_mut().fail(format!(
+                "the segmentation engine could not start: {}",
+                crate::glue::js_error_message(&err)
             ));
         }
-        assert_eq!(every.inner.calls, 3);
+        None
+    }
+
+    fn in_flight(&self) -> bool {
+        self.link.borrow().in_flight.is_some()
+    }
+
+    fn settle(&self) -> Option<js_sys::Promise> {
+        if !self.in_flight() {
+            return None;
+        }
+        let link = Rc::clone(&self.link);
+        Some(js_sys::Promise::new(&mut |resolve, _reject| {
+            // Whichever comes first: the mask, or the time limit.
+            let _ = scope()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, MASK_WAIT_MS);
+            link.borrow_mut().waiters.push(resolve);
+        }))
+    }
+
+    fn take_inferences(&self) -> (u64, f64) {
+        let mut link = self.link.borrow_mut();
+        (
+            std::mem::take(&mut link.inferences),
+            std::mem::take(&mut link.sum_ms),
+        )
+    }
+}
+
+/// The pipeline's segmenter while the model runs in its worker: takes the mask of the
+/// previous frame's input (if it came back) and sends this frame's input.
+pub struct RemoteSegmenter {
+    link: Rc<RefCell<Link>>,
+    size: (u32, u32),
+    /// A mask came back at least once (before that, frames pass unchanged).
+    has_mask: bool,
+}
+
+impl Segmenter for RemoteSegmenter {
+    fn input_size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn segment(&mut self, input: &[f32], mask: &mut [f32]) -> MaskStatus {
+        let mut link = self.link.borrow_mut();
+        if let Phase::Failed(reason) = &link.phase {
+            return MaskStatus::Failed(reason.clone());
+        }
+        if let Some(buffer) = link.arrived.take() {
+            let view = js_sys::Float32Array::new(&buffer);
+            if view.length() as usize == mask.len() {
+                view.copy_to(mask);
+                self.has_mask = true;
+            }
+            link.spare_mask = Some(buffer);
+        }
+        if link.in_flight.is_none() {
+            link.send(input);
+        }
+        if self.has_mask {
+            MaskStatus::Ready
+        } else {
+            MaskStatus::Loading
+        }
     }
 }

@@ -111,6 +111,31 @@ pub enum ToFilterFromSender {
     Ready,
 }
 
+/// Filter worker → model worker (the engine module, started by the filter worker the first
+/// time the pipeline has a `segment-*` stage).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToModel {
+    /// Fetch the model at `url` (same origin) and load it.
+    Load { url: String },
+    /// Run the model once. Transfers `input`: an `ArrayBuffer` of `height × width × 3` f32,
+    /// RGB in [0, 1] (the size `Loaded` gave), and `mask`: a buffer to write the mask into
+    /// (`height × width` f32), or none the first time.
+    Infer { id: u64 },
+}
+
+/// Model worker → filter worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromModel {
+    /// The engine module runs and listens: `Load` may go.
+    Ready,
+    /// The model is loaded; its input is `width × height`.
+    Loaded { width: u32, height: u32 },
+    /// The mask for `Infer { id }`, made in `ms`. Transfers `mask` and gives `input` back.
+    Mask { id: u64, ms: f64 },
+    /// The model cannot be fetched, loaded or run; said to the user as is.
+    Failed { reason: String },
+}
+
 /// A message object: `m` = `message` as JSON, plus `extra` fields (transferables).
 pub fn envelope<T: Serialize>(message: &T, extra: &[(&str, JsValue)]) -> js_sys::Object {
     let json = serde_json::to_string(message).unwrap_or_default();
