@@ -10,6 +10,7 @@ use crate::{
     frame::Frame,
     matte::{DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
     mirror::mirror,
+    model::{ModelRunner, ModelSettings},
     motion::MotionState,
     pixelate::pixelate,
     scratch::Scratch,
@@ -60,6 +61,8 @@ enum Op {
         rgb: [u8; 3],
         matte: Box<Matte>,
     },
+    /// Runs the pipeline's [`ModelRunner`], if it has one.
+    Model(ModelSettings),
 }
 
 /// State that outlives a recompile: the k-th stateful stage of a kind inherits the old k-th
@@ -115,6 +118,8 @@ pub struct Pipeline {
     segmenter: Option<Box<dyn Segmenter>>,
     /// What the segmentation stages did on the last frame (`None`: there are none).
     segment_status: Option<MaskStatus>,
+    /// What runs the `model` stage, if set.
+    model: Option<Box<dyn ModelRunner>>,
 }
 
 impl Pipeline {
@@ -127,6 +132,7 @@ impl Pipeline {
             scratch: Scratch::new(),
             segmenter: None,
             segment_status: None,
+            model: None,
         };
         pipeline.set_spec(spec);
         pipeline
@@ -163,6 +169,22 @@ impl Pipeline {
     /// frame ran yet); [`MaskStatus::Loading`] also while no segmenter is set.
     pub fn segment_status(&self) -> Option<&MaskStatus> {
         self.segment_status.as_ref()
+    }
+
+    /// Sets (or with `None` removes) what runs the `model` stage. Without one that stage
+    /// leaves the frame unchanged.
+    pub fn set_model_runner(&mut self, runner: Option<Box<dyn ModelRunner>>) {
+        self.model = runner;
+    }
+
+    /// The settings of the first switched-on `model` stage, if the spec has one (so a
+    /// model runner is wanted).
+    pub fn model_stage(&self) -> Option<ModelSettings> {
+        self.spec
+            .filters
+            .iter()
+            .find(|f| f.kind().is_model() && f.is_enabled())
+            .map(model_settings)
     }
 
     /// Inserts `filter` so that it runs just before spec filter `position` (0 = first;
@@ -227,7 +249,13 @@ impl Pipeline {
                             continue;
                         }
                     }
-                    run(&mut stage.op, frame, &mut self.scratch);
+                    if let Op::Model(settings) = stage.op {
+                        if let Some(runner) = self.model.as_deref_mut() {
+                            runner.run(frame, settings);
+                        }
+                    } else {
+                        run(&mut stage.op, frame, &mut self.scratch);
+                    }
                     on_stage(&stage.label);
                 }
                 Step::Custom(i) => {
@@ -341,7 +369,15 @@ fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
                 matte: carry.matte(),
             }
         }
+        Kind::Model => Op::Model(model_settings(spec)),
         colour => unreachable!("colour filter {colour:?} is compiled into a ColorProgram"),
+    }
+}
+
+fn model_settings(spec: &FilterSpec) -> ModelSettings {
+    ModelSettings {
+        byte_range: spec.value(0) >= 0.5,
+        mask_as_segmentation: spec.value(1) >= 0.5,
     }
 }
 
@@ -370,5 +406,7 @@ fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch) {
         // Reached only once the matte holds this frame's mask (see `apply_observed`).
         Op::SegmentBlur { r, soft, matte } => matte.blur_background(frame, *r, *soft, scratch),
         Op::SegmentReplace { rgb, matte } => matte.replace_background(frame, *rgb, DEFAULT_SOFT),
+        // Reached only without a runner (see `apply_observed`): the frame passes unchanged.
+        Op::Model(_) => {}
     }
 }

@@ -130,7 +130,7 @@ pub fn use_frame_loop(
                         let on_stats = {
                             let on_event = on_event.clone();
                             Callback::from(move |stats| {
-                                on_event.emit(LoopEvent::Stats(Box::new(stats)))
+                                on_event.emit(LoopEvent::Stats(Box::new(stats)));
                             })
                         };
                         let is_cancelled = || cancelled.get();

@@ -1,5 +1,6 @@
 //! Tiny ONNX models the tests build themselves: a minimal protobuf writer for the handful of
-//! ONNX messages a graph of a few nodes needs (field numbers from onnx.proto).
+//! ONNX messages a graph of a few nodes needs (field numbers from onnx.proto). The `segment`
+//! crate's tests (native and wasm32) and the browser tests (`e2e`) share it.
 
 /// One dimension: a fixed size or a symbolic name.
 pub enum Dim {
@@ -60,6 +61,59 @@ pub struct Init {
     pub name: &'static str,
     pub dims: &'static [u64],
     pub values: Vec<f32>,
+}
+
+/// rten wants a convolution's strides, pads and dilations spelt out.
+pub const CONV_1X1: &[(&str, &[u64])] = &[
+    ("kernel_shape", &[1, 1]),
+    ("strides", &[1, 1]),
+    ("pads", &[0, 0, 0, 0]),
+    ("dilations", &[1, 1]),
+];
+
+/// A 1×1 convolution whose weights swap R and B, NCHW, of input `1×3×h×w` (fixed sizes, or
+/// `None` for dynamic ones).
+pub fn swap_rb(size: Option<(u64, u64)>) -> Vec<u8> {
+    let nchw = match size {
+        Some((w, h)) => [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)],
+        None => [
+            Dim::Fixed(1),
+            Dim::Fixed(3),
+            Dim::Named("h"),
+            Dim::Named("w"),
+        ],
+    };
+    model(
+        &[Node {
+            op: "Conv",
+            inputs: &["x", "w"],
+            outputs: &["y"],
+            attrs: CONV_1X1,
+        }],
+        &[Init {
+            name: "w",
+            dims: &[3, 3, 1, 1],
+            values: vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+        }],
+        ("x", &nchw),
+        ("y", &nchw),
+    )
+}
+
+/// A model with one operator no engine has (`FancyOp`), NCHW `1×3×4×4`.
+pub fn unsupported_op() -> Vec<u8> {
+    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(4)];
+    model(
+        &[Node {
+            op: "FancyOp",
+            inputs: &["x"],
+            outputs: &["y"],
+            attrs: &[],
+        }],
+        &[],
+        ("x", &nchw),
+        ("y", &nchw),
+    )
 }
 
 /// A model of `nodes` from `input` to `output` (ONNX opset 13).
