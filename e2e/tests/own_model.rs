@@ -1,5 +1,5 @@
 //! "Your own model" end to end: the test writes tiny ONNX models itself (`testkit::onnx`),
-//! picks them through the `model` card's real file input (WebDriver sends the file's path),
+//! picks them through the `model` card's real file input (`WebDriver` sends the file's path),
 //! and reads the preview back. The fake camera films static colour bars, so the frame the
 //! model saw and the frame shown beside it (compare mode's `#original`) are the same.
 
@@ -125,8 +125,12 @@ fn check_pixels(
 #[ignore = "needs Chromium: run cargo xtask test"]
 async fn a_picked_model_that_swaps_r_and_b_gives_the_exact_pixels() -> Result<()> {
     let model = artifacts_dir()?.join("swap_rb.onnx");
-    // Dynamic height and width: the model sees the frame at its own size (640×360).
-    std::fs::write(&model, testkit::onnx::swap_rb(None))?;
+    // Fixed at the camera's size, so the stage neither scales down nor up: every pixel of
+    // the output is the model's own.
+    std::fs::write(
+        &model,
+        testkit::onnx::swap_rb(Some((u64::from(WIDTH), u64::from(HEIGHT)))),
+    )?;
     let server = Server::start().await?;
     let browser = open(&server, "own-model-swap", "model").await?;
 
