@@ -228,3 +228,56 @@ async fn models_it_cannot_run_give_named_errors_on_the_card() -> Result<()> {
     browser.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn a_mask_model_with_segment_set_drives_segment_replace() -> Result<()> {
+    let model = artifacts_dir()?.join("bright_mask.onnx");
+    // White is "the person"; the red, green and blue bars are background.
+    std::fs::write(&model, testkit::onnx::bright_mask(256, 144))?;
+    let server = Server::start().await?;
+    let browser = open(
+        &server,
+        "own-model-segment",
+        "model:segment=1|segment-replace:color=00ff00",
+    )
+    .await?;
+    wait_model(&browser, "needs-file").await?;
+    pick(&browser, &model).await?;
+    let stats = browser
+        .wait_for(
+            "the segmentation stage to use the model",
+            "const s = window.__lenscast_stats; return s && (s.segment === 'ready' || s.segment === 'failed' || s.ownModel === 'failed') ? s : null;",
+            WAIT,
+        )
+        .await?;
+    ensure!(
+        stats["segment"] == "ready" && stats["ownModel"] == "running",
+        "segment {} ({}), model {} ({})",
+        stats["segment"],
+        stats["segmentError"],
+        stats["ownModel"],
+        stats["ownModelError"]
+    );
+    let (original, preview) = both(&browser).await?;
+    for bar in 0..3 {
+        let x = (2 * bar + 1) * WIDTH / 8;
+        let p = preview.pixel(x, HEIGHT / 2);
+        ensure!(
+            p[1] > 240 && p[0] < 15 && p[2] < 15,
+            "bar {bar} (original {:?}) is not green: {p:?}",
+            original.pixel(x, HEIGHT / 2)
+        );
+    }
+    let (o, p) = (
+        original.pixel(7 * WIDTH / 8, HEIGHT / 2),
+        preview.pixel(7 * WIDTH / 8, HEIGHT / 2),
+    );
+    ensure!(
+        o.iter().zip(&p).all(|(a, b)| a.abs_diff(*b) <= 2),
+        "the white bar (the \"person\") changed: {o:?} -> {p:?}"
+    );
+    card_screenshot(&browser, "own-model-card-segment").await?;
+    browser.close().await?;
+    Ok(())
+}

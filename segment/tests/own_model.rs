@@ -206,4 +206,12 @@ tests! {
         assert!(matches!(&status, filters::MaskStatus::Failed(e) if e.contains("not a 1-channel mask")), "{status:?}");
         assert!(mask.iter().all(|m| m.to_bits() == 0.5_f32.to_bits()));
     }
+
+    fn the_shared_bright_mask_model_marks_white_and_not_saturated_colours() {
+        let mut stage = ModelStage::load("bright.onnx", onnx::bright_mask(2, 1), PixelRange::Unit).unwrap();
+        let input = [0.9, 0.9, 0.9, 200.0 / 255.0, 40.0 / 255.0, 40.0 / 255.0];
+        let mut mask = [0.5; 2];
+        assert_eq!(stage.segment(&input, &mut mask), filters::MaskStatus::Ready);
+        assert!(mask[0] > 0.99 && mask[1] < 0.01, "{mask:?}");
+    }
 }

@@ -100,6 +100,44 @@ pub fn swap_rb(size: Option<(u64, u64)>) -> Vec<u8> {
     )
 }
 
+/// A 1-channel mask of bright pixels, NCHW `1×3×h×w` → `1×1×h×w`:
+/// `sigmoid(20 · (mean(R, G, B) − 0.6))`, so white is about 1 and a saturated or dark
+/// colour about 0.
+pub fn bright_mask(w: u64, h: u64) -> Vec<u8> {
+    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)];
+    let mask = [Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(h), Dim::Fixed(w)];
+    model(
+        &[
+            Node {
+                op: "Conv",
+                inputs: &["x", "w", "b"],
+                outputs: &["z"],
+                attrs: CONV_1X1,
+            },
+            Node {
+                op: "Sigmoid",
+                inputs: &["z"],
+                outputs: &["y"],
+                attrs: &[],
+            },
+        ],
+        &[
+            Init {
+                name: "w",
+                dims: &[1, 3, 1, 1],
+                values: vec![20.0 / 3.0; 3],
+            },
+            Init {
+                name: "b",
+                dims: &[1],
+                values: vec![-12.0],
+            },
+        ],
+        ("x", &nchw),
+        ("y", &mask),
+    )
+}
+
 /// A model with one operator no engine has (`FancyOp`), NCHW `1×3×4×4`.
 pub fn unsupported_op() -> Vec<u8> {
     let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(4)];
