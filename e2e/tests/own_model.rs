@@ -199,10 +199,28 @@ async fn models_it_cannot_run_give_named_errors_on_the_card() -> Result<()> {
         "card says {status:?}"
     );
 
+    let rgba = dir.join("rgba.onnx");
+    std::fs::write(&rgba, testkit::onnx::four_channels())?;
+    pick(&browser, &rgba).await?;
+    let stats = wait_model(&browser, "failed").await?;
+    let error = stats["ownModelError"].as_str().unwrap_or_default();
+    ensure!(
+        error.contains("[1, 4, 8, 8] is not an image"),
+        "the error does not name the shape: {error}"
+    );
+    let status = card_status(&browser).await?;
+    ensure!(status.contains("is not an image"), "card says {status:?}");
+
     let fancy = dir.join("fancy.onnx");
     std::fs::write(&fancy, testkit::onnx::unsupported_op())?;
     pick(&browser, &fancy).await?;
-    let stats = wait_model(&browser, "failed").await?;
+    let stats = browser
+        .wait_for(
+            "the second model's error",
+            "const s = window.__lenscast_stats; return s && s.ownModel === 'failed' && s.ownModelError.includes('FancyOp') ? s : null;",
+            WAIT,
+        )
+        .await?;
     let error = stats["ownModelError"].as_str().unwrap_or_default();
     ensure!(
         error.contains("FancyOp"),

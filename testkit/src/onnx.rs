@@ -138,6 +138,22 @@ pub fn bright_mask(w: u64, h: u64) -> Vec<u8> {
     )
 }
 
+/// A model whose input has 4 channels (`1×4×8×8`): not an RGB image.
+pub fn four_channels() -> Vec<u8> {
+    let dims = [Dim::Fixed(1), Dim::Fixed(4), Dim::Fixed(8), Dim::Fixed(8)];
+    model(
+        &[Node {
+            op: "Relu",
+            inputs: &["x"],
+            outputs: &["y"],
+            attrs: &[],
+        }],
+        &[],
+        ("x", &dims),
+        ("y", &dims),
+    )
+}
+
 /// A model with one operator no engine has (`FancyOp`), NCHW `1×3×4×4`.
 pub fn unsupported_op() -> Vec<u8> {
     let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(4)];

@@ -19,7 +19,8 @@ use crate::glue::now_ms;
 #[derive(Default)]
 struct Own {
     stage: Option<segment::ModelStage>,
-    /// The file the stage was loaded from (the filter worker's count).
+    /// The last file asked for (the filter worker's count): a slower load of an older
+    /// file must not replace it.
     generation: u64,
     pixels: Vec<u8>,
     input: Vec<f32>,
@@ -38,23 +39,25 @@ pub fn handle(data: &JsValue) -> bool {
     match message {
         ToOwnModel::Load { name, generation } => {
             let file = field(data, "file");
+            OWN.with_borrow_mut(|own| {
+                own.generation = generation;
+                own.stage = None;
+            });
             wasm_bindgen_futures::spawn_local(async move {
-                let reply = match load(&name, file).await {
+                let loaded = load(&name, file).await;
+                if OWN.with_borrow(|own| own.generation) != generation {
+                    return;
+                }
+                let reply = match loaded {
                     Ok(stage) => {
                         let mask_size = Segmenter::input_size(&stage);
-                        OWN.with_borrow_mut(|own| {
-                            own.stage = Some(stage);
-                            own.generation = generation;
-                        });
+                        OWN.with_borrow_mut(|own| own.stage = Some(stage));
                         FromOwnModel::Loaded {
                             generation,
                             mask_size,
                         }
                     }
-                    Err(reason) => {
-                        OWN.with_borrow_mut(|own| own.stage = None);
-                        FromOwnModel::Failed { generation, reason }
-                    }
+                    Err(reason) => FromOwnModel::Failed { generation, reason },
                 };
                 reply_with(&reply, &[]);
             });
