@@ -12,6 +12,8 @@
 //!   ([`Browser::screenshot`]).
 //! - [`a11y`]: finds controls the way assistive technology and users do, by role and
 //!   accessible name as Chromium computes them (`WebDriver`'s computed role and label).
+//! - [`gate`]: [`gate::GatedProxy`], an HTTP proxy before the server that logs what the
+//!   browser fetched and holds chosen downloads until the test lets them through.
 //! - [`images`]: [`Image`], the pixels read back from a canvas, and colour statistics.
 //! - [`main_thread`]: long tasks on the page's main thread, blocking it, and a viewer that
 //!   times every frame (the worker tests and the frontend bench).
@@ -29,6 +31,7 @@
 
 pub mod a11y;
 pub mod browser;
+pub mod gate;
 pub mod images;
 pub mod main_thread;
 pub mod mjpeg;

@@ -4,7 +4,10 @@
 //! the preview and a broadcast viewer's frames show a green background around a person
 //! who is not green. Needs the model: `cargo xtask setup` puts it in `static/models/`.
 
-use e2e::share::{share_link, stream_url};
+use e2e::{
+    gate::GatedProxy,
+    share::{share_link, stream_url},
+};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
@@ -245,6 +248,131 @@ async fn the_main_thread_loop_says_segmentation_needs_the_worker() -> Result<()>
         .await?;
     let banner = banner.as_str().unwrap_or_default();
     ensure!(banner.contains(reason), "banner: {banner:?}");
+    browser.close().await?;
+    Ok(())
+}
+
+/// Whether `path` is the segmentation engine's module or the model.
+fn is_engine(path: &str) -> bool {
+    path.contains("lenscast_model") || path.contains("/static/models/")
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn the_engine_loads_only_with_a_segment_stage_and_the_card_says_so_meanwhile() -> Result<()> {
+    let video = artifacts_dir()?.join("segment-lazy.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 15)?;
+    let server = Server::start().await?;
+    // The engine's module and the model stay pending until released: the loading state
+    // lasts as long as the test looks at it.
+    let proxy = GatedProxy::start(&server.url(""), &["lenscast_model", "/static/models/"]).await?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+
+    // No segmentation stage: neither the engine nor the model is fetched.
+    browser
+        .goto(&proxy.url("/?source=camera&pipeline=grayscale&start=1"))
+        .await?;
+    browser.wait_for_frames(30, WAIT).await?;
+    let requests = proxy.requests();
+    ensure!(
+        requests
+            .iter()
+            .any(|p| p.contains("lenscast_worker_bg.wasm")),
+        "the frame workers' wasm did not come through the proxy: {requests:?}"
+    );
+    ensure!(
+        !requests.iter().any(|p| is_engine(p)),
+        "a pipeline without segmentation fetched the engine: {requests:?}"
+    );
+    let resources = browser
+        .eval(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        !resources.to_string().contains("lenscast_model"),
+        "the page's resource timing lists the engine: {resources}"
+    );
+
+    // A segmentation stage: the engine is asked for; while it is held the card says the
+    // model is loading and frames keep passing unchanged.
+    browser
+        .goto(&proxy.url("/?source=camera&pipeline=segment-replace:color=00ff00&start=1"))
+        .await?;
+    let card = browser
+        .wait_for(
+            "the card to say the model is loading",
+            "const e = document.querySelector('.filter-status'); return e && e.textContent.includes('loading model') ? e.textContent : null;",
+            WAIT,
+        )
+        .await?;
+    println!("card while the engine is held: {card}");
+    let held = browser.stats().await?;
+    browser
+        .wait_for_frames(held["frames"].as_u64().unwrap_or_default() + 15, WAIT)
+        .await?;
+    let stats = browser.stats().await?;
+    println!(
+        "while the engine is held: {} frames passed",
+        stats["frames"]
+    );
+    ensure!(stats["segment"] == "loading", "not loading: {stats}");
+    ensure!(
+        stats["inferences"] == 0 && stats["modelMs"] == 0,
+        "inferences before the model: {stats}"
+    );
+    let preview = browser.preview_image().await?;
+    let corner = preview.mean_rgb(0.02, 0.12, 0.03, 0.15);
+    ensure!(
+        !is_green(corner),
+        "the background turned green before the model loaded: {corner:.0?}"
+    );
+    browser.screenshot("segment-loading").await?;
+    ensure!(
+        proxy.requests().iter().any(|p| is_engine(p)),
+        "the engine was never asked for: {:?}",
+        proxy.requests()
+    );
+
+    proxy.release();
+    let ready = wait_failed(&browser).await?;
+    ensure!(
+        ready["segment"] == "ready",
+        "the model failed: {}",
+        ready["segmentError"]
+    );
+    let frames = ready["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 15, WAIT).await?;
+    // Stats come twice a second; the model's line needs one period with masks in it.
+    let stats = browser
+        .wait_for(
+            "the model's stats",
+            "const s = window.__lenscast_stats; return s && s.maskEvery > 0 ? s : null;",
+            WAIT,
+        )
+        .await?;
+    let (model_ms, every) = (&stats["modelMs"], &stats["maskEvery"]);
+    println!("model: {model_ms} ms per inference, a mask per {every} frames");
+    ensure!(
+        stats["inferences"].as_u64().unwrap_or_default() > 0
+            && stats["modelMs"].as_f64().unwrap_or_default() > 0.0,
+        "no inference counted: {stats}"
+    );
+    let overlay = browser.text_of("#stats").await?.unwrap_or_default();
+    ensure!(
+        overlay.contains("model inference"),
+        "the overlay has no model line: {overlay}"
+    );
+    check("preview", &browser.preview_image().await?)?;
+    let requests = proxy.requests();
+    for file in [
+        "lenscast_model_bg.wasm",
+        "selfie_segmentation_landscape.onnx",
+    ] {
+        let count = requests.iter().filter(|p| p.contains(file)).count();
+        ensure!(count == 1, "{file} fetched {count} times: {requests:?}");
+    }
     browser.close().await?;
     Ok(())
 }

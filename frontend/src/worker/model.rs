@@ -252,7 +252,13 @@ impl SegmenterSource for ModelLoader {
             // Whichever comes first: the mask, or the time limit.
             let _ = scope()
                 .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, MASK_WAIT_MS);
-            link.borrow_mut().waiters.push(resolve);
+            let mut link = link.borrow_mut();
+            // Waiters whose time ran out stay listed until a mask comes; a model worker that
+            // never answers again must not make the list grow forever.
+            if link.waiters.len() >= 16 {
+                link.waiters.remove(0);
+            }
+            link.waiters.push(resolve);
         }))
     }
 
