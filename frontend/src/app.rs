@@ -262,7 +262,9 @@ pub fn App() -> Html {
     let own_model = OwnModelView {
         picked: (*model_file).clone(),
         state: stats.totals.own_model.clone(),
-        fps: stats.capture_fps,
+        // The source's rate, but never above what was asked for: after a stall a camera
+        // delivers a burst, which must not make a model look too slow.
+        fps: stats.capture_fps.min(f64::from(settings.fps)),
     };
     let on_compare = {
         let compare = compare.clone();
