@@ -479,3 +479,32 @@ async fn a_picked_picture_goes_behind_the_person_and_a_bad_file_is_named() -> Re
     browser.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
+async fn a_phone_sized_480p_camera_gets_its_background_replaced_too() -> Result<()> {
+    // 640×480, what a phone's front camera gives at 480p: the 144×256 model runs on it
+    // (the frame squeezed to the model's shape, the mask stretched back).
+    let video = artifacts_dir()?.join("segment-person-480p.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 480)?, 30)?;
+    let server = Server::start().await?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&server.url("/?source=camera&res=480&pipeline=segment-replace:color=00ff00&start=1"))
+        .await?;
+    let ready = wait_failed(&browser).await?;
+    ensure!(ready["segment"] == "ready", "the model failed: {ready}");
+    let frames = ready["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    let preview = browser.preview_image().await?;
+    ensure!(
+        (preview.width, preview.height) == (640, 480),
+        "preview is {}x{}",
+        preview.width,
+        preview.height
+    );
+    check("480p preview", &preview)?;
+    browser.screenshot("segment-replace-480p").await?;
+    browser.close().await?;
+    Ok(())
+}

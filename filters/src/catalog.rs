@@ -97,10 +97,11 @@ pub(crate) enum Kind {
     Motion,
     SegmentBlur,
     SegmentReplace,
+    Model,
 }
 
 impl Kind {
-    const ALL: [Kind; 22] = [
+    const ALL: [Kind; 23] = [
         Kind::Grayscale,
         Kind::Sepia,
         Kind::Invert,
@@ -123,6 +124,7 @@ impl Kind {
         Kind::Motion,
         Kind::SegmentBlur,
         Kind::SegmentReplace,
+        Kind::Model,
     ];
 
     pub(crate) fn info(self) -> &'static FilterInfo {
@@ -136,6 +138,11 @@ impl Kind {
     /// Filters that need a person mask from a [`crate::Segmenter`].
     pub(crate) fn is_segment(self) -> bool {
         matches!(self, Kind::SegmentBlur | Kind::SegmentReplace)
+    }
+
+    /// The user's own model (run by a [`crate::ModelRunner`]).
+    pub(crate) fn is_model(self) -> bool {
+        self == Kind::Model
     }
 
     /// Per-pixel colour filters: consecutive ones fuse into one pass.
@@ -204,7 +211,7 @@ const fn f(
     }
 }
 
-static CATALOG: [FilterInfo; 22] = [
+static CATALOG: [FilterInfo; 23] = [
     f(
         "grayscale",
         "Grayscale",
@@ -339,5 +346,16 @@ static CATALOG: [FilterInfo; 22] = [
         "Background colour",
         "Replaces everything but the person with one colour (RRGGBB hex).",
         &[color("color", "Colour", 0x00_ff_00)],
+    ),
+    f(
+        "model",
+        "Your own model",
+        "An ONNX model you pick, run on this device: an image output becomes the frame, a \
+         mask output a red overlay. byte=1: the model takes pixels in 0–255 (else 0–1); \
+         segment=1: its mask is the person mask of segment-blur and segment-replace.",
+        &[
+            p("byte", "Pixels in 0–255", 0.0, 1.0, 1.0, 0.0),
+            p("segment", "Mask drives segment-*", 0.0, 1.0, 1.0, 0.0),
+        ],
     ),
 ];

@@ -14,6 +14,8 @@
 //!   downscale, temporal smoothing, guided-filter upsampling, compositing ([`Matte`]). The
 //!   `segment-blur` and `segment-replace` stages use it; the model itself (rten) lives in the
 //!   `segment` crate, so this crate stays small and free of an inference engine.
+//! - [`model`]: the `model` stage ("your own model"), run by a [`ModelRunner`] the caller
+//!   supplies (the `segment` crate has the engine), so this crate links no engine either.
 //! - `scratch`: the reusable buffers ([`Scratch`]).
 //! - [`yuv`]: 4:2:0 camera frames (I420, NV12) into RGBA8, for the frame workers.
 //! - Kernels: `color` (fused per-pixel colour filters: tables and the exact SIMD forms of
@@ -36,6 +38,7 @@
 pub mod catalog;
 pub mod frame;
 pub mod matte;
+pub mod model;
 pub mod pipeline;
 pub mod spec;
 pub mod yuv;
@@ -55,6 +58,7 @@ mod wasm32_utils;
 pub use catalog::{FilterInfo, ParamInfo, ParamKind, catalog};
 pub use frame::{Frame, FrameError};
 pub use matte::{MaskStatus, Matte, Segmenter};
+pub use model::{ModelRunner, ModelSettings};
 pub use pipeline::{Filter, Pipeline};
 pub use scratch::Scratch;
 pub use spec::{FilterSpec, ParseError, PipelineSpec, SpecError};

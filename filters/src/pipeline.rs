@@ -10,6 +10,7 @@ use crate::{
     frame::Frame,
     matte::{Backdrop, DEFAULT_SOFT, MaskStatus, Matte, Segmenter},
     mirror::mirror,
+    model::{ModelRunner, ModelSettings},
     motion::MotionState,
     pixelate::pixelate,
     scratch::Scratch,
@@ -61,6 +62,8 @@ enum Op {
         rgb: [u8; 3],
         matte: Box<Matte>,
     },
+    /// Runs the pipeline's [`ModelRunner`], if it has one.
+    Model(ModelSettings),
 }
 
 /// State that outlives a recompile: the k-th stateful stage of a kind inherits the old k-th
@@ -118,6 +121,8 @@ pub struct Pipeline {
     segment_status: Option<MaskStatus>,
     /// The picture `segment-replace` puts behind the person instead of its colour.
     backdrop: Option<Backdrop>,
+    /// What runs the `model` stage, if set.
+    model: Option<Box<dyn ModelRunner>>,
 }
 
 impl Pipeline {
@@ -131,6 +136,7 @@ impl Pipeline {
             segmenter: None,
             segment_status: None,
             backdrop: None,
+            model: None,
         };
         pipeline.set_spec(spec);
         pipeline
@@ -174,6 +180,22 @@ impl Pipeline {
     /// frame ran yet); [`MaskStatus::Loading`] also while no segmenter is set.
     pub fn segment_status(&self) -> Option<&MaskStatus> {
         self.segment_status.as_ref()
+    }
+
+    /// Sets (or with `None` removes) what runs the `model` stage. Without one that stage
+    /// leaves the frame unchanged.
+    pub fn set_model_runner(&mut self, runner: Option<Box<dyn ModelRunner>>) {
+        self.model = runner;
+    }
+
+    /// The settings of the first switched-on `model` stage, if the spec has one (so a
+    /// model runner is wanted).
+    pub fn model_stage(&self) -> Option<ModelSettings> {
+        self.spec
+            .filters
+            .iter()
+            .find(|f| f.kind().is_model() && f.is_enabled())
+            .map(model_settings)
     }
 
     /// Inserts `filter` so that it runs just before spec filter `position` (0 = first;
@@ -238,12 +260,18 @@ impl Pipeline {
                             continue;
                         }
                     }
-                    run(
-                        &mut stage.op,
-                        frame,
-                        &mut self.scratch,
-                        self.backdrop.as_mut(),
-                    );
+                    if let Op::Model(settings) = stage.op {
+                        if let Some(runner) = self.model.as_deref_mut() {
+                            runner.run(frame, settings);
+                        }
+                    } else {
+                        run(
+                            &mut stage.op,
+                            frame,
+                            &mut self.scratch,
+                            self.backdrop.as_mut(),
+                        );
+                    }
                     on_stage(&stage.label);
                 }
                 Step::Custom(i) => {
@@ -365,7 +393,15 @@ fn compile(spec: &FilterSpec, carry: &mut Carry) -> Op {
                 matte: carry.matte(),
             }
         }
+        Kind::Model => Op::Model(model_settings(spec)),
         colour => unreachable!("colour filter {colour:?} is compiled into a ColorProgram"),
+    }
+}
+
+fn model_settings(spec: &FilterSpec) -> ModelSettings {
+    ModelSettings {
+        byte_range: spec.value(0) >= 0.5,
+        mask_as_segmentation: spec.value(1) >= 0.5,
     }
 }
 
@@ -397,5 +433,7 @@ fn run(op: &mut Op, frame: &mut Frame<'_>, scratch: &mut Scratch, backdrop: Opti
             Some(picture) => matte.replace_background_with(frame, picture, DEFAULT_SOFT),
             None => matte.replace_background(frame, *rgb, DEFAULT_SOFT),
         },
+        // Reached only without a runner (see `apply_observed`): the frame passes unchanged.
+        Op::Model(_) => {}
     }
 }

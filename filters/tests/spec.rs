@@ -66,6 +66,18 @@ tests! {
         assert_eq!(serde_json::from_str::<PipelineSpec>(&json).unwrap().to_string(), "segment-replace:color=102030");
     }
 
+    fn the_model_stage_has_its_text_form_and_settings() {
+        assert_eq!(parse("model").unwrap().to_string(), "model:byte=0,segment=0");
+        for text in ["model:byte=1,segment=0", "model:byte=0,segment=1", "grayscale|!model:byte=1,segment=1"] {
+            assert_eq!(parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(parse("model:byte=1").unwrap().filters[0].param("byte"), Some(1.0));
+        assert!(error("model:byte=255").contains("out of range 0..=1"));
+        assert!(error("model:byte=0.5").contains("must be a whole number"));
+        assert!(error("model:file=x.onnx").contains("unknown parameter `file`"));
+        assert_eq!(filters::spec::closest_filter_name("modle"), Some("model"));
+    }
+
     fn parses_and_displays_the_documented_examples() {
         for text in ["grayscale|blur:r=3|sobel", "contrast:v=1.4|canny:lo=40,hi=90", "", "sepia:v=0.25"] {
             assert_eq!(parse(text).unwrap().to_string(), text);

@@ -7,6 +7,7 @@ use crate::{
         backdrop_picker::BackdropChoice,
         broadcast_panel::BroadcastPanel,
         error_banner::ErrorBanner,
+        model_card::{OwnModelView, Picked, too_large},
         notices::Notices,
         pipeline_editor::PipelineEditor,
         preview::Preview,
@@ -59,6 +60,8 @@ pub fn App() -> Html {
     let pipeline = use_reducer(|| PipelineState::from_spec(&url.pipeline));
     let compare = use_state(|| false);
     let stats = use_state(StatsSnapshot::default);
+    // The user's own model file: it stays on this device (a link cannot carry it).
+    let model_file = use_state(|| None::<Picked>);
     let error = use_state(|| None::<SourceError>);
     let notices = use_state(|| problems.clone());
     let camera_refresh = use_state(|| 0_u32);
@@ -244,6 +247,29 @@ pub fn App() -> Html {
         let pipeline = pipeline.clone();
         Callback::from(move |action| pipeline.dispatch(action))
     };
+    let on_model_file = {
+        let model_file = model_file.clone();
+        Callback::from(move |file: web_sys::File| {
+            let name = file.name();
+            // Refused before a byte of it is read.
+            let error =
+                too_large(&name, file.size()).or_else(|| match crate::worker::host::host() {
+                    Some(host) => {
+                        host.send_own_model(&file);
+                        None
+                    }
+                    None => Some(crate::frame_loop::model_stage::NO_WORKER.to_owned()),
+                });
+            model_file.set(Some(Picked { name, error }));
+        })
+    };
+    let own_model = OwnModelView {
+        picked: (*model_file).clone(),
+        state: stats.totals.own_model.clone(),
+        // The source's rate, but never above what was asked for: after a stall a camera
+        // delivers a burst, which must not make a model look too slow.
+        fps: stats.capture_fps.min(f64::from(settings.fps)),
+    };
     let on_compare = {
         let compare = compare.clone();
         Callback::from(move |on| compare.set(on))
@@ -265,7 +291,7 @@ pub fn App() -> Html {
                     {on_settings} {on_file} {on_toggle} />
                 <ContextProvider<BackdropChoice> context={backdrop_choice}>
                     <PipelineEditor state={(*pipeline).clone()} {dispatch}
-                        segment={stats.totals.segment.clone()} />
+                        segment={stats.totals.segment.clone()} {own_model} {on_model_file} />
                 </ContextProvider<BackdropChoice>>
             </aside>
             // Beside the sidebar, not at its end: broadcasting stays in view however long

@@ -9,8 +9,8 @@
 //! - **one output**, either an image in the input's layout and range, 3 channels, any size
 //!   (style transfer, enhancement): scaled bilinearly to the frame and shown as the frame;
 //!   or a 1-channel mask (`1×1×h×w` or `1×h×w×1`, values in `[0, 1]`): shown as a red
-//!   overlay. (To use a mask model as the segmentation behind `segment-blur` and
-//!   `segment-replace`, load it as a [`crate::MaskModel`] and set it as the segmenter.)
+//!   overlay, or (as a [`filters::Segmenter`], the `model` stage's `segment=1`) the person
+//!   mask behind `segment-blur` and `segment-replace`.
 //! - **errors** leave the frame unchanged and are kept in [`ModelStage::error`]: an operator
 //!   rten does not have is named at load ([`ModelError::Load`]), a wrong input shape, a file
 //!   over [`crate::model::MAX_MODEL_BYTES`], an output of another shape. How slow a model is,
@@ -18,7 +18,9 @@
 //!
 //! The model stays on the device: the stage gets the file's bytes, never a URL.
 
-use filters::{Filter, Frame, Scratch, matte::downscale};
+use filters::{
+    Filter, Frame, MaskStatus, ModelRunner, ModelSettings, Scratch, Segmenter, matte::downscale,
+};
 use rten::{Dimension, Model, NodeId};
 use rten_tensor::{AsView as _, Layout as _, NdTensorView, Tensor};
 
@@ -26,6 +28,9 @@ use crate::model::{Layout, MAX_INPUT_SIDE, ModelError, PixelRange, shape_text};
 
 /// Longest side a dynamic-size input is given.
 pub const MAX_DYNAMIC_SIDE: u32 = 512;
+/// The input `(width, height)` a dynamic-size mask model gets as a segmenter (the landscape
+/// selfie model's).
+pub const DYNAMIC_MASK_SIZE: (u32, u32) = (256, 144);
 
 /// A user's ONNX model run on every frame.
 pub struct ModelStage {
@@ -42,6 +47,9 @@ pub struct ModelStage {
     sums: Vec<u32>,
     staged: Vec<f32>,
     error: Option<String>,
+    /// Whether a mask output is drawn over the frame (else the stage leaves it unchanged:
+    /// the mask serves the segmentation stages, see [`filters::Segmenter`]).
+    overlay: bool,
 }
 
 impl std::fmt::Debug for ModelStage {
@@ -98,6 +106,7 @@ impl ModelStage {
             sums: Vec::new(),
             staged: Vec::new(),
             error: None,
+            overlay: true,
         })
     }
 
@@ -121,25 +130,32 @@ impl ModelStage {
         })
     }
 
-    fn run(&mut self, frame: &mut Frame<'_>) -> Result<(), ModelError> {
-        let (w, h) = self.input_size(frame.width(), frame.height());
-        let n = w as usize * h as usize;
-        self.rgb.resize(n * 3, 0.0);
-        self.guide.resize(n, 0.0);
-        downscale(frame, w, h, &mut self.rgb, &mut self.guide, &mut self.sums);
-        let scale = match self.range {
+    /// Sets the pixel range the model takes (a setting: a model file does not say).
+    pub fn set_range(&mut self, range: PixelRange) {
+        self.range = range;
+    }
+
+    fn scale(&self) -> f32 {
+        match self.range {
             PixelRange::Unit => 1.0,
             PixelRange::Byte => 255.0,
-        };
+        }
+    }
+
+    /// Runs the model on `rgb` (`w × h × 3` floats in `[0, 1]`, NHWC): its output's shape
+    /// and values.
+    fn infer(&mut self, rgb: &[f32], w: u32, h: u32) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let n = w as usize * h as usize;
+        let scale = self.scale();
         self.staged.resize(n * 3, 0.0);
         match self.layout {
             Layout::Nhwc => {
-                for (s, &v) in self.staged.iter_mut().zip(&self.rgb) {
+                for (s, &v) in self.staged.iter_mut().zip(rgb) {
                     *s = v * scale;
                 }
             }
             Layout::Nchw => {
-                for (i, px) in self.rgb.chunks_exact(3).enumerate() {
+                for (i, px) in rgb.chunks_exact(3).enumerate() {
                     for (c, &v) in px.iter().enumerate() {
                         self.staged[c * n + i] = v * scale;
                     }
@@ -159,8 +175,20 @@ impl ModelStage {
             width: w as usize,
             height: h as usize,
         })?;
-        let dims = out.shape().to_vec();
-        let data = out.to_vec();
+        Ok((out.shape().to_vec(), out.to_vec()))
+    }
+
+    fn process(&mut self, frame: &mut Frame<'_>) -> Result<(), ModelError> {
+        let (w, h) = self.input_size(frame.width(), frame.height());
+        let n = w as usize * h as usize;
+        let mut rgb = std::mem::take(&mut self.rgb);
+        rgb.resize(n * 3, 0.0);
+        self.guide.resize(n, 0.0);
+        downscale(frame, w, h, &mut rgb, &mut self.guide, &mut self.sums);
+        let result = self.infer(&rgb, w, h);
+        self.rgb = rgb;
+        let (dims, data) = result?;
+        let scale = self.scale();
         let plane = |oh: usize, ow: usize, channels: usize, nchw: bool| Plane {
             data: &data,
             w: ow,
@@ -189,6 +217,9 @@ impl ModelStage {
                 height: h as usize,
             });
         }
+        if !image && !self.overlay {
+            return Ok(());
+        }
         let (fw, fh) = (frame.width() as usize, frame.height() as usize);
         for (y, row) in frame.rows_mut().enumerate() {
             let (px, _) = row.as_chunks_mut::<4>();
@@ -198,7 +229,7 @@ impl ModelStage {
                         let value = plane.sample(x, y, fw, fh, c) / scale;
                         *v = (value * 255.0).round().clamp(0.0, 255.0) as u8;
                     }
-                } else {
+                } else if self.overlay {
                     // The mask as a translucent red overlay.
                     let m = plane.sample(x, y, fw, fh, 0).clamp(0.0, 1.0) * 0.5;
                     for (c, target) in [255.0, 0.0, 0.0].into_iter().enumerate() {
@@ -251,6 +282,68 @@ impl Filter for ModelStage {
     }
 
     fn apply(&mut self, frame: &mut Frame<'_>, _scratch: &mut Scratch) {
-        self.error = self.run(frame).err().map(|e| e.to_string());
+        self.error = self.process(frame).err().map(|e| e.to_string());
+    }
+}
+
+/// The `model` stage of a [`filters::Pipeline`] (set with `set_model_runner`): its
+/// parameters set the pixel range and whether a mask is drawn.
+impl ModelRunner for ModelStage {
+    fn run(&mut self, frame: &mut Frame<'_>, settings: ModelSettings) {
+        self.range = if settings.byte_range {
+            PixelRange::Byte
+        } else {
+            PixelRange::Unit
+        };
+        self.overlay = !settings.mask_as_segmentation;
+        self.error = self.process(frame).err().map(|e| e.to_string());
+    }
+}
+
+/// A mask model as the person segmentation of `segment-blur` and `segment-replace` (the
+/// `model` stage's `segment=1`). Its input is the model's fixed size, or
+/// [`DYNAMIC_MASK_SIZE`] for a dynamic one; the output must be a 1-channel mask of the
+/// input's size.
+impl Segmenter for ModelStage {
+    fn input_size(&self) -> (u32, u32) {
+        self.fixed.unwrap_or(DYNAMIC_MASK_SIZE)
+    }
+
+    fn segment(&mut self, input: &[f32], mask: &mut [f32]) -> MaskStatus {
+        let (w, h) = Segmenter::input_size(self);
+        let n = w as usize * h as usize;
+        if input.len() != n * 3 || mask.len() != n {
+            return MaskStatus::Failed(
+                ModelError::InputLength {
+                    got: input.len(),
+                    expected: n * 3,
+                }
+                .to_string(),
+            );
+        }
+        match self.infer(input, w, h) {
+            Ok((dims, data))
+                if data.len() == n
+                    && (dims == [1, 1, h as usize, w as usize]
+                        || dims == [1, h as usize, w as usize, 1]) =>
+            {
+                mask.copy_from_slice(&data);
+                self.error = None;
+                MaskStatus::Ready
+            }
+            Ok((dims, _)) => {
+                let err = ModelError::OutputShape {
+                    shape: format!("{dims:?}"),
+                    width: w as usize,
+                    height: h as usize,
+                };
+                self.error = Some(err.to_string());
+                MaskStatus::Failed(err.to_string())
+            }
+            Err(err) => {
+                self.error = Some(err.to_string());
+                MaskStatus::Failed(err.to_string())
+            }
+        }
     }
 }

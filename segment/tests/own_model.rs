@@ -4,19 +4,11 @@
 mod common;
 
 use common::{
-    onnx::{Dim, Init, Node, model},
+    onnx::{self, CONV_1X1, Dim, Init, Node, model},
     tests,
 };
-use filters::{Frame, Pipeline, PipelineSpec};
+use filters::{Frame, ModelRunner, ModelSettings, Pipeline, PipelineSpec, Scratch, Segmenter};
 use segment::{ModelError, ModelStage, PixelRange};
-
-/// rten wants a convolution's strides, pads and dilations spelt out.
-const CONV_1X1: &[(&str, &[u64])] = &[
-    ("kernel_shape", &[1, 1]),
-    ("strides", &[1, 1]),
-    ("pads", &[0, 0, 0, 0]),
-    ("dilations", &[1, 1]),
-];
 
 fn frame(w: u32, h: u32) -> Vec<u8> {
     (0..w * h * 4).map(|i| (i * 37 % 251) as u8).collect()
@@ -24,7 +16,13 @@ fn frame(w: u32, h: u32) -> Vec<u8> {
 
 /// A 1×1 convolution whose weights swap R and B, NCHW, fixed 5×4.
 fn swap_rb() -> Vec<u8> {
-    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(5)];
+    onnx::swap_rb(Some((5, 4)))
+}
+
+/// The mean of R, G, B as a 1-channel mask, NCHW `w×h`.
+fn mean_mask(w: u64, h: u64) -> Vec<u8> {
+    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)];
+    let mask = [Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(h), Dim::Fixed(w)];
     model(
         &[Node {
             op: "Conv",
@@ -34,11 +32,11 @@ fn swap_rb() -> Vec<u8> {
         }],
         &[Init {
             name: "w",
-            dims: &[3, 3, 1, 1],
-            values: vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+            dims: &[1, 3, 1, 1],
+            values: vec![1.0 / 3.0; 3],
         }],
         ("x", &nchw),
-        ("y", &nchw),
+        ("y", &mask),
     )
 }
 
@@ -71,7 +69,7 @@ tests! {
             assert_eq!(stage.input_size(w, h), (w, h));
             let original = frame(w, h);
             let mut out = original.clone();
-            filters::Filter::apply(&mut stage, &mut Frame::new(&mut out, w, h).unwrap(), &mut filters::Scratch::new());
+            filters::Filter::apply(&mut stage, &mut Frame::new(&mut out, w, h).unwrap(), &mut Scratch::new());
             assert_eq!(stage.error(), None);
             for (o, p) in original.chunks_exact(4).zip(out.chunks_exact(4)) {
                 assert_eq!(p, [255 - o[0], 255 - o[1], 255 - o[2], o[3]]);
@@ -81,30 +79,16 @@ tests! {
     }
 
     fn a_mask_output_is_shown_as_a_red_overlay() {
-        // The mean of R, G, B as a 1-channel mask.
-        let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(2), Dim::Fixed(2)];
-        let mask = [Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(2), Dim::Fixed(2)];
-        let bytes = model(
-            &[Node { op: "Conv", inputs: &["x", "w"], outputs: &["y"], attrs: CONV_1X1 }],
-            &[Init { name: "w", dims: &[1, 3, 1, 1], values: vec![1.0 / 3.0; 3] }],
-            ("x", &nchw),
-            ("y", &mask),
-        );
+        let bytes = mean_mask(2, 2);
         let mut stage = ModelStage::load("mask.onnx", bytes, PixelRange::Unit).unwrap();
         let mut px = vec![255, 255, 255, 255, 0, 0, 0, 255, 255, 255, 255, 9, 0, 0, 0, 0];
-        filters::Filter::apply(&mut stage, &mut Frame::new(&mut px, 2, 2).unwrap(), &mut filters::Scratch::new());
+        filters::Filter::apply(&mut stage, &mut Frame::new(&mut px, 2, 2).unwrap(), &mut Scratch::new());
         assert_eq!(stage.error(), None);
         assert_eq!(px, [255, 128, 128, 255, 0, 0, 0, 255, 255, 128, 128, 9, 0, 0, 0, 0]);
     }
 
     fn an_unsupported_operator_is_named() {
-        let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(4)];
-        let bytes = model(
-            &[Node { op: "FancyOp", inputs: &["x"], outputs: &["y"], attrs: &[] }],
-            &[],
-            ("x", &nchw),
-            ("y", &nchw),
-        );
+        let bytes = onnx::unsupported_op();
         let err = ModelStage::load("fancy.onnx", bytes, PixelRange::Unit).unwrap_err();
         assert!(matches!(err, ModelError::Load(_)), "{err:?}");
         assert!(err.to_string().contains("FancyOp"), "{err}");
@@ -151,5 +135,83 @@ tests! {
         }
         let err = ModelStage::load("big.onnx", vec![0; segment::model::MAX_MODEL_BYTES + 1], PixelRange::Unit).unwrap_err();
         assert!(matches!(err, ModelError::TooLarge { .. }), "{err:?}");
+    }
+
+    fn the_model_stage_of_a_pipeline_runs_its_runner_with_its_settings() {
+        let (w, h) = (5, 4);
+        let original = frame(w, h);
+        let stage = ModelStage::load("swap.onnx", swap_rb(), PixelRange::Unit).unwrap();
+        let mut pipeline = Pipeline::new("invert|model|invert".parse::<PipelineSpec>().unwrap());
+        assert_eq!(pipeline.model_stage(), Some(ModelSettings::default()));
+        // No runner yet (the file is not picked): the stage passes the frame unchanged.
+        let mut out = original.clone();
+        pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+        assert_eq!(out, original);
+        pipeline.set_model_runner(Some(Box::new(stage)));
+        pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+        for (o, p) in original.chunks_exact(4).zip(out.chunks_exact(4)) {
+            assert_eq!(p, [o[2], o[1], o[0], o[3]]);
+        }
+        // Switched off, it does not run.
+        pipeline.set_spec("invert|!model|invert".parse().unwrap());
+        assert_eq!(pipeline.model_stage(), None);
+        let mut out = original.clone();
+        pipeline.apply(&mut Frame::new(&mut out, w, h).unwrap());
+        assert_eq!(out, original);
+    }
+
+    fn byte_range_is_a_setting_of_the_runner() {
+        // y = 255 - x: right only when the pixels are in 0..=255.
+        let nhwc = [Dim::Fixed(1), Dim::Named("h"), Dim::Named("w"), Dim::Fixed(3)];
+        let bytes = model(
+            &[Node { op: "Sub", inputs: &["k", "x"], outputs: &["y"], attrs: &[] }],
+            &[Init { name: "k", dims: &[], values: vec![255.0] }],
+            ("x", &nhwc),
+            ("y", &nhwc),
+        );
+        let mut stage = ModelStage::load("invert.onnx", bytes, PixelRange::Unit).unwrap();
+        let original = frame(3, 2);
+        let mut out = original.clone();
+        let settings = ModelSettings { byte_range: true, mask_as_segmentation: false };
+        stage.run(&mut Frame::new(&mut out, 3, 2).unwrap(), settings);
+        assert_eq!(stage.error(), None);
+        for (o, p) in original.chunks_exact(4).zip(out.chunks_exact(4)) {
+            assert_eq!(p, [255 - o[0], 255 - o[1], 255 - o[2], o[3]]);
+        }
+    }
+
+    fn a_mask_model_with_segment_set_leaves_the_frame_and_segments() {
+        let mut stage = ModelStage::load("mask.onnx", mean_mask(4, 2), PixelRange::Unit).unwrap();
+        let original = frame(8, 4);
+        let mut out = original.clone();
+        let settings = ModelSettings { byte_range: false, mask_as_segmentation: true };
+        stage.run(&mut Frame::new(&mut out, 8, 4).unwrap(), settings);
+        assert_eq!(stage.error(), None);
+        assert_eq!(out, original);
+        assert_eq!(Segmenter::input_size(&stage), (4, 2));
+        let input: Vec<f32> = (0..24).map(|i| i as f32 / 24.0).collect();
+        let mut mask = vec![0.0; 8];
+        assert_eq!(stage.segment(&input, &mut mask), filters::MaskStatus::Ready);
+        for (i, m) in mask.iter().enumerate() {
+            let mean = (input[i * 3] + input[i * 3 + 1] + input[i * 3 + 2]) / 3.0;
+            assert!((m - mean).abs() < 1e-6, "{i}: {m} vs {mean}");
+        }
+        // An image model is no segmenter: a named error, and the mask is left alone.
+        let mut image = ModelStage::load("swap.onnx", onnx::swap_rb(None), PixelRange::Unit).unwrap();
+        assert_eq!(Segmenter::input_size(&image), segment::stage::DYNAMIC_MASK_SIZE);
+        let (w, h) = segment::stage::DYNAMIC_MASK_SIZE;
+        let n = (w * h) as usize;
+        let mut mask = vec![0.5; n];
+        let status = image.segment(&vec![0.25; n * 3], &mut mask);
+        assert!(matches!(&status, filters::MaskStatus::Failed(e) if e.contains("not a 1-channel mask")), "{status:?}");
+        assert!(mask.iter().all(|m| m.to_bits() == 0.5_f32.to_bits()));
+    }
+
+    fn the_shared_bright_mask_model_marks_white_and_not_saturated_colours() {
+        let mut stage = ModelStage::load("bright.onnx", onnx::bright_mask(2, 1), PixelRange::Unit).unwrap();
+        let input = [0.9, 0.9, 0.9, 200.0 / 255.0, 40.0 / 255.0, 40.0 / 255.0];
+        let mut mask = [0.5; 2];
+        assert_eq!(stage.segment(&input, &mut mask), filters::MaskStatus::Ready);
+        assert!(mask[0] > 0.99 && mask[1] < 0.01, "{mask:?}");
     }
 }

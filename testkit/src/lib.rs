@@ -12,9 +12,17 @@
 //! - [`nats`]: a real NATS broker (`nats-server`) on free ports, killed and restarted at will.
 //! - [`jpeg`]: real JPEGs to publish.
 //! - [`temp`]: temporary folders that clean up after themselves.
+//! - [`onnx`]: tiny ONNX models written by hand (a protobuf writer), for "your own model".
+//!   The only module on wasm32 (the `segment` crate's tests run there too).
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod jpeg;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod mjpeg;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod nats;
+pub mod onnx;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod process;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod temp;

@@ -1,6 +1,7 @@
 //! One filter in the pipeline editor: enable switch, order buttons, drag handle, remove,
 //! and a control per parameter (slider, a checkbox for on/off parameters, a colour picker
-//! for colours). Segmentation cards also say whether the model is loading or failed.
+//! for colours). Segmentation cards also say whether the model is loading or failed; the
+//! `model` card has its file picker ([`super::model_card`]).
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
@@ -9,6 +10,7 @@ use yew::prelude::*;
 use filters::ParamKind;
 
 use super::backdrop_picker::BackdropPicker;
+use super::model_card::{ModelCard, OwnModelView};
 use crate::{
     frame_loop::SegmentState,
     state::{Entry, PipelineAction},
@@ -27,6 +29,12 @@ pub struct FilterCardProps {
     /// The segmentation model's state (shown only on `segment-*` cards).
     #[prop_or_default]
     pub segment: Option<SegmentState>,
+    /// The user's own model (shown only on the `model` card) and where a picked or
+    /// dropped file goes.
+    #[prop_or_default]
+    pub own_model: OwnModelView,
+    #[prop_or_default]
+    pub on_model_file: Callback<web_sys::File>,
 }
 
 /// `0xRRGGBB` as `#rrggbb`, what `<input type="color">` holds.
@@ -154,14 +162,25 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
         let drag_over = drag_over.clone();
         Callback::from(move |_| drag_over.set(false))
     };
+    let is_model = info.name == "model";
     let ondrop = {
         let drop = props.on_drop.clone();
+        let on_model_file = props.on_model_file.clone();
         let index = props.index;
         let drag_over = drag_over.clone();
         Callback::from(move |event: DragEvent| {
             event.prevent_default();
             drag_over.set(false);
-            drop.emit(index);
+            // A file dropped on the `model` card is its model; anything else reorders.
+            let file = event
+                .data_transfer()
+                .and_then(|data| data.files())
+                .and_then(|files| files.get(0));
+            match file {
+                Some(file) if is_model => on_model_file.emit(file),
+                Some(_) => {}
+                None => drop.emit(index),
+            }
         })
     };
 
@@ -212,6 +231,9 @@ pub fn FilterCard(props: &FilterCardProps) -> Html {
             </div>
             if let Some(note) = segment_note {
                 { note }
+            }
+            if is_model {
+                <ModelCard {id} view={props.own_model.clone()} on_pick={props.on_model_file.clone()} />
             }
             if !info.params.is_empty() {
                 <div class="params">{ for params }</div>

@@ -5,6 +5,7 @@ pub mod broadcast_panel;
 pub mod broadcast_settings;
 pub mod error_banner;
 pub mod filter_card;
+pub mod model_card;
 pub mod notices;
 pub mod pipeline_editor;
 pub mod preview;

@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::filter_card::FilterCard;
+use super::{filter_card::FilterCard, model_card::OwnModelView};
 use crate::{
     frame_loop::SegmentState,
     state::{PipelineAction, PipelineState},
@@ -18,6 +18,11 @@ pub struct PipelineEditorProps {
     /// The segmentation model's state, shown on `segment-*` cards.
     #[prop_or_default]
     pub segment: Option<SegmentState>,
+    /// The user's own model, shown on the `model` card, and where its file goes.
+    #[prop_or_default]
+    pub own_model: OwnModelView,
+    #[prop_or_default]
+    pub on_model_file: Callback<web_sys::File>,
 }
 
 #[function_component]
@@ -83,6 +88,7 @@ pub fn PipelineEditor(props: &PipelineEditorProps) -> Html {
                     { for state.entries().iter().enumerate().map(|(index, entry)| html! {
                         <FilterCard key={entry.id} entry={entry.clone()} {index} count={state.len()}
                             dispatch={props.dispatch.clone()} segment={props.segment.clone()}
+                            own_model={props.own_model.clone()} on_model_file={props.on_model_file.clone()}
                             on_drag_start={on_drag_start.clone()} on_drop={on_drop.clone()}
                             dragging={*dragging == Some(entry.id)} />
                     }) }

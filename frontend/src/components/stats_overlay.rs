@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::frame_loop::StatsSnapshot;
+use crate::frame_loop::{OwnModelState, StatsSnapshot};
 
 #[derive(PartialEq, Properties)]
 pub struct StatsOverlayProps {
@@ -65,6 +65,9 @@ pub fn StatsOverlay(props: &StatsOverlayProps) -> Html {
                 }
                 if let Some(ms) = s.model_ms {
                     { row(&model_label(s.mask_every), ms, None) }
+                }
+                if let Some(OwnModelState::Running { ms: Some(ms), .. }) = &s.totals.own_model {
+                    { row("your model", *ms, None) }
                 }
                 <div class="stats-row">
                     <span>{ "dropped " }</span><span>{ s.totals.dropped.to_string() }</span>

@@ -9,6 +9,7 @@
 
 pub mod backdrop;
 pub mod drivers;
+pub mod model_stage;
 pub mod stats;
 pub mod surface;
 
@@ -18,6 +19,7 @@ use filters::{MaskStatus, Pipeline, PipelineSpec, Segmenter};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlVideoElement, ImageData};
 
+pub use model_stage::{ModelSource, OwnModelState};
 pub use stats::{FramePath, SegmentState, Stats, StatsSnapshot};
 pub use surface::{Canvas, Surface};
 
@@ -107,6 +109,10 @@ pub struct Engine {
     segmenters: Option<Box<dyn SegmenterSource>>,
     /// The pipeline has its segmenter (kept across spec changes).
     has_segmenter: bool,
+    /// Where the `model` stage's model comes from (`None`: the main-thread loop).
+    models: Option<Box<dyn ModelSource>>,
+    /// The user's model is the pipeline's segmenter, loaded from this file (`model:segment=1`).
+    own_segmenter: Option<u64>,
     pub stats: Stats,
 }
 
@@ -134,6 +140,8 @@ impl Engine {
             tap,
             segmenters: None,
             has_segmenter: false,
+            models: None,
+            own_segmenter: None,
             stats,
         })
     }
@@ -143,8 +151,41 @@ impl Engine {
         self.segmenters = Some(source);
     }
 
+    /// Where this engine's `model` stage gets its model (the filter worker sets one).
+    pub fn set_model_source(&mut self, source: Box<dyn ModelSource>) {
+        self.pipeline.set_model_runner(Some(source.runner()));
+        self.models = Some(source);
+    }
+
+    /// With `model:segment=1`, the user's model is the segmentation stages' segmenter (once
+    /// loaded; until then they wait for it); without, the selfie model.
+    fn choose_segmenter(&mut self) {
+        let wanted = match (&self.models, self.pipeline.model_stage()) {
+            (Some(models), Some(settings)) if settings.mask_as_segmentation => {
+                Some(models.generation())
+            }
+            _ => None,
+        };
+        if wanted == self.own_segmenter {
+            return;
+        }
+        if let (Some(generation), Some(models)) = (wanted, &self.models) {
+            let segmenter = models.segmenter();
+            let loaded = segmenter.is_some();
+            self.pipeline.set_segmenter(segmenter);
+            self.has_segmenter = true;
+            self.own_segmenter = loaded.then_some(generation);
+        } else {
+            // Back to the selfie model (loaded again on the next frame that needs it).
+            self.pipeline.set_segmenter(None);
+            self.has_segmenter = false;
+            self.own_segmenter = None;
+        }
+    }
+
     /// Gives the pipeline a segmenter if it needs one and has none yet.
     fn supply_segmenter(&mut self) {
+        self.choose_segmenter();
         if self.has_segmenter || !self.pipeline.needs_segmenter() {
             return;
         }
@@ -235,6 +276,13 @@ impl Engine {
             let (count, ms) = source.take_inferences();
             self.stats.record_inferences(count, ms);
         }
+        self.stats.totals.own_model = self.pipeline.model_stage().map(|_| match &self.models {
+            Some(models) => models.state(),
+            None => OwnModelState::Failed {
+                name: String::new(),
+                reason: model_stage::NO_WORKER.to_owned(),
+            },
+        });
         let draw_start = now_ms();
         self.preview.fit(width, height);
         if let Err(err) = buffer.draw_to(&self.preview.ctx) {

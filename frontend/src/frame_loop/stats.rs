@@ -106,6 +106,8 @@ pub struct Totals {
     /// Inferences the segmentation model finished, and their total ms (in its worker).
     pub inferences: u64,
     pub sum_model_ms: f64,
+    /// The `model` stage's model (`None`: the pipeline has no switched-on `model` stage).
+    pub own_model: Option<super::model_stage::OwnModelState>,
 }
 
 /// Where the model behind `segment-blur`/`segment-replace` stands, as the UI shows it.
@@ -294,7 +296,9 @@ impl StatsSnapshot {
     /// its count and total, `maskEvery` frames per mask over the last period (1: every
     /// frame, 2: every second frame; 0: none made); `handoffs` and `sumHandoffMs` count
     /// the frames the filter worker gave the sender worker and what that cost the filter
-    /// worker.
+    /// worker; `ownModel` the `model` stage's state (`"needs-file"`, `"loading"`,
+    /// `"running"`, `"failed"`, or `null` without one), `ownModelError` why it failed and
+    /// `ownModelMs` its smoothed ms per inference (0 before the first).
     pub fn publish(&self) {
         let stages: js_sys::Array = self
             .stages
@@ -312,6 +316,17 @@ impl StatsSnapshot {
             Some(SegmentState::Loading) => ("loading".into(), JsValue::NULL),
             Some(SegmentState::Ready) => ("ready".into(), JsValue::NULL),
             Some(SegmentState::Failed(reason)) => ("failed".into(), reason.as_str().into()),
+        };
+        let own = totals.own_model.as_ref();
+        let own_error = match own {
+            Some(super::model_stage::OwnModelState::Failed { reason, .. }) => {
+                reason.as_str().into()
+            }
+            _ => JsValue::NULL,
+        };
+        let own_ms = match own {
+            Some(super::model_stage::OwnModelState::Running { ms: Some(ms), .. }) => *ms,
+            _ => 0.0,
         };
         let value = object(&[
             ("running", self.running.into()),
@@ -349,6 +364,12 @@ impl StatsSnapshot {
             ("inferences", (totals.inferences as f64).into()),
             ("sumModelMs", totals.sum_model_ms.into()),
             ("maskEvery", self.mask_every.into()),
+            (
+                "ownModel",
+                own.map_or(JsValue::NULL, |state| state.as_str().into()),
+            ),
+            ("ownModelError", own_error),
+            ("ownModelMs", own_ms.into()),
         ]);
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__lenscast_stats".into(), &value);
     }

@@ -55,6 +55,8 @@ struct State {
     running: Option<Running>,
     /// The segmentation model (its worker starts on first use), kept across sources.
     model: super::model::ModelLoader,
+    /// The user's own model (`model` stage), kept across sources.
+    own_model: super::own_model::OwnModel,
 }
 
 /// The filter worker's end of the channel to the sender worker.
@@ -284,6 +286,10 @@ fn handle(state: &Rc<RefCell<State>>, tap: &FrameTap, data: &JsValue) {
             controls.backdrop = picture;
             controls.version += 1;
         }
+        ToFilter::OwnModel { name } => match field(data, "file") {
+            Some(file) => state.own_model.set_file(&name, file),
+            None => gloo::console::error!("lenscast: a model file message without its file"),
+        },
         ToFilter::Stop { session } => {
             if let Some(running) = state.running.take_if(|r| r.id == session) {
                 let stats = running.engine.borrow_mut().stats.snapshot(now_ms(), false);
@@ -318,6 +324,9 @@ fn start(
     engine
         .borrow_mut()
         .set_segmenter_source(Box::new(state.model.clone()));
+    engine
+        .borrow_mut()
+        .set_model_source(Box::new(state.own_model.clone()));
     let driver = match source {
         SourceSpec::Stream { fps } => {
             let readable = readable

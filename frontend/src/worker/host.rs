@@ -311,6 +311,18 @@ impl Host {
             .send(envelope(&ToFilter::Backdrop { size }, &extra), transfer);
     }
 
+    /// Hands the user's model file to the filter worker (a `File` is a handle: the model
+    /// worker reads its bytes, which never pass the page's or the filter worker's memory).
+    pub fn send_own_model(&self, file: &web_sys::File) {
+        self.filter.send(
+            envelope(
+                &ToFilter::OwnModel { name: file.name() },
+                &[("file", JsValue::from(file.clone()))],
+            ),
+            js_sys::Array::new(),
+        );
+    }
+
     /// Starts `source` in the filter worker (with the processor's `readable`, transferred);
     /// its stats go to `on_stats`. Returns the session id for [`Host::stop_source`].
     pub fn start_source(

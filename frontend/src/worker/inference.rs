@@ -42,6 +42,10 @@ pub fn run() {
 }
 
 fn handle(state: &Rc<RefCell<State>>, data: &JsValue) {
+    // An instance started for the user's own model gets only its messages.
+    if super::own_inference::handle(data) {
+        return;
+    }
     match open::<ToModel>(data) {
         Some(ToModel::Load { url }) => {
             if std::mem::replace(&mut state.borrow_mut().loading, true) {

@@ -10,7 +10,9 @@
 //!   ([`inference`]: its own wasm module, the `lenscast_model` binary, holding the `segment`
 //!   crate and rten), nested in the filter worker, which fetches and loads the model;
 //!   [`model`] relays each frame's downscaled input to it and its masks back. Neither the
-//!   page nor the frame workers' wasm links the engine.
+//!   page nor the frame workers' wasm links the engine. The `model` stage ("your own
+//!   model") gets a second instance of the model worker ([`own_inference`]) once the user
+//!   picks a file; [`own_model`] sends it the `File` and each frame and draws its output.
 //! - The **sender worker** ([`sender`]) owns the broadcast's [`Publisher`]: flow control,
 //!   the wasm JPEG encoder and the WebSocket. Frames come from the filter worker over a
 //!   `MessageChannel`, newest only: the filter worker sends a frame only when the sender
@@ -33,6 +35,8 @@ pub mod filter;
 pub mod host;
 pub mod inference;
 pub mod model;
+pub mod own_inference;
+pub mod own_model;
 pub mod protocol;
 pub mod remote;
 pub mod scope;

@@ -49,6 +49,9 @@ pub enum ToFilter {
     /// The picture `segment-replace` puts behind the person: `size` of the RGBA `pixels`
     /// (transferred), or `None` to go back to the colour.
     Backdrop { size: Option<(u32, u32)> },
+    /// The user picked `name` as the `model` stage's model. Carries `file`: the `File`
+    /// itself (a handle: its bytes are read once, in the model worker).
+    OwnModel { name: String },
 }
 
 /// Filter worker → page.
@@ -145,6 +148,53 @@ pub enum FromModel {
     Mask { id: u64, ms: f64 },
     /// The model cannot be fetched, loaded or run; said to the user as is.
     Failed { reason: String },
+}
+
+/// Filter worker → model worker, about the user's own model (its own instance of the model
+/// worker, so it runs beside the segmentation model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToOwnModel {
+    /// Load `file` (a `File`, read there), replacing any model loaded before.
+    Load { name: String, generation: u64 },
+    /// Run the model on `pixels` (RGBA8, transferred) with `settings`; the answer is
+    /// [`FromOwnModel::Frame`] with the buffer back.
+    Run {
+        id: u64,
+        width: u32,
+        height: u32,
+        byte_range: bool,
+        mask_as_segmentation: bool,
+    },
+    /// The model as a segmenter: `input` (f32 RGB in [0, 1], NHWC at the loaded
+    /// `mask_size`, transferred); the answer is [`FromOwnModel::Mask`].
+    Segment { id: u64, byte_range: bool },
+}
+
+/// Model worker → filter worker, about the user's own model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromOwnModel {
+    /// Loaded `generation`: as a segmenter its input is `mask_size` (width, height).
+    Loaded {
+        generation: u64,
+        mask_size: (u32, u32),
+    },
+    /// `generation` cannot be used (too large, not ONNX, unsupported operator, input shape).
+    Failed { generation: u64, reason: String },
+    /// Run `id` took `ms`; `pixels` is back (transferred), changed if `changed` (a mask used
+    /// for segmentation leaves the frame as it was). `error`: the run failed.
+    Frame {
+        id: u64,
+        ms: f64,
+        changed: bool,
+        error: Option<String>,
+    },
+    /// Segmentation `id` took `ms`; `mask` (f32, transferred) holds the mask unless `error`;
+    /// `input` comes back for reuse.
+    Mask {
+        id: u64,
+        ms: f64,
+        error: Option<String>,
+    },
 }
 
 /// A message object: `m` = `message` as JSON, plus `extra` fields (transferables).

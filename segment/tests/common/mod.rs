@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unused_macros, unused_imports)]
 
-pub mod onnx;
+pub use testkit::onnx;
 
 use segment::{MaskModel, PixelRange};
 

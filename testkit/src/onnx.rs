@@ -1,5 +1,6 @@
 //! Tiny ONNX models the tests build themselves: a minimal protobuf writer for the handful of
-//! ONNX messages a graph of a few nodes needs (field numbers from onnx.proto).
+//! ONNX messages a graph of a few nodes needs (field numbers from onnx.proto). The `segment`
+//! crate's tests (native and wasm32) and the browser tests (`e2e`) share it.
 
 /// One dimension: a fixed size or a symbolic name.
 pub enum Dim {
@@ -60,6 +61,113 @@ pub struct Init {
     pub name: &'static str,
     pub dims: &'static [u64],
     pub values: Vec<f32>,
+}
+
+/// rten wants a convolution's strides, pads and dilations spelt out.
+pub const CONV_1X1: &[(&str, &[u64])] = &[
+    ("kernel_shape", &[1, 1]),
+    ("strides", &[1, 1]),
+    ("pads", &[0, 0, 0, 0]),
+    ("dilations", &[1, 1]),
+];
+
+/// A 1×1 convolution whose weights swap R and B, NCHW, of input `1×3×h×w` (fixed sizes, or
+/// `None` for dynamic ones).
+pub fn swap_rb(size: Option<(u64, u64)>) -> Vec<u8> {
+    let nchw = match size {
+        Some((w, h)) => [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)],
+        None => [
+            Dim::Fixed(1),
+            Dim::Fixed(3),
+            Dim::Named("h"),
+            Dim::Named("w"),
+        ],
+    };
+    model(
+        &[Node {
+            op: "Conv",
+            inputs: &["x", "w"],
+            outputs: &["y"],
+            attrs: CONV_1X1,
+        }],
+        &[Init {
+            name: "w",
+            dims: &[3, 3, 1, 1],
+            values: vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+        }],
+        ("x", &nchw),
+        ("y", &nchw),
+    )
+}
+
+/// A 1-channel mask of bright pixels, NCHW `1×3×h×w` → `1×1×h×w`:
+/// `sigmoid(20 · (mean(R, G, B) − 0.6))`, so white is about 1 and a saturated or dark
+/// colour about 0.
+pub fn bright_mask(w: u64, h: u64) -> Vec<u8> {
+    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)];
+    let mask = [Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(h), Dim::Fixed(w)];
+    model(
+        &[
+            Node {
+                op: "Conv",
+                inputs: &["x", "w", "b"],
+                outputs: &["z"],
+                attrs: CONV_1X1,
+            },
+            Node {
+                op: "Sigmoid",
+                inputs: &["z"],
+                outputs: &["y"],
+                attrs: &[],
+            },
+        ],
+        &[
+            Init {
+                name: "w",
+                dims: &[1, 3, 1, 1],
+                values: vec![20.0 / 3.0; 3],
+            },
+            Init {
+                name: "b",
+                dims: &[1],
+                values: vec![-12.0],
+            },
+        ],
+        ("x", &nchw),
+        ("y", &mask),
+    )
+}
+
+/// A model whose input has 4 channels (`1×4×8×8`): not an RGB image.
+pub fn four_channels() -> Vec<u8> {
+    let dims = [Dim::Fixed(1), Dim::Fixed(4), Dim::Fixed(8), Dim::Fixed(8)];
+    model(
+        &[Node {
+            op: "Relu",
+            inputs: &["x"],
+            outputs: &["y"],
+            attrs: &[],
+        }],
+        &[],
+        ("x", &dims),
+        ("y", &dims),
+    )
+}
+
+/// A model with one operator no engine has (`FancyOp`), NCHW `1×3×4×4`.
+pub fn unsupported_op() -> Vec<u8> {
+    let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(4)];
+    model(
+        &[Node {
+            op: "FancyOp",
+            inputs: &["x"],
+            outputs: &["y"],
+            attrs: &[],
+        }],
+        &[],
+        ("x", &nchw),
+        ("y", &nchw),
+    )
 }
 
 /// A model of `nodes` from `input` to `output` (ONNX opset 13).
