@@ -164,27 +164,45 @@ impl Default for ModelLoader {
     }
 }
 
+/// Starts an instance of the engine's worker (the selfie model's, or a user's model's):
+/// `on_message` gets each message's data, `on_error` what went wrong when the worker
+/// itself failed (its script or wasm did not load, or it threw).
+pub fn start_engine_worker(
+    mut on_message: impl FnMut(&JsValue) + 'static,
+    mut on_error: impl FnMut(String) + 'static,
+) -> Result<Worker, JsValue> {
+    let worker = Worker::new(MODEL_WORKER_URL)?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        on_message(&event.data());
+    });
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let message = js_sys::Reflect::get(&event, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "it failed to load".into());
+        on_error(message);
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The engine's worker lives as long as this one: its handlers are never freed.
+    on_message.forget();
+    on_error.forget();
+    Ok(worker)
+}
+
 impl ModelLoader {
     /// Starts the engine's worker; its messages and errors go to the link.
     fn start(&self) -> Result<(), JsValue> {
-        let worker = Worker::new(MODEL_WORKER_URL)?;
-        let on_message = {
-            let link = Rc::clone(&self.link);
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                link.borrow_mut().on_message(&event.data());
-            })
-        };
-        let on_error = {
-            let link = Rc::clone(&self.link);
-            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                let message = js_sys::Reflect::get(&event, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| "it failed to load".into());
-                link.borrow_mut().fail(format!(
-                    "the segmentation engine could not start: {message}"
-                ));
-            })
+        let worker = {
+            let (messages, errors) = (Rc::clone(&self.link), Rc::clone(&self.link));
+            start_engine_worker(
+                move |data| messages.borrow_mut().on_message(data),
+                move |message| {
+                    errors.borrow_mut().fail(format!(
+                        "the segmentation engine could not start: {message}"
+                    ));
+                },
+            )?
         };
         let timeout = {
             let link = Rc::clone(&self.link);
@@ -199,15 +217,10 @@ impl ModelLoader {
                 }
             })
         };
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         scope().set_timeout_with_callback_and_timeout_and_arguments_0(
             timeout.as_ref().unchecked_ref(),
             LOAD_TIMEOUT_MS,
         )?;
-        // The model worker lives as long as this one: its handlers are never freed.
-        on_message.forget();
-        on_error.forget();
         timeout.forget();
         self.link.borrow_mut().worker = Some(worker);
         Ok(())

@@ -11,11 +11,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use filters::{Frame, MaskStatus, ModelRunner, ModelSettings, Segmenter};
-use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
-use web_sys::{MessageEvent, Worker};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Worker;
 
 use super::{
-    model::MODEL_WORKER_URL,
+    model::start_engine_worker,
     protocol::{FromModel, FromOwnModel, ToOwnModel, envelope, field, open},
 };
 use crate::frame_loop::{ModelSource, OwnModelState};
@@ -215,29 +215,15 @@ impl OwnModel {
     }
 
     fn start(&self) -> Result<(), JsValue> {
-        let worker = Worker::new(MODEL_WORKER_URL)?;
-        let on_message = {
-            let link = Rc::clone(&self.link);
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                link.borrow_mut().on_message(&event.data());
-            })
-        };
-        let on_error = {
-            let link = Rc::clone(&self.link);
-            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                let message = js_sys::Reflect::get(&event, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| "it failed to load".into());
-                link.borrow_mut()
+        let (messages, errors) = (Rc::clone(&self.link), Rc::clone(&self.link));
+        let worker = start_engine_worker(
+            move |data| messages.borrow_mut().on_message(data),
+            move |message| {
+                errors
+                    .borrow_mut()
                     .fail(format!("the model worker stopped: {message}"));
-            })
-        };
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        // The model worker lives as long as this one: its handlers are never freed.
-        on_message.forget();
-        on_error.forget();
+            },
+        )?;
         self.link.borrow_mut().worker = Some(worker);
         Ok(())
     }
