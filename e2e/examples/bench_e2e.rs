@@ -171,10 +171,7 @@ async fn measure(server: &Server, video: &Path, encoder: &'static str, secs: u64
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let secs = std::env::var("LENSCAST_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(15);
+    let secs = e2e::paths::bench_window(15).as_secs();
     let video = artifacts_dir()?.join("bench-720p-moving.y4m");
     write_moving_y4m(&video, 60)?;
     let server = Server::start().await?;

@@ -218,12 +218,7 @@ fn verdict(ok: bool) -> &'static str {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let window = Duration::from_secs(
-        std::env::var("LENSCAST_BENCH_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(10),
-    );
+    let window = e2e::paths::bench_window(10);
     let paths = ServerPaths::from_env()?;
     let dist = paths.dist.clone();
     let server = Server::start_with(paths, &[]).await?;

@@ -106,12 +106,7 @@ async fn measure(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let window = Duration::from_secs(
-        std::env::var("LENSCAST_BENCH_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(10),
-    );
+    let window = e2e::paths::bench_window(10);
     let video = artifacts_dir()?.join("bench-segment-person.y4m");
     y4m::write_image(&video, &y4m::person_frame(1280, 720)?, 30)?;
     let server = Server::start_with(ServerPaths::from_env()?, &[]).await?;

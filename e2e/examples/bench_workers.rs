@@ -198,12 +198,7 @@ async fn measure(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let window = Duration::from_secs(
-        std::env::var("LENSCAST_BENCH_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(10),
-    );
+    let window = e2e::paths::bench_window(10);
     let server = Server::start_with(ServerPaths::from_env()?, &[]).await?;
     println!(
         "\n## frame path: workers vs main thread (broadcasting to one viewer, {}s window)\n",

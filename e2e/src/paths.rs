@@ -35,3 +35,12 @@ pub fn env_path(var: &str) -> Option<PathBuf> {
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
 }
+
+/// The benchmarks' measuring window: `LENSCAST_BENCH_SECS` seconds, or `default_secs`.
+pub fn bench_window(default_secs: u64) -> std::time::Duration {
+    let secs = std::env::var("LENSCAST_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_secs);
+    std::time::Duration::from_secs(secs)
+}
