@@ -35,6 +35,18 @@
 //! imports the kernels, which import downwards (`cartoon`, `motion` → `edges` → `blur`,
 //! `color`), and the files of a kernel directory import their siblings, never their `mod.rs`.
 
+/// Unit tests that run natively and, under wasm32, through wasm-bindgen-test (where the
+/// simd128 forms are the ones tested). Defined before the modules so every one can use it.
+#[cfg(test)]
+macro_rules! tests {
+    ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
+        $(#[$meta])*
+        #[cfg_attr(not(target_arch = "wasm32"), test)]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+        fn $name() $body
+    )*};
+}
+
 pub mod catalog;
 pub mod frame;
 pub mod matte;

@@ -233,15 +233,6 @@ mod tests {
 
     use super::*;
 
-    macro_rules! tests {
-        ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
-            $(#[$meta])*
-            #[cfg_attr(not(target_arch = "wasm32"), test)]
-            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-            fn $name() $body
-        )*};
-    }
-
     tests! {
         /// Every (pixel, blur) byte pair, the amounts at both ends of the slider and between.
         fn unsharp_blocks_equal_the_definition() {

@@ -300,15 +300,6 @@ mod tests {
     use super::*;
     use crate::spec::PipelineSpec;
 
-    macro_rules! tests {
-        ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {$(
-            $(#[$meta])*
-            #[cfg_attr(not(target_arch = "wasm32"), test)]
-            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-            fn $name() $body
-        )*};
-    }
-
     fn program(text: &str) -> ColorProgram {
         let spec: PipelineSpec = text.parse().expect("test specs are valid");
         ColorProgram::new(&spec.filters)
