@@ -4,7 +4,7 @@
 mod common;
 
 use common::{
-    onnx::{self, CONV_1X1, Dim, Init, Node, model},
+    onnx::{self, Dim, Init, Node, model},
     tests,
 };
 use filters::{Frame, ModelRunner, ModelSettings, Pipeline, PipelineSpec, Scratch, Segmenter};
@@ -23,21 +23,7 @@ fn swap_rb() -> Vec<u8> {
 fn mean_mask(w: u64, h: u64) -> Vec<u8> {
     let nchw = [Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)];
     let mask = [Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(h), Dim::Fixed(w)];
-    model(
-        &[Node {
-            op: "Conv",
-            inputs: &["x", "w"],
-            outputs: &["y"],
-            attrs: CONV_1X1,
-        }],
-        &[Init {
-            name: "w",
-            dims: &[1, 3, 1, 1],
-            values: vec![1.0 / 3.0; 3],
-        }],
-        ("x", &nchw),
-        ("y", &mask),
-    )
+    onnx::conv_1x1(&[1, 3, 1, 1], vec![1.0 / 3.0; 3], &nchw, &mask)
 }
 
 tests! {

@@ -83,6 +83,17 @@ pub fn swap_rb(size: Option<(u64, u64)>) -> Vec<u8> {
             Dim::Named("w"),
         ],
     };
+    conv_1x1(
+        &[3, 3, 1, 1],
+        vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+        &nchw,
+        &nchw,
+    )
+}
+
+/// One 1×1 convolution without bias from `x` (`input`) to `y` (`output`); `dims` of the
+/// `weights` are out × in × 1 × 1.
+pub fn conv_1x1(dims: &'static [u64], weights: Vec<f32>, input: &[Dim], output: &[Dim]) -> Vec<u8> {
     model(
         &[Node {
             op: "Conv",
@@ -92,11 +103,11 @@ pub fn swap_rb(size: Option<(u64, u64)>) -> Vec<u8> {
         }],
         &[Init {
             name: "w",
-            dims: &[3, 3, 1, 1],
-            values: vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+            dims,
+            values: weights,
         }],
-        ("x", &nchw),
-        ("y", &nchw),
+        ("x", input),
+        ("y", output),
     )
 }
 
