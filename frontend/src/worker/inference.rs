@@ -8,16 +8,16 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use filters::{MaskStatus, Segmenter};
+use filters::MaskStatus;
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::MessageEvent;
 
 use super::{
+    mask_io::{mask_buffer, segment_from},
     protocol::{FromModel, ToModel, envelope, field, open},
     scope::{post, scope},
 };
-use crate::glue::now_ms;
 
 #[derive(Default)]
 struct State {
@@ -85,24 +85,11 @@ fn infer(state: &mut State, id: u64, data: &JsValue) {
     else {
         return;
     };
-    let (width, height) = model.input_size();
-    let pixels = width as usize * height as usize;
-    let view = js_sys::Float32Array::new(&input_buffer);
-    input.resize(view.length() as usize, 0.0);
-    view.copy_to(input);
-    mask.resize(pixels, 0.0);
-    let start = now_ms();
-    let status = model.segment(input, mask);
-    let ms = now_ms() - start;
+    let (status, ms) = segment_from(model, &input_buffer, input, mask);
     if let MaskStatus::Failed(reason) = status {
         return reply(&FromModel::Failed { reason }, &[]);
     }
-    // The filter worker's buffer comes back filled when it is the right size.
-    let mask_buffer = field(data, "mask")
-        .map(JsCast::unchecked_into::<js_sys::ArrayBuffer>)
-        .filter(|buffer| buffer.byte_length() as usize == pixels * 4)
-        .unwrap_or_else(|| js_sys::ArrayBuffer::new((pixels * 4) as u32));
-    js_sys::Float32Array::new(&mask_buffer).copy_from(mask);
+    let mask_buffer = mask_buffer(data, mask);
     reply(
         &FromModel::Mask { id, ms },
         &[("mask", mask_buffer.into()), ("input", input_buffer.into())],

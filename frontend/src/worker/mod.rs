@@ -13,6 +13,7 @@
 //!   page nor the frame workers' wasm links the engine. The `model` stage ("your own
 //!   model") gets a second instance of the model worker ([`own_inference`]) once the user
 //!   picks a file; [`own_model`] sends it the `File` and each frame and draws its output.
+//!   Both instances run a mask the same way ([`mask_io`]).
 //! - The **sender worker** ([`sender`]) owns the broadcast's [`Publisher`]: flow control,
 //!   the wasm JPEG encoder and the WebSocket. Frames come from the filter worker over a
 //!   `MessageChannel`, newest only: the filter worker sends a frame only when the sender
@@ -34,6 +35,7 @@ pub mod entry;
 pub mod filter;
 pub mod host;
 pub mod inference;
+pub mod mask_io;
 pub mod model;
 pub mod own_inference;
 pub mod own_model;

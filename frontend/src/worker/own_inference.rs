@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{
+    mask_io::{mask_buffer, segment_from},
     protocol::{FromOwnModel, ToOwnModel, envelope, field, open},
     scope::post,
 };
@@ -162,15 +163,7 @@ fn segment_input(own: &mut Own, data: &JsValue, id: u64, byte_range: bool) {
     } else {
         segment::PixelRange::Unit
     });
-    let (w, h) = Segmenter::input_size(stage);
-    let pixels = w as usize * h as usize;
-    let view = js_sys::Float32Array::new(&input_buffer);
-    input.resize(view.length() as usize, 0.0);
-    view.copy_to(input);
-    mask.resize(pixels, 0.0);
-    let start = now_ms();
-    let status = stage.segment(input, mask);
-    let ms = now_ms() - start;
+    let (status, ms) = segment_from(stage, &input_buffer, input, mask);
     if let MaskStatus::Failed(reason) = status {
         return reply_with(
             &FromOwnModel::Mask {
@@ -181,11 +174,7 @@ fn segment_input(own: &mut Own, data: &JsValue, id: u64, byte_range: bool) {
             &[("input", input_buffer.into())],
         );
     }
-    let mask_buffer = field(data, "mask")
-        .map(JsCast::unchecked_into::<js_sys::ArrayBuffer>)
-        .filter(|buffer| buffer.byte_length() as usize == pixels * 4)
-        .unwrap_or_else(|| js_sys::ArrayBuffer::new((pixels * 4) as u32));
-    js_sys::Float32Array::new(&mask_buffer).copy_from(mask);
+    let mask_buffer = mask_buffer(data, mask);
     reply_with(
         &FromOwnModel::Mask {
             id,
