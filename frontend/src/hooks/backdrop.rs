@@ -2,7 +2,7 @@
 //! file, and the [`BackdropChoice`] the cards show. A later pick (or going back to the
 //! colour) wins over a slower read of an earlier file.
 
-use std::{cell::Cell, rc::Rc};
+use std::rc::Rc;
 
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -19,8 +19,7 @@ pub fn use_backdrop() -> (Option<Picture>, BackdropChoice) {
     let reading = use_state(|| false);
     let error = use_state(|| None::<String>);
     // Counts picks and clears: a read that finishes after a newer one started is dropped.
-    let picks = use_mut_ref(|| Rc::new(Cell::new(0_u64)));
-    let picks = Rc::clone(&picks.borrow());
+    let picks = use_mut_ref(|| 0_u64);
 
     let on_pick = {
         let (picture, name, reading, error) = (
@@ -31,8 +30,8 @@ pub fn use_backdrop() -> (Option<Picture>, BackdropChoice) {
         );
         let picks = Rc::clone(&picks);
         Callback::from(move |file: web_sys::File| {
-            picks.set(picks.get() + 1);
-            let this = picks.get();
+            *picks.borrow_mut() += 1;
+            let this = *picks.borrow();
             reading.set(true);
             error.set(None);
             let (picture, name, reading, error, picks) = (
@@ -44,7 +43,7 @@ pub fn use_backdrop() -> (Option<Picture>, BackdropChoice) {
             );
             spawn_local(async move {
                 let decoded = decode(&file).await;
-                if picks.get() != this {
+                if *picks.borrow() != this {
                     return;
                 }
                 reading.set(false);
@@ -66,7 +65,7 @@ pub fn use_backdrop() -> (Option<Picture>, BackdropChoice) {
             error.clone(),
         );
         Callback::from(move |()| {
-            picks.set(picks.get() + 1);
+            *picks.borrow_mut() += 1;
             picture.set(None);
             name.set(None);
             reading.set(false);
