@@ -36,13 +36,13 @@ const MODELS: [Model; 2] = [
         tflite: "selfie_segmentation_landscape.tflite",
         tflite_sha256: "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894",
         onnx: "selfie_segmentation_landscape.onnx",
-        onnx_sha256: "36492a87e79c202a4ad32be4ba3740e7218d59a1bfdc953eee0e84c769f8a64f",
+        onnx_sha256: "1edf228d193184d7f18ca8803b555b91383141a46af5dd64480d686fc48cdaa4",
     },
     Model {
         tflite: "selfie_segmentation.tflite",
         tflite_sha256: "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
         onnx: "selfie_segmentation.onnx",
-        onnx_sha256: "438af690908307c99b3976362eb536f645d43fd56d0dc60eb5d577c381a35627",
+        onnx_sha256: "8e65a27bd7f12464eaa4820952e6133fdba836ee85a535266872adf4816c9176",
     },
 ];
 
