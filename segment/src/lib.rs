@@ -22,7 +22,9 @@
 mod framing;
 pub mod model;
 pub mod person;
+mod runner;
 pub mod stage;
+pub mod upsample;
 
 pub use model::{Layout, MaskModel, ModelError, PixelRange};
 pub use person::PersonSegmenter;

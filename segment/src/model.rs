@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use rten::{Dimension, Model, ModelOptions, NodeId, RunOptions, ThreadPool};
+use rten::{Dimension, RunOptions, ThreadPool};
 use rten_tensor::{AsView as _, Layout as _, NdTensor, NdTensorView};
 use thiserror::Error;
+
+use crate::runner::Runner;
 
 /// Largest model file accepted (a user's own model included).
 pub const MAX_MODEL_BYTES: usize = 50 * 1024 * 1024;
@@ -65,16 +67,13 @@ pub enum PixelRange {
 /// `MediaPipe`'s selfie segmentation (`selfie_segmentation_landscape.onnx`, made by
 /// `cargo xtask setup`) is one: NHWC `1×144×256×3` in `[0, 1]`, mask `1×144×256×1`.
 pub struct MaskModel {
-    model: Model,
-    input_id: NodeId,
-    output_id: NodeId,
+    runner: Runner,
     width: usize,
     height: usize,
     layout: Layout,
     range: PixelRange,
     /// The input in the model's layout and range, when that is not NHWC in `[0, 1]`.
     staged: Vec<f32>,
-    options: RunOptions,
 }
 
 impl std::fmt::Debug for MaskModel {
@@ -88,28 +87,6 @@ impl std::fmt::Debug for MaskModel {
     }
 }
 
-/// Loads model bytes after the checks every model gets (size, protobuf framing), and
-/// requires exactly one input and one output, returned with the model.
-pub(crate) fn load_one_in_one_out(bytes: Vec<u8>) -> Result<(Model, NodeId, NodeId), ModelError> {
-    if bytes.len() > MAX_MODEL_BYTES {
-        return Err(ModelError::TooLarge { bytes: bytes.len() });
-    }
-    crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
-    let mut options = ModelOptions::with_all_ops();
-    // Repacks the weights once at load, so no inference does it.
-    options.prepack_weights(true);
-    let model = options.load(bytes)?;
-    let (inputs, outputs) = (model.input_ids(), model.output_ids());
-    if inputs.len() != 1 || outputs.len() != 1 {
-        return Err(ModelError::Arity {
-            inputs: inputs.len(),
-            outputs: outputs.len(),
-        });
-    }
-    let (input, output) = (inputs[0], outputs[0]);
-    Ok((model, input, output))
-}
-
 pub(crate) fn shape_text(shape: &[Dimension]) -> String {
     let dims: Vec<String> = shape
         .iter()
@@ -121,7 +98,7 @@ pub(crate) fn shape_text(shape: &[Dimension]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
-fn fixed(shape: &[Dimension]) -> Option<Vec<usize>> {
+pub(crate) fn fixed(shape: &[Dimension]) -> Option<Vec<usize>> {
     shape
         .iter()
         .map(|d| match d {
@@ -135,9 +112,10 @@ impl MaskModel {
     /// Loads an ONNX model (bytes of a `.onnx` file) whose pixels are in `range`, and checks
     /// its input and output shapes.
     pub fn load(bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
-        let (model, input_id, output_id) = load_one_in_one_out(bytes)?;
+        let runner = Runner::load(bytes)?;
+        let (model, output_id) = (runner.model(), runner.output_id());
         let in_shape = model
-            .node_info(input_id)
+            .node_info(runner.input_id())
             .and_then(|n| n.shape())
             .unwrap_or_default();
         let bad_input = || ModelError::InputShape {
@@ -164,15 +142,12 @@ impl MaskModel {
             });
         }
         Ok(Self {
-            model,
-            input_id,
-            output_id,
+            runner,
             width,
             height,
             layout,
             range,
             staged: Vec::new(),
-            options: RunOptions::default(),
         })
     }
 
@@ -188,7 +163,9 @@ impl MaskModel {
     /// Runs inference on `threads` threads (the default is rten's pool, one per core). In a
     /// browser worker there is one either way.
     pub fn set_threads(&mut self, threads: usize) {
-        self.options.thread_pool = Some(Arc::new(ThreadPool::with_num_threads(threads.max(1))));
+        let mut options = RunOptions::default();
+        options.thread_pool = Some(Arc::new(ThreadPool::with_num_threads(threads.max(1))));
+        self.runner.set_options(options);
     }
 
     /// `input`: `height × width × 3` RGB floats in `[0, 1]`, row-major (what
@@ -238,11 +215,7 @@ impl MaskModel {
             Layout::Nchw => [1, 3, self.height, self.width],
         };
         let view = NdTensorView::from_data(shape, data);
-        let [out] = self.model.run_n(
-            vec![(self.input_id, view.into())],
-            [self.output_id],
-            Some(self.options.clone()),
-        )?;
+        let out = self.runner.run(view.into())?;
         let out: NdTensor<f32, 4> = out.try_into().map_err(|_| ModelError::OutputShape {
             shape: "(not a 4-d float tensor)".to_owned(),
             width: self.width,

@@ -21,10 +21,11 @@
 use filters::{
     Filter, Frame, MaskStatus, ModelRunner, ModelSettings, Scratch, Segmenter, matte::downscale,
 };
-use rten::{Dimension, Model, NodeId};
+use rten::Dimension;
 use rten_tensor::{AsView as _, Layout as _, NdTensorView, Tensor};
 
 use crate::model::{Layout, MAX_INPUT_SIDE, ModelError, PixelRange, shape_text};
+use crate::runner::Runner;
 
 /// Longest side a dynamic-size input is given.
 pub const MAX_DYNAMIC_SIDE: u32 = 512;
@@ -35,9 +36,7 @@ pub const DYNAMIC_MASK_SIZE: (u32, u32) = (256, 144);
 /// A user's ONNX model run on every frame.
 pub struct ModelStage {
     label: String,
-    model: Model,
-    input_id: NodeId,
-    output_id: NodeId,
+    runner: Runner,
     layout: Layout,
     range: PixelRange,
     /// `(width, height)` when the model fixes them.
@@ -66,9 +65,10 @@ impl std::fmt::Debug for ModelStage {
 impl ModelStage {
     /// Loads `bytes` (a `.onnx` file) as a stage labelled `label` (the file name, say).
     pub fn load(label: &str, bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
-        let (model, input_id, output_id) = crate::model::load_one_in_one_out(bytes)?;
-        let shape = model
-            .node_info(input_id)
+        let runner = Runner::load(bytes)?;
+        let shape = runner
+            .model()
+            .node_info(runner.input_id())
             .and_then(|n| n.shape())
             .unwrap_or_default();
         let bad = || ModelError::InputShape {
@@ -95,9 +95,7 @@ impl ModelStage {
         };
         Ok(Self {
             label: label.chars().take(64).collect(),
-            model,
-            input_id,
-            output_id,
+            runner,
             layout,
             range,
             fixed,
@@ -167,9 +165,7 @@ impl ModelStage {
             Layout::Nchw => [1, 3, h as usize, w as usize],
         };
         let view = NdTensorView::from_data(shape, &self.staged[..]);
-        let [out] = self
-            .model
-            .run_n(vec![(self.input_id, view.into())], [self.output_id], None)?;
+        let out = self.runner.run(view.into())?;
         let out: Tensor<f32> = out.try_into().map_err(|_| ModelError::OutputShape {
             shape: "(not a float tensor)".to_owned(),
             width: w as usize,

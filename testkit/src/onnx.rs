@@ -12,8 +12,14 @@ pub struct Node {
     pub op: &'static str,
     pub inputs: &'static [&'static str],
     pub outputs: &'static [&'static str],
-    /// Integer-list attributes, e.g. `("strides", &[1, 1])`.
-    pub attrs: &'static [(&'static str, &'static [u64])],
+    /// Attributes, e.g. `("strides", Attr::Ints(&[1, 1]))`.
+    pub attrs: &'static [(&'static str, Attr)],
+}
+
+/// An attribute's value.
+pub enum Attr {
+    Ints(&'static [u64]),
+    Str(&'static str),
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -64,11 +70,11 @@ pub struct Init {
 }
 
 /// rten wants a convolution's strides, pads and dilations spelt out.
-pub const CONV_1X1: &[(&str, &[u64])] = &[
-    ("kernel_shape", &[1, 1]),
-    ("strides", &[1, 1]),
-    ("pads", &[0, 0, 0, 0]),
-    ("dilations", &[1, 1]),
+pub const CONV_1X1: &[(&str, Attr)] = &[
+    ("kernel_shape", Attr::Ints(&[1, 1])),
+    ("strides", Attr::Ints(&[1, 1])),
+    ("pads", Attr::Ints(&[0, 0, 0, 0])),
+    ("dilations", Attr::Ints(&[1, 1])),
 ];
 
 /// A 1×1 convolution whose weights swap R and B, NCHW, of input `1×3×h×w` (fixed sizes, or
@@ -199,13 +205,21 @@ pub fn model(
         }
         bytes(&mut node, 3, format!("node{i}").as_bytes());
         bytes(&mut node, 4, n.op.as_bytes());
-        for (name, ints) in n.attrs {
+        for (name, value) in n.attrs {
             let mut attr = vec![];
             bytes(&mut attr, 1, name.as_bytes());
-            for &v in *ints {
-                int(&mut attr, 8, v);
+            match value {
+                Attr::Ints(ints) => {
+                    for &v in *ints {
+                        int(&mut attr, 8, v);
+                    }
+                    int(&mut attr, 20, 7); // INTS
+                }
+                Attr::Str(text) => {
+                    bytes(&mut attr, 4, text.as_bytes());
+                    int(&mut attr, 20, 3); // STRING
+                }
             }
-            int(&mut attr, 20, 7); // INTS
             bytes(&mut node, 5, &attr);
         }
         bytes(&mut graph, 1, &node);
