@@ -113,11 +113,7 @@ impl MaskModel {
     /// its input and output shapes.
     pub fn load(bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
         let runner = Runner::load(bytes)?;
-        let (model, output_id) = (runner.model(), runner.output_id());
-        let in_shape = model
-            .node_info(runner.input_id())
-            .and_then(|n| n.shape())
-            .unwrap_or_default();
+        let in_shape = runner.input_shape().unwrap_or_default();
         let bad_input = || ModelError::InputShape {
             shape: shape_text(&in_shape),
         };
@@ -131,7 +127,7 @@ impl MaskModel {
             return Err(bad_input());
         }
         // The output shape is checked when the model declares it; otherwise on each run.
-        if let Some(out_shape) = model.node_info(output_id).and_then(|n| n.shape())
+        if let Some(out_shape) = runner.output_shape()
             && let Some(dims) = fixed(&out_shape)
             && !is_mask_shape(&dims, width, height)
         {

@@ -4,57 +4,69 @@
 //! rten 0.27's `Resize` computes every output value on its own, coordinates and all, about
 //! 16 ns a value natively: a quarter of the selfie model's time (2.1 of 7.7 ms on one core)
 //! for its decoder's three 2× upsamplings, which are 3 % of its arithmetic. rten has no way
-//! to swap one operator's kernel, but it runs a graph from any values to any values. So at
-//! load the ONNX graph is read ([`plan`]) and cut at each `Resize` that is a plain 2×
-//! half-pixel bilinear upsampling of a map of known shape: part 1 runs from the input up to
-//! the first such `Resize`'s source, the upsampling is done here and given as that
-//! `Resize`'s output, part 2 runs from there, and so on to the model's output. Each part
-//! also hands on the values later parts read (the decoder's skip connections), so nothing
-//! runs twice. A graph with no such `Resize`, or one this cannot follow (a name rten's
-//! optimiser fused away, say), runs in one piece as before.
+//! to swap one operator's kernel, so the graph is cut instead. At load the ONNX graph is
+//! read ([`plan`]) and cut at each `Resize` that is a plain 2× half-pixel bilinear
+//! upsampling of a map of known shape. Part 1 is the graph from the input up to the first
+//! such `Resize`'s source; the upsampling is done here; part 2 runs from its result, and so
+//! on to the model's output. Each part is a small ONNX model of its own nodes and weights
+//! (written with rten's own ONNX writer and loaded by rten), whose inputs are what it reads
+//! from earlier parts (the decoder's skip connections among them) and whose outputs are
+//! what later parts read, so nothing runs twice and every weight is held once.
 //!
-//! Each part is its own [`Model`] (the file loaded once per part), because rten keeps one
-//! execution plan per model and would otherwise plan the graph anew for every part of every
-//! frame.
+//! A cut plan is kept only if it gives rten's own output on a test input. A graph without
+//! such a `Resize`, or one this cannot follow (a subgraph, nodes out of order), runs whole.
 
 use std::collections::{HashMap, HashSet};
 
-use rten::{Model, ModelOptions, NodeId, RunError, RunOptions, Value, ValueOrView};
-use rten_onnx::onnx::{GraphProto, ModelProto, TensorProto};
+use rten::{DataType, Dimension, Model, ModelOptions, NodeId, RunError, RunOptions, Value};
+use rten::{ValueOrView, ValueType};
+use rten_onnx::onnx::{self, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use rten_tensor::{Layout as _, NdTensor, NdTensorView};
 
-use crate::model::{MAX_MODEL_BYTES, ModelError, fixed};
+use crate::model::{MAX_INPUT_SIDE, MAX_MODEL_BYTES, ModelError, fixed};
 use crate::upsample::upsample_2x;
 
 /// A loaded model with exactly one input and one output.
 pub(crate) struct Runner {
-    /// The first part (the whole model when it is not cut); its node ids name the graph's
-    /// values in every part, since each part is the same file loaded again.
-    model: Model,
-    input: NodeId,
-    output: NodeId,
-    /// Empty: one plain run. Otherwise the parts in order, the first run by `model`.
-    parts: Vec<Part>,
+    how: How,
+    input_shape: Option<Vec<Dimension>>,
+    output_shape: Option<Vec<Dimension>>,
     options: RunOptions,
 }
 
-/// One run between two cuts.
+enum How {
+    /// rten runs the whole graph.
+    Whole {
+        model: Box<Model>,
+        input: NodeId,
+        output: NodeId,
+    },
+    /// The parts in order. Values pass between them in numbered slots: slot 0 is the
+    /// model's input, `output` the model's output.
+    Cut {
+        parts: Vec<Part>,
+        slots: usize,
+        output: usize,
+    },
+}
+
+/// One run between two cuts, then the upsampling that ends it.
 struct Part {
-    /// `None` for the first part (run by [`Runner::model`]).
+    /// `None` when the part has no nodes (two upsamplings in a row).
     model: Option<Model>,
-    /// Values this part reads: the model's input, values earlier parts made, upsamplings.
-    reads: Vec<NodeId>,
-    /// Values it makes: those later parts read and, but for the last part, the next
-    /// upsampling's source (the last part makes the model's output).
+    /// The part's inputs: its node ids and the slots they are read from.
+    reads: Vec<(NodeId, usize)>,
+    /// Its outputs (the values later parts read, or the model's output) and their slots.
     makes: Vec<NodeId>,
-    /// The upsampling after this part: `(source, result)`.
-    then: Option<(NodeId, NodeId)>,
+    make_slots: Vec<usize>,
+    /// The upsampling after this part: `(source slot, result slot)`.
+    then: Option<(usize, usize)>,
 }
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
-            .field("parts", &self.parts.len().max(1))
+            .field("parts", &self.parts())
             .finish_non_exhaustive()
     }
 }
@@ -70,15 +82,18 @@ impl Runner {
     /// Loads model bytes after the checks every model gets (size, protobuf framing), and
     /// requires exactly one input and one output.
     pub(crate) fn load(bytes: Vec<u8>) -> Result<Self, ModelError> {
+        Self::load_as(bytes, true)
+    }
+
+    fn load_as(bytes: Vec<u8>, may_cut: bool) -> Result<Self, ModelError> {
         if bytes.len() > MAX_MODEL_BYTES {
             return Err(ModelError::TooLarge { bytes: bytes.len() });
         }
         crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
-        // Only a graph that names the op is read twice (once here, once by rten).
-        let graph = contains(&bytes, b"Resize")
-            .then(|| ModelProto::parse_buf(&bytes).ok()?.graph)
+        // Only a graph that names the op is parsed here as well as by rten.
+        let proto = (may_cut && contains(&bytes, b"Resize"))
+            .then(|| ModelProto::parse_buf(&bytes).ok())
             .flatten();
-        let copy = graph.is_some().then(|| bytes.clone());
         let model = load_model(bytes)?;
         let (inputs, outputs) = (model.input_ids(), model.output_ids());
         if inputs.len() != 1 || outputs.len() != 1 {
@@ -88,89 +103,130 @@ impl Runner {
             });
         }
         let (input, output) = (inputs[0], outputs[0]);
+        let shape = |id| model.node_info(id).and_then(|info| info.shape());
         let mut runner = Self {
-            model,
-            input,
-            output,
-            parts: Vec::new(),
+            input_shape: shape(input),
+            output_shape: shape(output),
+            how: How::Whole {
+                model: Box::new(model),
+                input,
+                output,
+            },
             options: RunOptions::default(),
         };
-        if let (Some(graph), Some(bytes)) = (graph, copy)
-            && let Some(cuts) = plan(&graph, &runner.model)
-        {
-            let parts = cuts
-                .into_iter()
-                .enumerate()
-                .map(|(i, cut)| {
-                    let model = if i == 0 {
-                        None
-                    } else {
-                        Some(load_model(bytes.clone())?)
-                    };
-                    Ok(Part { model, ..cut })
-                })
-                .collect::<Result<_, ModelError>>()?;
-            runner.parts = parts;
-            // The cut runs are kept only if they give what rten gives on one test input.
-            if !runner.cut_matches_whole() {
-                runner.parts.clear();
+        if let Some(cut) = proto.and_then(|proto| runner.cut(&proto)) {
+            let whole = std::mem::replace(&mut runner.how, cut);
+            // The parts are kept only if they give what rten gives on one test input.
+            if !runner.matches(&whole) {
+                runner.how = whole;
             }
         }
         Ok(runner)
     }
 
-    /// Whether the parts, run on a fixed pseudo-random input, give the whole graph's output
-    /// (within float rounding: the upsampling sums in another order).
-    fn cut_matches_whole(&self) -> bool {
-        let Some(shape) = self
-            .model
-            .node_info(self.input)
-            .and_then(|info| info.shape())
-            .and_then(|dims| fixed(&dims))
+    /// The parts of `proto`'s graph, loaded; `None` where the graph has no cut or cannot be
+    /// followed.
+    fn cut(&self, proto: &ModelProto) -> Option<How> {
+        let How::Whole { model, .. } = &self.how else {
+            return None;
+        };
+        let graph = proto.graph.as_ref()?;
+        let plan = plan(graph, model)?;
+        let mut slots: HashMap<&str, usize> = HashMap::from([(plan.input, 0)]);
+        let mut slot = |name| {
+            let next = slots.len();
+            *slots.entry(name).or_insert(next)
+        };
+        let mut parts = Vec::with_capacity(plan.parts.len());
+        for part in &plan.parts {
+            let loaded = if part.nodes.is_empty() {
+                None
+            } else {
+                let bytes = part_model(proto, graph, part, model).write_buf().ok()?;
+                Some(load_model(bytes).ok()?)
+            };
+            let id = |name: &str| loaded.as_ref()?.find_node(name);
+            let reads = part
+                .reads
+                .iter()
+                .map(|&name| Some((id(name)?, slot(name))))
+                .collect::<Option<_>>()?;
+            let makes = part
+                .makes
+                .iter()
+                .map(|&name| id(name))
+                .collect::<Option<_>>()?;
+            let make_slots = part.makes.iter().map(|&name| slot(name)).collect();
+            let then = part
+                .then
+                .map(|(source, result)| (slot(source), slot(result)));
+            parts.push(Part {
+                model: loaded,
+                reads,
+                makes,
+                make_slots,
+                then,
+            });
+        }
+        let output = slot(plan.output);
+        Some(How::Cut {
+            parts,
+            slots: slots.len(),
+            output,
+        })
+    }
+
+    /// Whether this runner, on a fixed pseudo-random input, gives `whole`'s output (within
+    /// float rounding: the upsampling sums in another order).
+    fn matches(&self, whole: &How) -> bool {
+        // A test input no larger than the largest image a model may take.
+        let Some((shape, len)) = self
+            .input_shape
+            .as_deref()
+            .and_then(fixed)
+            .and_then(|shape| {
+                let len = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+                (len <= 3 * MAX_INPUT_SIDE * MAX_INPUT_SIDE).then_some((shape, len))
+            })
         else {
             return false;
         };
-        let len = shape.iter().product();
         let data: Vec<f32> = (0..len)
             .map(|i| ((i * 7919) % 1009) as f32 / 1009.0)
             .collect();
-        let input = || rten_tensor::TensorView::from_data(&shape, &data[..]);
-        let whole = self.model.run_n(
-            vec![(self.input, input().into())],
-            [self.output],
-            Some(self.options.clone()),
-        );
-        let cut = self.run(input().into());
-        let (Ok([whole]), Ok(cut)) = (whole, cut) else {
+        let input = || rten_tensor::TensorView::from_data(&shape, &data[..]).into();
+        let ours = self.run(input());
+        let theirs = self.run_how(whole, input());
+        let (Ok(a), Ok(b)) = (ours, theirs) else {
             return false;
         };
-        match (whole.as_tensor_view::<f32>(), cut.as_tensor_view::<f32>()) {
+        match (a.as_tensor_view::<f32>(), b.as_tensor_view::<f32>()) {
             (Some(a), Some(b)) => {
                 a.shape() == b.shape()
                     && a.iter()
                         .zip(b.iter())
-                        .all(|(x, y)| (x - y).abs() <= 1e-4 * x.abs().max(1.0))
+                        .all(|(x, y)| (x - y).abs() <= 1e-4 * y.abs().max(1.0))
             }
             _ => false,
         }
     }
 
-    pub(crate) fn model(&self) -> &Model {
-        &self.model
+    /// The input's shape as the model declares it.
+    pub(crate) fn input_shape(&self) -> Option<Vec<Dimension>> {
+        self.input_shape.clone()
     }
 
-    pub(crate) fn input_id(&self) -> NodeId {
-        self.input
-    }
-
-    pub(crate) fn output_id(&self) -> NodeId {
-        self.output
+    /// The output's shape as the model declares it (or rten infers it).
+    pub(crate) fn output_shape(&self) -> Option<Vec<Dimension>> {
+        self.output_shape.clone()
     }
 
     /// How many runs make one inference (1: rten runs the whole graph).
-    #[cfg(test)]
     pub(crate) fn parts(&self) -> usize {
-        self.parts.len().max(1)
+        match &self.how {
+            How::Whole { .. } => 1,
+            How::Cut { parts, .. } => parts.len(),
+        }
     }
 
     pub(crate) fn set_options(&mut self, options: RunOptions) {
@@ -179,41 +235,57 @@ impl Runner {
 
     /// Runs the model on `input`, giving its output.
     pub(crate) fn run(&self, input: ValueOrView<'_>) -> Result<Value, RunError> {
-        if self.parts.is_empty() {
-            let [out] = self.model.run_n(
-                vec![(self.input, input)],
-                [self.output],
-                Some(self.options.clone()),
-            )?;
-            return Ok(out);
-        }
-        let mut held: HashMap<NodeId, Value> = HashMap::new();
-        for part in &self.parts {
-            let inputs = part
-                .reads
-                .iter()
-                .map(|&id| {
-                    let value = if id == self.input {
-                        input.as_view().into()
-                    } else {
-                        held.get(&id)
-                            .expect("a part reads only values earlier parts made")
-                            .into()
-                    };
-                    (id, value)
-                })
-                .collect();
-            let model = part.model.as_ref().unwrap_or(&self.model);
-            let made = model.run(inputs, &part.makes, Some(self.options.clone()))?;
-            held.extend(part.makes.iter().copied().zip(made));
+        self.run_how(&self.how, input)
+    }
+
+    fn run_how(&self, how: &How, input: ValueOrView<'_>) -> Result<Value, RunError> {
+        let options = || Some(self.options.clone());
+        let (parts, slots, output) = match how {
+            How::Whole {
+                model,
+                input: id,
+                output,
+            } => {
+                let [out] = model.run_n(vec![(*id, input)], [*output], options())?;
+                return Ok(out);
+            }
+            How::Cut {
+                parts,
+                slots,
+                output,
+            } => (parts, *slots, *output),
+        };
+        let mut held: Vec<Option<Value>> = (0..slots).map(|_| None).collect();
+        for part in parts {
+            if let Some(model) = &part.model {
+                let inputs = part
+                    .reads
+                    .iter()
+                    .map(|&(id, slot)| {
+                        let value = if slot == 0 {
+                            input.as_view().into()
+                        } else {
+                            held[slot]
+                                .as_ref()
+                                .expect("a part reads only values earlier parts made")
+                                .into()
+                        };
+                        (id, value)
+                    })
+                    .collect();
+                let made = model.run(inputs, &part.makes, options())?;
+                for (&slot, value) in part.make_slots.iter().zip(made) {
+                    held[slot] = Some(value);
+                }
+            }
             if let Some((source, result)) = part.then {
-                let up = upsampled(&held[&source]);
-                held.insert(result, up);
+                let source = held[source]
+                    .as_ref()
+                    .expect("an upsampling's source is made before it");
+                held[result] = Some(upsampled(source));
             }
         }
-        Ok(held
-            .remove(&self.output)
-            .expect("the last part makes the output"))
+        Ok(held[output].take().expect("the last part makes the output"))
     }
 }
 
@@ -235,28 +307,41 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A `Resize` this module does: its source and result value names.
-struct Cut<'a> {
-    source: &'a str,
-    result: &'a str,
+/// The graph's cuts and the parts between them, by value name.
+struct Plan<'a> {
+    input: &'a str,
+    output: &'a str,
+    parts: Vec<PartPlan<'a>>,
+}
+
+struct PartPlan<'a> {
+    nodes: Vec<&'a NodeProto>,
+    reads: Vec<&'a str>,
+    makes: Vec<&'a str>,
+    /// The upsampling after it: source and result.
+    then: Option<(&'a str, &'a str)>,
 }
 
 /// Whether `node` is `Resize` with linear mode, half-pixel coordinates, no other option,
 /// and a scale of 2 on H and W and 1 on N and C, given as constant `scales` or as constant
-/// `sizes` against the source's shape as rten knows it.
+/// `sizes` against the source's shape as rten knows it: its `(source, result)`.
 fn as_cut<'a>(
-    node: &'a rten_onnx::onnx::NodeProto,
+    node: &'a NodeProto,
     constants: &HashMap<&str, &TensorProto>,
     model: &Model,
-) -> Option<Cut<'a>> {
+) -> Option<(&'a str, &'a str)> {
     if node.op_type.as_deref() != Some("Resize")
         || node.domain.as_deref().is_some_and(|d| !d.is_empty())
     {
         return None;
     }
+    let mut linear = false;
     for attr in &node.attribute {
         let ok = match attr.name.as_deref()? {
-            "mode" => attr.s.as_deref() == Some("linear"),
+            "mode" => {
+                linear = attr.s.as_deref() == Some("linear");
+                linear
+            }
             "coordinate_transformation_mode" => {
                 matches!(attr.s.as_deref(), Some("half_pixel" | "pytorch_half_pixel"))
             }
@@ -269,17 +354,8 @@ fn as_cut<'a>(
             return None;
         }
     }
-    if !node
-        .attribute
-        .iter()
-        .any(|a| a.name.as_deref() == Some("mode"))
-    {
-        return None; // the default mode is nearest
-    }
-    let [source, rest @ ..] = &node.input[..] else {
-        return None;
-    };
-    let [result] = &node.output[..] else {
+    // (The default mode is nearest.)
+    let ([source, rest @ ..], [result], true) = (&node.input[..], &node.output[..], linear) else {
         return None;
     };
     let shape = fixed(&model.node_info(model.find_node(source)?)?.shape()?)?;
@@ -294,12 +370,12 @@ fn as_cut<'a>(
     // roi (only for tf_crop_and_resize) is ignored; scales or sizes must be constant.
     let twice = match (constant(1), constant(2)) {
         (Some(Some(scales)), None) => floats(scales)? == [1.0, 1.0, 2.0, 2.0],
-        (None | Some(None), Some(Some(sizes))) if constant(1).is_none() => {
+        (None, Some(Some(sizes))) => {
             ints(sizes)? == [n as i64, c as i64, 2 * h as i64, 2 * w as i64]
         }
         _ => false,
     };
-    twice.then_some(Cut { source, result })
+    twice.then_some((source.as_str(), result.as_str()))
 }
 
 fn floats(t: &TensorProto) -> Option<Vec<f32>> {
@@ -326,28 +402,39 @@ fn ints(t: &TensorProto) -> Option<Vec<i64>> {
     })
 }
 
-/// The parts of `graph` between the `Resize` nodes this module does, with rten's ids for
-/// every value they pass on; `None` where there are none or the graph cannot be followed.
-fn plan(graph: &GraphProto, model: &Model) -> Option<Vec<Part>> {
+/// Cuts `graph` at the `Resize` nodes this module does; `None` where there are none or the
+/// graph cannot be followed.
+fn plan<'a>(graph: &'a GraphProto, model: &Model) -> Option<Plan<'a>> {
     let constants: HashMap<&str, &TensorProto> = graph
         .initializer
         .iter()
         .filter_map(|t| Some((t.name.as_deref()?, t)))
         .collect();
+    let input = graph.input.iter().find_map(|i| {
+        let name = i.name.as_deref()?;
+        (!constants.contains_key(name)).then_some(name)
+    })?;
+    let output = graph.output.first()?.name.as_deref()?;
     // `level[v]`: how many cuts value `v` comes after (the highest cut it depends on).
     // ONNX lists nodes in topological order, so one pass settles it.
-    let mut level: HashMap<&str, usize> = HashMap::new();
-    let mut cuts: Vec<Cut> = Vec::new();
-    // Per node: its level, the values it reads, and whether it is a cut (done here, so its
-    // source is handed on but never given to rten).
-    let mut readers: Vec<(usize, &[String], bool)> = Vec::new();
+    let mut level: HashMap<&str, usize> = HashMap::from([(input, 0)]);
+    let mut cuts: Vec<(&str, &str)> = Vec::new();
+    // Per node: its level, or `None` for a cut (done here: its source is handed on, but the
+    // node is in no part).
+    let mut node_level: Vec<(&NodeProto, Option<usize>)> = Vec::new();
     for node in &graph.node {
         let known = |v: &String| {
             v.is_empty() || level.contains_key(v.as_str()) || constants.contains_key(v.as_str())
         };
-        let is_input = |v: &String| graph.input.iter().any(|i| i.name.as_ref() == Some(v));
-        if !node.input.iter().all(|v| known(v) || is_input(v)) {
-            return None; // not topologically sorted, or reads a subgraph's capture
+        // A subgraph may read outer values no input names: such graphs run whole.
+        if !node.input.iter().all(known) || node.attribute.iter().any(|a| a.g.is_some()) {
+            return None;
+        }
+        if let Some((source, result)) = as_cut(node, &constants, model) {
+            cuts.push((source, result));
+            level.insert(result, cuts.len());
+            node_level.push((node, None));
+            continue;
         }
         let at = node
             .input
@@ -356,72 +443,138 @@ fn plan(graph: &GraphProto, model: &Model) -> Option<Vec<Part>> {
             .max()
             .copied()
             .unwrap_or(0);
-        if let Some(cut) = as_cut(node, &constants, model) {
-            level.insert(cut.result, cuts.len() + 1);
-            readers.push((cuts.len() + 1, std::slice::from_ref(&node.input[0]), true));
-            cuts.push(cut);
-            continue;
-        }
         for out in &node.output {
             level.insert(out, at);
         }
-        readers.push((at, &node.input, false));
+        node_level.push((node, Some(at)));
     }
-    if cuts.is_empty() {
-        return None;
+    if cuts.is_empty() || level.get(output) != Some(&cuts.len()) {
+        return None; // nothing to cut, or the output does not wait for the last cut
     }
-    let output_name = graph.output.first()?.name.as_deref()?;
-    if level.get(output_name) != Some(&cuts.len()) {
-        return None; // the output does not wait for the last cut: nothing to gain
-    }
-    let input_names: HashSet<&str> = graph
-        .input
-        .iter()
-        .filter_map(|i| i.name.as_deref())
+    let passed_in: HashSet<&str> = std::iter::once(input)
+        .chain(cuts.iter().map(|&(_, result)| result))
         .collect();
-    let id = |name: &str| model.find_node(name);
-    let mut parts = Vec::with_capacity(cuts.len() + 1);
-    for k in 0..=cuts.len() {
-        // Read by part k: values from earlier parts (or the input, or cut k's result) that
-        // part k's nodes read. Made by part k: its values that later parts read.
-        let mut reads: Vec<&str> = Vec::new();
-        let mut makes: Vec<&str> = Vec::new();
-        for &(at, inputs, is_cut) in &readers {
-            for v in inputs.iter().map(String::as_str) {
-                if v.is_empty() || constants.contains_key(v) {
-                    continue;
-                }
-                let made_at = if input_names.contains(v) { 0 } else { level[v] };
-                let from_input_or_cut =
-                    input_names.contains(v) || cuts.iter().any(|c| c.result == v);
-                if !is_cut && at == k && (made_at < k || (made_at == k && from_input_or_cut)) {
-                    reads.push(v);
-                }
-                if made_at == k && at > k && !from_input_or_cut {
-                    makes.push(v);
+    let parts = (0..=cuts.len())
+        .map(|k| {
+            let nodes: Vec<&NodeProto> = node_level
+                .iter()
+                .filter(|(_, at)| *at == Some(k))
+                .map(|(node, _)| *node)
+                .collect();
+            let mut reads: Vec<&str> = Vec::new();
+            let mut makes: Vec<&str> = Vec::new();
+            for &(node, at) in &node_level {
+                // A cut reads its source after the part that made it.
+                let read_at = at.unwrap_or_else(|| level[node.output[0].as_str()]);
+                for v in node.input.iter().map(String::as_str) {
+                    if v.is_empty() || constants.contains_key(v) {
+                        continue;
+                    }
+                    let made_at = level[v];
+                    if at == Some(k) && (made_at < k || passed_in.contains(v)) {
+                        reads.push(v);
+                    }
+                    if made_at == k && read_at > k && !passed_in.contains(v) {
+                        makes.push(v);
+                    }
                 }
             }
-        }
-        if k == cuts.len() {
-            makes.push(output_name);
-        }
-        for list in [&mut reads, &mut makes] {
-            list.sort_unstable();
-            list.dedup();
-        }
-        let ids = |names: &[&str]| names.iter().map(|n| id(n)).collect::<Option<Vec<_>>>();
-        let then = match cuts.get(k) {
-            Some(cut) => Some((id(cut.source)?, id(cut.result)?)),
-            None => None,
-        };
-        parts.push(Part {
-            model: None,
-            reads: ids(&reads)?,
-            makes: ids(&makes)?,
-            then,
-        });
+            if k == cuts.len() {
+                makes.push(output);
+            }
+            for list in [&mut reads, &mut makes] {
+                list.sort_unstable();
+                list.dedup();
+            }
+            PartPlan {
+                nodes,
+                reads,
+                makes,
+                then: cuts.get(k).copied(),
+            }
+        })
+        .collect();
+    Some(Plan {
+        input,
+        output,
+        parts,
+    })
+}
+
+/// The ONNX model of one part: its nodes, the initializers they read, and its reads and
+/// makes as the graph's inputs and outputs (typed and shaped as rten knows them, so its
+/// shape inference and fusions work as on the whole graph).
+fn part_model(
+    proto: &ModelProto,
+    graph: &GraphProto,
+    part: &PartPlan,
+    model: &Model,
+) -> ModelProto {
+    let used: HashSet<&str> = part
+        .nodes
+        .iter()
+        .flat_map(|n| n.input.iter().map(String::as_str))
+        .collect();
+    let info = |name: &str| {
+        let known = graph
+            .input
+            .iter()
+            .chain(&graph.value_info)
+            .chain(&graph.output)
+            .find(|v| v.name.as_deref() == Some(name));
+        known.cloned().unwrap_or_else(|| inferred_info(name, model))
+    };
+    ModelProto {
+        ir_version: proto.ir_version,
+        opset_import: proto.opset_import.clone(),
+        graph: Some(GraphProto {
+            node: part.nodes.iter().map(|&n| n.clone()).collect(),
+            initializer: graph
+                .initializer
+                .iter()
+                .filter(|t| t.name.as_deref().is_some_and(|n| used.contains(n)))
+                .cloned()
+                .collect(),
+            input: part.reads.iter().map(|name| info(name)).collect(),
+            output: part.makes.iter().map(|name| info(name)).collect(),
+            value_info: Vec::new(),
+        }),
+        ..ModelProto::default()
     }
-    Some(parts)
+}
+
+/// A value's name, with its type and shape where rten inferred them for the whole graph
+/// and the type is float (rten checks the inputs it is given against these).
+fn inferred_info(name: &str, model: &Model) -> ValueInfoProto {
+    let node = model.find_node(name).and_then(|id| model.node_info(id));
+    let r#type = node
+        .filter(|n| matches!(n.dtype(), Some(ValueType::Tensor(DataType::Float))))
+        .and_then(|n| n.shape())
+        .map(|shape| onnx::TypeProto {
+            tensor_type: Some(onnx::TypeProtoTensor {
+                elem_type: Some(onnx::DataType::FLOAT),
+                shape: Some(onnx::TensorShapeProto {
+                    dim: shape
+                        .into_iter()
+                        .map(|d| match d {
+                            Dimension::Fixed(n) => onnx::Dimension {
+                                dim_value: i64::try_from(n).ok(),
+                                dim_param: None,
+                            },
+                            Dimension::Symbolic(s) => onnx::Dimension {
+                                dim_value: None,
+                                dim_param: Some(s),
+                            },
+                        })
+                        .collect(),
+                }),
+            }),
+            sequence: None,
+        });
+    ValueInfoProto {
+        name: Some(name.to_owned()),
+        r#type,
+    }
 }
 
 #[cfg(test)]
@@ -511,9 +664,7 @@ mod tests {
 
     /// What rten alone gives: the same bytes, never cut.
     fn whole(bytes: Vec<u8>) -> Runner {
-        let mut runner = Runner::load(bytes).unwrap();
-        runner.parts.clear();
-        runner
+        Runner::load_as(bytes, false).unwrap()
     }
 
     fn assert_close(a: &[f32], b: &[f32]) {

@@ -66,11 +66,7 @@ impl ModelStage {
     /// Loads `bytes` (a `.onnx` file) as a stage labelled `label` (the file name, say).
     pub fn load(label: &str, bytes: Vec<u8>, range: PixelRange) -> Result<Self, ModelError> {
         let runner = Runner::load(bytes)?;
-        let shape = runner
-            .model()
-            .node_info(runner.input_id())
-            .and_then(|n| n.shape())
-            .unwrap_or_default();
+        let shape = runner.input_shape().unwrap_or_default();
         let bad = || ModelError::InputShape {
             shape: shape_text(&shape),
         };
