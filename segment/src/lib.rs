@@ -19,6 +19,7 @@
 //! The model lenscast serves is `MediaPipe`'s selfie segmentation (Apache-2.0), converted from
 //! its npm package by `cargo xtask setup` into `static/models/` (see `models/README.md`).
 
+pub mod depthwise;
 mod framing;
 pub mod model;
 pub mod person;

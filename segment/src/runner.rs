@@ -19,10 +19,11 @@
 use std::collections::{HashMap, HashSet};
 
 use rten::{DataType, Dimension, Model, ModelOptions, NodeId, RunError, RunOptions, Value};
-use rten::{ValueOrView, ValueType};
+use rten::{ValueOrView, ValueType, ValueView};
 use rten_onnx::onnx::{self, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
-use rten_tensor::{Layout as _, NdTensor, NdTensorView};
+use rten_tensor::{Layout as _, NdTensor, NdTensorView, TensorView};
 
+use crate::depthwise::{Activation, Depthwise};
 use crate::model::{MAX_INPUT_SIDE, MAX_MODEL_BYTES, ModelError, fixed};
 use crate::upsample::upsample_2x;
 
@@ -59,8 +60,42 @@ struct Part {
     /// Its outputs (the values later parts read, or the model's output) and their slots.
     makes: Vec<NodeId>,
     make_slots: Vec<usize>,
-    /// The upsampling after this part: `(source slot, result slot)`.
-    then: Option<(usize, usize)>,
+    /// The op lenscast does after this part: `(source slot, result slot, op)`.
+    then: Option<(usize, usize, HostOp)>,
+}
+
+/// An op taken out of rten's hands.
+#[derive(Clone, Debug)]
+enum HostOp {
+    /// [`upsample_2x`]
+    Upsample2x,
+    /// [`Depthwise::run`], the activation after it fused in.
+    Depthwise(Box<Depthwise>),
+}
+
+impl HostOp {
+    /// `value` (an `N×C×H×W` float map: its shape is fixed and was checked at load, and
+    /// the graph ran as cut there) through the op.
+    fn apply(&self, value: ValueView<'_>) -> Value {
+        let view: TensorView<f32> = value
+            .try_into()
+            .expect("a host op's source is a float tensor (checked at load)");
+        let view: NdTensorView<f32, 4> = view.nd_view::<4>();
+        let [n, c, h, w] = view.shape();
+        let src = view.to_contiguous();
+        let (out_h, out_w) = match self {
+            Self::Upsample2x => (2 * h, 2 * w),
+            Self::Depthwise(conv) => conv
+                .output_size(h, w)
+                .expect("the filter fits the source (checked at load)"),
+        };
+        let mut out = vec![0.0; n * c * out_h * out_w];
+        match self {
+            Self::Upsample2x => upsample_2x(src.data(), n * c, h, w, &mut out),
+            Self::Depthwise(conv) => conv.run(src.data(), n * c, h, w, &mut out),
+        }
+        NdTensor::from_data([n, c, out_h, out_w], out).into()
+    }
 }
 
 impl std::fmt::Debug for Runner {
@@ -90,8 +125,8 @@ impl Runner {
             return Err(ModelError::TooLarge { bytes: bytes.len() });
         }
         crate::framing::check(&bytes).map_err(ModelError::Malformed)?;
-        // Only a graph that names the op is parsed here as well as by rten.
-        let proto = (may_cut && contains(&bytes, b"Resize"))
+        // Only a graph that names an op cut here is parsed here as well as by rten.
+        let proto = (may_cut && (contains(&bytes, b"Resize") || contains(&bytes, b"Conv")))
             .then(|| ModelProto::parse_buf(&bytes).ok())
             .flatten();
         let model = load_model(bytes)?;
@@ -159,7 +194,8 @@ impl Runner {
             let make_slots = part.makes.iter().map(|&name| slot(name)).collect();
             let then = part
                 .then
-                .map(|(source, result)| (slot(source), slot(result)));
+                .as_ref()
+                .map(|cut| (slot(cut.source), slot(cut.result), cut.op.clone()));
             parts.push(Part {
                 model: loaded,
                 reads,
@@ -194,7 +230,7 @@ impl Runner {
         let data: Vec<f32> = (0..len)
             .map(|i| ((i * 7919) % 1009) as f32 / 1009.0)
             .collect();
-        let input = || rten_tensor::TensorView::from_data(&shape, &data[..]).into();
+        let input = || TensorView::from_data(&shape, &data[..]).into();
         let ours = self.run(input());
         let theirs = self.run_how(whole, input());
         let (Ok(a), Ok(b)) = (ours, theirs) else {
@@ -278,29 +314,20 @@ impl Runner {
                     held[slot] = Some(value);
                 }
             }
-            if let Some((source, result)) = part.then {
-                let source = held[source]
-                    .as_ref()
-                    .expect("an upsampling's source is made before it");
-                held[result] = Some(upsampled(source));
+            if let Some((source, result, op)) = &part.then {
+                let source = if *source == 0 {
+                    input.as_view()
+                } else {
+                    held[*source]
+                        .as_ref()
+                        .expect("a host op's source is made before it")
+                        .as_view()
+                };
+                held[*result] = Some(op.apply(source));
             }
         }
         Ok(held[output].take().expect("the last part makes the output"))
     }
-}
-
-/// `value` (an `N×C×H×W` float map, checked at load) upsampled 2× by [`upsample_2x`].
-fn upsampled(value: &Value) -> Value {
-    let view = value
-        .as_tensor_view::<f32>()
-        .expect("an upsampling's source is a float tensor (checked at load)");
-    // 4-d: the source's shape is fixed and checked at load, and the graph ran as cut there.
-    let view: NdTensorView<f32, 4> = view.nd_view::<4>();
-    let [n, c, h, w] = view.shape();
-    let src = view.to_contiguous();
-    let mut out = vec![0.0; n * c * 4 * h * w];
-    upsample_2x(src.data(), n * c, h, w, &mut out);
-    NdTensor::from_data([n, c, 2 * h, 2 * w], out).into()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -318,23 +345,79 @@ struct PartPlan<'a> {
     nodes: Vec<&'a NodeProto>,
     reads: Vec<&'a str>,
     makes: Vec<&'a str>,
-    /// The upsampling after it: source and result.
-    then: Option<(&'a str, &'a str)>,
+    /// The op lenscast does after it.
+    then: Option<Cut<'a>>,
 }
 
-/// Whether `node` is `Resize` with linear mode, half-pixel coordinates, no other option,
-/// and a scale of 2 on H and W and 1 on N and C, given as constant `scales` or as constant
-/// `sizes` against the source's shape as rten knows it: its `(source, result)`.
-fn as_cut<'a>(
-    node: &'a NodeProto,
-    constants: &HashMap<&str, &TensorProto>,
-    model: &Model,
-) -> Option<(&'a str, &'a str)> {
-    if node.op_type.as_deref() != Some("Resize")
-        || node.domain.as_deref().is_some_and(|d| !d.is_empty())
-    {
-        return None;
+/// A node (with the activation nodes it absorbs) that lenscast runs instead of rten.
+#[derive(Clone)]
+struct Cut<'a> {
+    source: &'a str,
+    result: &'a str,
+    op: HostOp,
+    /// Indices of the nodes fused into it after the first.
+    absorbed: Vec<usize>,
+}
+
+/// Where a node of the graph runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// In part `k` (counting from 0).
+    Part(usize),
+    /// It is cut `j` (counting from 1): after part `j − 1`, its result read from part `j`.
+    Cut(usize),
+    /// Fused into a cut.
+    Absorbed,
+}
+
+/// What the graph around a node looks like to [`as_cut`].
+struct Graph<'a> {
+    nodes: &'a [NodeProto],
+    constants: HashMap<&'a str, &'a TensorProto>,
+    /// Value name → indices of the nodes that read it.
+    readers: HashMap<&'a str, Vec<usize>>,
+    outputs: HashSet<&'a str>,
+    model: &'a Model,
+}
+
+impl Graph<'_> {
+    /// The value's shape as rten inferred it, when every dimension is fixed.
+    fn fixed_shape(&self, name: &str) -> Option<Vec<usize>> {
+        let model = self.model;
+        fixed(&model.node_info(model.find_node(name)?)?.shape()?)
     }
+
+    fn readers(&self, name: &str) -> &[usize] {
+        self.readers.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n onnx::AttributeProto> {
+    node.attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some(name))
+}
+
+fn is_op(node: &NodeProto, op: &str) -> bool {
+    node.op_type.as_deref() == Some(op) && node.domain.as_deref().is_none_or(str::is_empty)
+}
+
+/// Node `index` as an op lenscast runs: a 2× upsampling or a depthwise convolution.
+fn as_cut<'a>(index: usize, graph: &Graph<'a>) -> Option<Cut<'a>> {
+    let node = &graph.nodes[index];
+    if is_op(node, "Resize") {
+        as_upsampling(node, graph)
+    } else if is_op(node, "Conv") {
+        as_depthwise(node, graph)
+    } else {
+        None
+    }
+}
+
+/// `Resize` with linear mode, half-pixel coordinates, no other option, and a scale of 2
+/// on H and W and 1 on N and C, given as constant `scales` or as constant `sizes` against
+/// the source's shape as rten knows it.
+fn as_upsampling<'a>(node: &'a NodeProto, graph: &Graph<'a>) -> Option<Cut<'a>> {
     let mut linear = false;
     for attr in &node.attribute {
         let ok = match attr.name.as_deref()? {
@@ -358,14 +441,13 @@ fn as_cut<'a>(
     let ([source, rest @ ..], [result], true) = (&node.input[..], &node.output[..], linear) else {
         return None;
     };
-    let shape = fixed(&model.node_info(model.find_node(source)?)?.shape()?)?;
-    let &[n, c, h, w] = &shape[..] else {
+    let &[n, c, h, w] = &graph.fixed_shape(source)?[..] else {
         return None;
     };
     let constant = |i: usize| {
         rest.get(i)
             .filter(|name| !name.is_empty())
-            .map(|name| constants.get(name.as_str()).copied())
+            .map(|name| graph.constants.get(name.as_str()).copied())
     };
     // roi (only for tf_crop_and_resize) is ignored; scales or sizes must be constant.
     let twice = match (constant(1), constant(2)) {
@@ -375,7 +457,154 @@ fn as_cut<'a>(
         }
         _ => false,
     };
-    twice.then_some((source.as_str(), result.as_str()))
+    twice.then_some(Cut {
+        source,
+        result,
+        op: HostOp::Upsample2x,
+        absorbed: Vec::new(),
+    })
+}
+
+/// `Conv` with one constant filter per channel (`group` = channels), explicit or no
+/// padding, of a map of fixed shape; with the activation that alone reads its output fused
+/// in (see [`fused_activation`]).
+fn as_depthwise<'a>(node: &'a NodeProto, graph: &Graph<'a>) -> Option<Cut<'a>> {
+    let ([source, weights, rest @ ..], [output]) = (&node.input[..], &node.output[..]) else {
+        return None;
+    };
+    let bias = match rest {
+        [] => None,
+        [b] if b.is_empty() => None,
+        [b] => Some(*graph.constants.get(b.as_str())?),
+        _ => return None,
+    };
+    let filter = graph.constants.get(weights.as_str())?;
+    let dims: Vec<usize> = filter
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d).ok())
+        .collect::<Option<_>>()?;
+    let &[channels, 1, kh, kw] = &dims[..] else {
+        return None;
+    };
+    let &[_, c, h, w] = &graph.fixed_shape(source)?[..] else {
+        return None;
+    };
+    let pair = |name: &str, default: [usize; 2]| -> Option<[usize; 2]> {
+        match attr(node, name) {
+            None => Some(default),
+            Some(a) => match a.ints[..] {
+                [y, x] => Some([usize::try_from(y).ok()?, usize::try_from(x).ok()?]),
+                _ => None,
+            },
+        }
+    };
+    for a in &node.attribute {
+        let known = match a.name.as_deref()? {
+            "group" => a.i == i64::try_from(channels).ok(),
+            "auto_pad" => a.s.as_deref() == Some("NOTSET"),
+            "kernel_shape" => pair("kernel_shape", [0, 0]) == Some([kh, kw]),
+            "pads" | "strides" | "dilations" => true,
+            _ => false,
+        };
+        if !known {
+            return None;
+        }
+    }
+    let pads = match attr(node, "pads") {
+        None => [0; 4],
+        Some(a) => match a.ints[..] {
+            [t, l, b, r] => [t, l, b, r].map(|v| usize::try_from(v).ok()),
+            _ => return None,
+        }
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
+        .try_into()
+        .ok()?,
+    };
+    if c != channels || attr(node, "group").is_none() {
+        return None;
+    }
+    let (activation, result, absorbed) = fused_activation(output, graph);
+    let conv = Depthwise {
+        channels,
+        kernel: [kh, kw],
+        strides: pair("strides", [1, 1])?,
+        dilations: pair("dilations", [1, 1])?,
+        pads,
+        weights: floats(filter)?,
+        bias: match bias {
+            Some(b) => floats(b)?,
+            None => vec![0.0; channels],
+        },
+        activation,
+    };
+    (conv.is_consistent() && conv.output_size(h, w).is_some()).then(|| Cut {
+        source,
+        result,
+        op: HostOp::Depthwise(Box::new(conv)),
+        absorbed,
+    })
+}
+
+/// The activation that is the only reader of `value`, as `(activation, its output, its
+/// nodes)`: `Relu`, `LeakyRelu` with `alpha = 0`, `HardSwish`, or `HardSigmoid` and the
+/// `Mul` of `value` by it. Otherwise none, and `value` itself.
+fn fused_activation<'a>(value: &'a str, graph: &Graph<'a>) -> (Activation, &'a str, Vec<usize>) {
+    let none = (Activation::None, value, Vec::new());
+    let single_output = |i: usize| match &graph.nodes[i].output[..] {
+        [out] if !graph.outputs.contains(value) => Some(out.as_str()),
+        _ => None,
+    };
+    match *graph.readers(value) {
+        [i] => {
+            let node = &graph.nodes[i];
+            let leaky_zero = attr(node, "alpha").and_then(|a| a.f) == Some(0.0);
+            let activation = if is_op(node, "Relu") || is_op(node, "LeakyRelu") && leaky_zero {
+                Activation::Relu
+            } else if is_op(node, "HardSwish") {
+                Activation::HardSwish {
+                    alpha: 1.0 / 6.0,
+                    beta: 0.5,
+                }
+            } else {
+                return none;
+            };
+            match single_output(i) {
+                Some(out) if node.input.len() == 1 => (activation, out, vec![i]),
+                _ => none,
+            }
+        }
+        [a, b] => {
+            let (gate, mul) = if is_op(&graph.nodes[a], "HardSigmoid") {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let (g, m) = (&graph.nodes[gate], &graph.nodes[mul]);
+            let (Some(gated), Some(out)) = (single_output(gate), single_output(mul)) else {
+                return none;
+            };
+            let product = [value, gated];
+            let is_product = m.input.len() == 2
+                && (m.input[0] == product[0] && m.input[1] == product[1]
+                    || m.input[0] == product[1] && m.input[1] == product[0]);
+            if !(is_op(g, "HardSigmoid") && g.input.len() == 1 && is_op(m, "Mul") && is_product)
+                || graph.readers(gated) != [mul]
+                || graph.outputs.contains(gated)
+            {
+                return none;
+            }
+            let float = |name, default| attr(g, name).map_or(Some(default), |a| a.f);
+            match (float("alpha", 0.2), float("beta", 0.5)) {
+                (Some(alpha), Some(beta)) => {
+                    (Activation::HardSwish { alpha, beta }, out, vec![gate, mul])
+                }
+                _ => none,
+            }
+        }
+        _ => none,
+    }
 }
 
 fn floats(t: &TensorProto) -> Option<Vec<f32>> {
@@ -402,9 +631,9 @@ fn ints(t: &TensorProto) -> Option<Vec<i64>> {
     })
 }
 
-/// Cuts `graph` at the `Resize` nodes this module does; `None` where there are none or the
-/// graph cannot be followed.
-fn plan<'a>(graph: &'a GraphProto, model: &Model) -> Option<Plan<'a>> {
+/// Cuts `graph` at the nodes lenscast runs ([`as_cut`]); `None` where there are none or
+/// the graph cannot be followed.
+fn plan<'a>(graph: &'a GraphProto, model: &'a Model) -> Option<Plan<'a>> {
     let constants: HashMap<&str, &TensorProto> = graph
         .initializer
         .iter()
@@ -415,14 +644,33 @@ fn plan<'a>(graph: &'a GraphProto, model: &Model) -> Option<Plan<'a>> {
         (!constants.contains_key(name)).then_some(name)
     })?;
     let output = graph.output.first()?.name.as_deref()?;
+    let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, node) in graph.node.iter().enumerate() {
+        for v in &node.input {
+            readers.entry(v.as_str()).or_default().push(i);
+        }
+    }
+    let view = Graph {
+        nodes: &graph.node,
+        constants,
+        readers,
+        outputs: graph
+            .output
+            .iter()
+            .filter_map(|o| o.name.as_deref())
+            .collect(),
+        model,
+    };
+    let constants = &view.constants;
     // `level[v]`: how many cuts value `v` comes after (the highest cut it depends on).
     // ONNX lists nodes in topological order, so one pass settles it.
     let mut level: HashMap<&str, usize> = HashMap::from([(input, 0)]);
-    let mut cuts: Vec<(&str, &str)> = Vec::new();
-    // Per node: its level, or `None` for a cut (done here: its source is handed on, but the
-    // node is in no part).
-    let mut node_level: Vec<(&NodeProto, Option<usize>)> = Vec::new();
-    for node in &graph.node {
+    let mut cuts: Vec<Cut> = Vec::new();
+    let mut placement = vec![Placement::Absorbed; graph.node.len()];
+    for (i, node) in graph.node.iter().enumerate() {
+        if cuts.iter().any(|c| c.absorbed.contains(&i)) {
+            continue;
+        }
         let known = |v: &String| {
             v.is_empty() || level.contains_key(v.as_str()) || constants.contains_key(v.as_str())
         };
@@ -430,10 +678,10 @@ fn plan<'a>(graph: &'a GraphProto, model: &Model) -> Option<Plan<'a>> {
         if !node.input.iter().all(known) || node.attribute.iter().any(|a| a.g.is_some()) {
             return None;
         }
-        if let Some((source, result)) = as_cut(node, &constants, model) {
-            cuts.push((source, result));
-            level.insert(result, cuts.len());
-            node_level.push((node, None));
+        if let Some(cut) = as_cut(i, &view) {
+            level.insert(cut.result, cuts.len() + 1);
+            cuts.push(cut);
+            placement[i] = Placement::Cut(cuts.len());
             continue;
         }
         let at = node
@@ -446,54 +694,57 @@ fn plan<'a>(graph: &'a GraphProto, model: &Model) -> Option<Plan<'a>> {
         for out in &node.output {
             level.insert(out, at);
         }
-        node_level.push((node, Some(at)));
+        placement[i] = Placement::Part(at);
     }
     if cuts.is_empty() || level.get(output) != Some(&cuts.len()) {
         return None; // nothing to cut, or the output does not wait for the last cut
     }
     let passed_in: HashSet<&str> = std::iter::once(input)
-        .chain(cuts.iter().map(|&(_, result)| result))
+        .chain(cuts.iter().map(|c| c.result))
         .collect();
-    let parts = (0..=cuts.len())
-        .map(|k| {
-            let nodes: Vec<&NodeProto> = node_level
+    let mut parts: Vec<PartPlan> = (0..=cuts.len())
+        .map(|k| PartPlan {
+            nodes: graph
+                .node
                 .iter()
-                .filter(|(_, at)| *at == Some(k))
-                .map(|(node, _)| *node)
-                .collect();
-            let mut reads: Vec<&str> = Vec::new();
-            let mut makes: Vec<&str> = Vec::new();
-            for &(node, at) in &node_level {
-                // A cut reads its source after the part that made it.
-                let read_at = at.unwrap_or_else(|| level[node.output[0].as_str()]);
-                for v in node.input.iter().map(String::as_str) {
-                    if v.is_empty() || constants.contains_key(v) {
-                        continue;
-                    }
-                    let made_at = level[v];
-                    if at == Some(k) && (made_at < k || passed_in.contains(v)) {
-                        reads.push(v);
-                    }
-                    if made_at == k && read_at > k && !passed_in.contains(v) {
-                        makes.push(v);
-                    }
-                }
-            }
-            if k == cuts.len() {
-                makes.push(output);
-            }
-            for list in [&mut reads, &mut makes] {
-                list.sort_unstable();
-                list.dedup();
-            }
-            PartPlan {
-                nodes,
-                reads,
-                makes,
-                then: cuts.get(k).copied(),
-            }
+                .zip(&placement)
+                .filter(|&(_, &at)| at == Placement::Part(k))
+                .map(|(node, _)| node)
+                .collect(),
+            reads: Vec::new(),
+            makes: Vec::new(),
+            then: cuts.get(k).cloned(),
         })
         .collect();
+    // Who reads what, and when: a part reads its nodes' inputs; cut `j` reads its source
+    // once part `j − 1` is done.
+    let uses = graph.node.iter().zip(&placement).flat_map(|(node, &at)| {
+        let inputs: Vec<(&str, usize, bool)> = match at {
+            Placement::Part(k) => node.input.iter().map(|v| (v.as_str(), k, true)).collect(),
+            Placement::Cut(j) => vec![(cuts[j - 1].source, j, false)],
+            Placement::Absorbed => Vec::new(),
+        };
+        inputs
+    });
+    for (v, read_at, by_rten) in uses {
+        if v.is_empty() || constants.contains_key(v) {
+            continue;
+        }
+        let made_at = level[v];
+        if by_rten && (made_at < read_at || passed_in.contains(v)) {
+            parts[read_at].reads.push(v);
+        }
+        if read_at > made_at && !passed_in.contains(v) {
+            parts[made_at].makes.push(v);
+        }
+    }
+    parts[cuts.len()].makes.push(output);
+    for part in &mut parts {
+        for list in [&mut part.reads, &mut part.makes] {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
     Some(Plan {
         input,
         output,
@@ -735,12 +986,131 @@ mod tests {
         assert_eq!(out.len(), 8);
     }
 
+    /// `x` (1×3×9×16) → depthwise 3×3, stride 2, with bias, then `LeakyRelu(0)` → `a`;
+    /// depthwise 5×5 (no bias) → `b`, read by `HardSigmoid` and by `Mul(b, gate)` → `c`;
+    /// a depthwise 3×3 whose output `d` is read twice (`e = d + d`: nothing to fuse);
+    /// `y = c + e`.
+    fn depthwise_model() -> Vec<u8> {
+        const DW3: &[(&str, Attr)] = &[
+            ("group", Attr::Int(3)),
+            ("kernel_shape", Attr::Ints(&[3, 3])),
+            ("pads", Attr::Ints(&[0, 0, 1, 1])),
+            ("strides", Attr::Ints(&[2, 2])),
+            ("dilations", Attr::Ints(&[1, 1])),
+        ];
+        // (rten wants strides and dilations spelt out; lenscast's kernel takes the defaults.)
+        const DW5: &[(&str, Attr)] = &[
+            ("group", Attr::Int(3)),
+            ("pads", Attr::Ints(&[2, 2, 2, 2])),
+            ("strides", Attr::Ints(&[1, 1])),
+            ("dilations", Attr::Ints(&[1, 1])),
+        ];
+        const SAME3: &[(&str, Attr)] = &[
+            ("group", Attr::Int(3)),
+            ("pads", Attr::Ints(&[1, 1, 1, 1])),
+            ("strides", Attr::Ints(&[1, 1])),
+            ("dilations", Attr::Ints(&[1, 1])),
+        ];
+        let weights = |name, k: usize, dims| Init {
+            name,
+            dims,
+            values: (0..3 * k * k)
+                .map(|i| ((i * 37) % 17) as f32 / 17.0 - 0.4)
+                .collect(),
+        };
+        model(
+            &[
+                Node {
+                    op: "Conv",
+                    inputs: &["x", "w3", "b3"],
+                    outputs: &["r"],
+                    attrs: DW3,
+                },
+                Node {
+                    op: "LeakyRelu",
+                    inputs: &["r"],
+                    outputs: &["a"],
+                    attrs: &[("alpha", Attr::Float(0.0))],
+                },
+                Node {
+                    op: "Conv",
+                    inputs: &["a", "w5"],
+                    outputs: &["b"],
+                    attrs: DW5,
+                },
+                Node {
+                    op: "HardSigmoid",
+                    inputs: &["b"],
+                    outputs: &["gate"],
+                    attrs: &[("alpha", Attr::Float(1.0 / 6.0))],
+                },
+                Node {
+                    op: "Mul",
+                    inputs: &["b", "gate"],
+                    outputs: &["c"],
+                    attrs: &[],
+                },
+                Node {
+                    op: "Conv",
+                    inputs: &["a", "w3b"],
+                    outputs: &["d"],
+                    attrs: SAME3,
+                },
+                Node {
+                    op: "Add",
+                    inputs: &["d", "d"],
+                    outputs: &["e"],
+                    attrs: &[],
+                },
+                Node {
+                    op: "Add",
+                    inputs: &["c", "e"],
+                    outputs: &["y"],
+                    attrs: &[],
+                },
+            ],
+            &[
+                weights("w3", 3, &[3, 1, 3, 3]),
+                Init {
+                    name: "b3",
+                    dims: &[3],
+                    values: vec![0.1, -0.2, 0.3],
+                },
+                weights("w5", 5, &[3, 1, 5, 5]),
+                weights("w3b", 3, &[3, 1, 3, 3]),
+            ],
+            (
+                "x",
+                &[Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(9), Dim::Fixed(16)],
+            ),
+            (
+                "y",
+                &[Dim::Fixed(1), Dim::Fixed(3), Dim::Fixed(4), Dim::Fixed(8)],
+            ),
+        )
+    }
+
+    #[test]
+    fn depthwise_convolutions_are_cut_with_their_activations() {
+        let runner = Runner::load(depthwise_model()).unwrap();
+        assert_eq!(runner.parts(), 4, "three depthwise convolutions");
+        let shape = [1, 3, 9, 16];
+        let input: Vec<f32> = (0..3 * 9 * 16).map(|i| (i as f32 * 0.21).cos()).collect();
+        let ours = run(&runner, &shape, &input);
+        assert_close(&ours, &run(&whole(depthwise_model()), &shape, &input));
+        assert!(ours.iter().any(|&v| v != 0.0));
+    }
+
     #[cfg(has_model)]
     #[test]
-    fn the_selfie_model_runs_in_four_parts_with_rten_s_output() {
+    fn the_selfie_model_runs_in_fifteen_parts_with_rten_s_output() {
         let bytes = include_bytes!("../../static/models/selfie_segmentation_landscape.onnx");
         let runner = Runner::load(bytes.to_vec()).unwrap();
-        assert_eq!(runner.parts(), 4, "the decoder's three upsamplings");
+        assert_eq!(
+            runner.parts(),
+            15,
+            "cut at the decoder's three upsamplings and the eleven depthwise convolutions"
+        );
         let shape = [1, 144, 256, 3];
         let input: Vec<f32> = (0..144 * 256 * 3)
             .map(|i| ((i * 31) % 256) as f32 / 255.0)

@@ -18,6 +18,8 @@ pub struct Node {
 
 /// An attribute's value.
 pub enum Attr {
+    Int(u64),
+    Float(f32),
     Ints(&'static [u64]),
     Str(&'static str),
 }
@@ -209,6 +211,15 @@ pub fn model(
             let mut attr = vec![];
             bytes(&mut attr, 1, name.as_bytes());
             match value {
+                Attr::Int(v) => {
+                    int(&mut attr, 3, *v);
+                    int(&mut attr, 20, 2); // INT
+                }
+                Attr::Float(v) => {
+                    varint(&mut attr, (2 << 3) | 5); // field 2, fixed32
+                    attr.extend_from_slice(&v.to_le_bytes());
+                    int(&mut attr, 20, 1); // FLOAT
+                }
                 Attr::Ints(ints) => {
                     for &v in *ints {
                         int(&mut attr, 8, v);
