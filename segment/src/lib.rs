@@ -11,6 +11,10 @@
 //!   (downscale, model, temporal smoothing, guided-filter upsampling: [`filters::Matte`]).
 //! - [`stage`]: [`ModelStage`], "your own model": any ONNX image model as a
 //!   [`filters::Filter`] (image in, image or mask out; the conventions are in its docs).
+//! - `runner` (private): how both run a model. rten runs the graph, but for the ops it is slow
+//!   at on wasm32 the graph is cut, and lenscast's own kernels run them between the parts:
+//!   [`upsample`] (bilinear 2× `Resize`) and [`depthwise`] (depthwise `Conv`, with the
+//!   activation after it fused in).
 //!
 //! Everything outside the model (resampling, refinement, compositing) lives in
 //! [`filters::matte`], which is tested there against plain references; this crate adds only

@@ -1,5 +1,6 @@
-//! The wasm32 side of `cargo xtask bench segment`, under Node (V8, as in Chrome), one
-//! thread, simd128: the same cases as `benches/segment.rs`, timed with `performance.now()`.
+//! The wasm32 side of `cargo xtask bench segment`, one thread, simd128: the same cases as
+//! `benches/segment.rs`, timed with `performance.now()`. xtask runs it under Node and, with
+//! `WASM_BINDGEN_USE_BROWSER=1`, in headless Chromium (the app's engine runs there).
 //! Ignored by the tests; `cargo xtask bench segment` runs it in release with
 //! `--include-ignored`.
 #![cfg(target_arch = "wasm32")]
