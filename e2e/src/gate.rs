@@ -1,8 +1,9 @@
 //! [`GatedProxy`]: an HTTP proxy in front of the real server that logs every path the browser
 //! asks for (page, workers and their fetches alike) and holds the requests for chosen paths
-//! until the test releases them. Tests use it to see which files a page fetched and to keep
-//! a slow download (the segmentation engine and model) pending for as long as they look at
-//! the page, without racing the network.
+//! until the test releases them, or refuses chosen paths with `404`. Tests use it to see
+//! which files a page fetched, to keep a slow download (the segmentation engine and model)
+//! pending for as long as they look at the page without racing the network, and to make a
+//! download fail.
 
 use std::{
     net::SocketAddr,
@@ -22,6 +23,7 @@ use tokio::{sync::watch, task::JoinHandle};
 struct Shared {
     upstream: String,
     hold: Vec<String>,
+    refuse: Vec<String>,
     client: reqwest::Client,
     requests: Mutex<Vec<String>>,
     released: watch::Receiver<bool>,
@@ -39,10 +41,22 @@ impl GatedProxy {
     /// Proxies GET requests to `upstream` (`http://host:port`) on a free loopback port;
     /// requests whose path contains one of `hold` wait for [`GatedProxy::release`].
     pub async fn start(upstream: &str, hold: &[&str]) -> Result<Self> {
+        Self::start_with(upstream, hold, &[]).await
+    }
+
+    /// Proxies GET requests to `upstream`, answering `404` to those whose path contains one
+    /// of `refuse`.
+    pub async fn refusing(upstream: &str, refuse: &[&str]) -> Result<Self> {
+        Self::start_with(upstream, &[], refuse).await
+    }
+
+    async fn start_with(upstream: &str, hold: &[&str], refuse: &[&str]) -> Result<Self> {
+        let owned = |paths: &[&str]| paths.iter().map(|s| (*s).to_owned()).collect();
         let (release, released) = watch::channel(false);
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            hold: hold.iter().map(|s| (*s).to_owned()).collect(),
+            hold: owned(hold),
+            refuse: owned(refuse),
             client: reqwest::Client::new(),
             requests: Mutex::default(),
             released,
@@ -97,6 +111,13 @@ async fn forward(shared: Arc<Shared>, req: Request) -> Response {
         .map_or_else(|| "/".to_owned(), ToString::to_string);
     if let Ok(mut requests) = shared.requests.lock() {
         requests.push(path.clone());
+    }
+    if shared
+        .refuse
+        .iter()
+        .any(|refuse| path.contains(refuse.as_str()))
+    {
+        return (StatusCode::NOT_FOUND, "refused by the test's proxy").into_response();
     }
     if shared.hold.iter().any(|hold| path.contains(hold.as_str())) {
         let mut released = shared.released.clone();

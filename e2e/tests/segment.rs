@@ -237,6 +237,51 @@ async fn a_corrupt_model_is_reported_and_frames_keep_flowing() -> Result<()> {
 
 #[tokio::test]
 #[ignore = "needs Chromium: run cargo xtask test"]
+async fn an_engine_module_that_fails_to_load_is_reported_at_once() -> Result<()> {
+    // The engine's wasm is refused: its loader must report that, long before the filter
+    // worker's 60 s backstop (this waits 20 s at most).
+    let server = Server::start().await?;
+    let proxy = GatedProxy::refusing(&server.url(""), &["lenscast_model_bg.wasm"]).await?;
+    let video = artifacts_dir()?.join("segment-no-engine.y4m");
+    y4m::write_image(&video, &y4m::person_frame(640, 360)?, 10)?;
+    let browser = Browser::launch(&BrowserOptions::default().with_fake_video(&video)).await?;
+    browser
+        .goto(&proxy.url("/?source=camera&pipeline=grayscale|segment-blur&start=1"))
+        .await?;
+    let stats = browser
+        .wait_for(
+            "the segmentation stage to report the engine's failure",
+            "const s = window.__lenscast_stats; return s && s.segment === 'failed' ? s : null;",
+            Duration::from_secs(20),
+        )
+        .await?;
+    let reason = stats["segmentError"].as_str().unwrap_or_default();
+    ensure!(
+        reason.contains("could not start"),
+        "the error does not say the engine could not start: {reason}"
+    );
+    ensure!(
+        proxy
+            .requests()
+            .iter()
+            .any(|p| p.contains("lenscast_model_bg.wasm")),
+        "the engine's wasm was never asked for: {:?}",
+        proxy.requests()
+    );
+    // The other stage still runs on every frame.
+    let frames = stats["frames"].as_u64().unwrap_or_default();
+    browser.wait_for_frames(frames + 10, WAIT).await?;
+    ensure!(
+        browser.preview_image().await?.max_channel_spread() <= 2,
+        "grayscale no longer runs after the engine failed"
+    );
+    println!("reported: {reason}");
+    browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium: run cargo xtask test"]
 async fn the_main_thread_loop_says_segmentation_needs_the_worker() -> Result<()> {
     let server = Server::start().await?;
     let video = artifacts_dir()?.join("segment-main-thread.y4m");

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Result, ensure};
 use e2e::{
     Browser, BrowserOptions, Server,
+    gate::GatedProxy,
     main_thread::{TimedViewer, block_main_thread, observe_long_tasks, take_long_tasks},
 };
 use serde_json::Value;
@@ -126,5 +127,52 @@ async fn worker_zero_runs_the_main_thread_loop() -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and the built frontend: run cargo xtask test"]
+async fn frame_workers_that_fail_to_load_are_reported_with_a_way_out() -> Result<()> {
+    // The workers' wasm is refused. Their loader reports that at once; the page says the
+    // filters could not start and offers the main-thread path, which then runs.
+    let server = Server::start().await?;
+    let proxy = GatedProxy::refusing(&server.url(""), &["lenscast_worker_bg.wasm"]).await?;
+    let browser = Browser::launch(&BrowserOptions::default()).await?;
+    browser
+        .goto(&proxy.url("/?source=test&pipeline=grayscale&start=1"))
+        .await?;
+    let banner = browser
+        .wait_for(
+            "the banner saying the workers failed",
+            "const e = document.querySelector('#workers-error'); return e ? e.textContent : null;",
+            Duration::from_secs(20),
+        )
+        .await?;
+    let banner = banner.as_str().unwrap_or_default().to_owned();
+    ensure!(
+        banner.contains("could not start") && banner.contains("lenscast_worker_bg.wasm"),
+        "the banner does not say what failed: {banner}"
+    );
+    browser.screenshot("workers-failed").await?;
+
+    browser.click("#use-main-thread").await?;
+    browser
+        .wait_for(
+            "the main-thread loop",
+            "const s = window.__lenscast_stats; return s && s.worker === false && s.frames > 10 ? s : null;",
+            WAIT,
+        )
+        .await?;
+    let url = browser.eval("return location.search", vec![]).await?;
+    ensure!(
+        url.as_str()
+            .is_some_and(|q| q.contains("worker=0") && q.contains("pipeline=grayscale")),
+        "the way out lost the page's settings: {url}"
+    );
+    ensure!(
+        browser.preview_image().await?.max_channel_spread() <= 2,
+        "the main-thread path does not run the pipeline"
+    );
+    browser.close().await?;
     Ok(())
 }

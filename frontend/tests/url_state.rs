@@ -142,6 +142,7 @@ fn format_round_trips_and_stays_readable() {
         broadcast: true,
         resolution: Resolution::P480,
         fps: 24,
+        worker: true,
     };
     let query = state.to_query();
     assert_eq!(
@@ -156,4 +157,14 @@ fn format_round_trips_and_stays_readable() {
     assert!(parsed.problems.is_empty());
     assert_eq!(parsed.state, state);
     assert_eq!(UrlState::default().to_query(), "?source=camera");
+}
+
+#[wasm_bindgen_test]
+fn the_main_thread_path_stays_in_the_address() {
+    let parsed = UrlState::parse("?source=test&start=1&worker=0");
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    assert!(!parsed.state.worker);
+    assert_eq!(parsed.state.to_query(), "?source=test&start=1&worker=0");
+    assert!(UrlState::parse("?worker=1").state.worker);
+    assert!(!UrlState::parse("?worker=maybe").problems.is_empty());
 }

@@ -49,6 +49,9 @@ pub enum LoopEvent {
     },
     Failed(SourceError),
     Stats(Box<StatsSnapshot>),
+    /// The frame workers' modules did not load (why): nothing runs on this page's worker
+    /// path; the main-thread path (`worker=0`) still can.
+    WorkersFailed(String),
 }
 
 /// Where processed frames go.
@@ -141,6 +144,7 @@ pub fn use_frame_loop(
                 };
                 let started = match worker::host::host() {
                     Some(host) => {
+                        host.on_failure(on_event.reform(LoopEvent::WorkersFailed));
                         let on_stats = {
                             let on_event = on_event.clone();
                             Callback::from(move |stats| {

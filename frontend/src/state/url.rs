@@ -1,5 +1,6 @@
 //! The page state in the query string, so a link reproduces a setup:
-//! `?source=camera|test|file&pipeline=<filters text form>&start=1&broadcast=1&res=720&fps=30`.
+//! `?source=camera|test|file&pipeline=<filters text form>&start=1&broadcast=1&res=720&fps=30`
+//! (and `worker=0` for the main-thread path).
 //!
 //! Parsing never fails: each invalid value becomes a readable problem and its default, so a
 //! bad link still opens a working page; a pipeline keeps its valid filters and names every
@@ -25,6 +26,9 @@ pub struct UrlState {
     pub broadcast: bool,
     pub resolution: Resolution,
     pub fps: u32,
+    /// Frames go through the workers where the browser can (`worker=0`: the page's main
+    /// thread; read at start by `crate::worker`, kept here so the address keeps it).
+    pub worker: bool,
 }
 
 impl Default for UrlState {
@@ -36,6 +40,7 @@ impl Default for UrlState {
             broadcast: false,
             resolution: Resolution::default(),
             fps: 30,
+            worker: true,
         }
     }
 }
@@ -82,6 +87,7 @@ impl UrlState {
                 }
                 "start" => flag(&mut state.start, "start", &value, &mut problems),
                 "broadcast" => flag(&mut state.broadcast, "broadcast", &value, &mut problems),
+                "worker" => flag(&mut state.worker, "worker", &value, &mut problems),
                 "res" => match Resolution::parse(&value) {
                     Some(resolution) => state.resolution = resolution,
                     None => problems.push(format!(
@@ -123,6 +129,9 @@ impl UrlState {
         }
         if self.broadcast {
             query.push_str("&broadcast=1");
+        }
+        if !self.worker {
+            query.push_str("&worker=0");
         }
         query
     }

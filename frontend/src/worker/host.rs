@@ -23,7 +23,7 @@ use crate::{
     frame_loop::{StatsSnapshot, stats::EncodeStats},
 };
 
-/// Where trunk puts the worker binary's loader (`data-loader-shim` in index.html).
+/// The frame workers' loader (`frontend/workers/`, copied to the dist root by trunk).
 const WORKER_URL: &str = "/lenscast_worker_loader.js";
 
 /// One worker, and the messages waiting for it to listen.
@@ -82,6 +82,10 @@ pub struct Host {
     next_session: Cell<u64>,
     handlers: RefCell<Vec<Handler>>,
     error_handlers: RefCell<Vec<ErrorHandler>>,
+    /// Why a worker failed to load (its module never started), once it has.
+    failure: RefCell<Option<String>>,
+    /// Who hears of that failure (the running source's loop).
+    failure_to: RefCell<Option<Callback<String>>>,
 }
 
 thread_local! {
@@ -124,6 +128,8 @@ impl Host {
             next_session: Cell::new(0),
             handlers: RefCell::default(),
             error_handlers: RefCell::default(),
+            failure: RefCell::default(),
+            failure_to: RefCell::default(),
         });
         let weak = Rc::downgrade(&host);
         let on_filter = Handler::new({
@@ -158,6 +164,9 @@ impl Host {
                 gloo::console::error!(format!("lenscast worker: {message}"));
                 if let Some(host) = weak.upgrade() {
                     host.report_error(&format!("frame worker: {message}"));
+                    if !host.filter.ready.get() || !host.sender.ready.get() {
+                        host.fail(format!("the frame workers could not start: {message}"));
+                    }
                 }
             });
             endpoint
@@ -204,6 +213,29 @@ impl Host {
                 callback.emit(*stats);
             }
             None => {}
+        }
+    }
+
+    /// Records that a worker failed to load, and says so to whoever listens.
+    fn fail(&self, reason: String) {
+        if self.failure.borrow().is_some() {
+            return;
+        }
+        *self.failure.borrow_mut() = Some(reason.clone());
+        let to = self.failure_to.borrow().clone();
+        if let Some(callback) = to {
+            callback.emit(reason);
+        }
+    }
+
+    /// `callback` hears why the workers failed to load: now if they have, else when they
+    /// do. (Their canvases went to the filter worker, so the page cannot draw on them
+    /// itself: the page offers the main-thread path, `worker=0`, instead.)
+    pub fn on_failure(&self, callback: Callback<String>) {
+        let failed = self.failure.borrow().clone();
+        match failed {
+            Some(reason) => callback.emit(reason),
+            None => *self.failure_to.borrow_mut() = Some(callback),
         }
     }
 

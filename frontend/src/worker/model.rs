@@ -25,12 +25,13 @@ use crate::frame_loop::{SegmenterSource, Unavailable};
 
 /// Same origin, served by the server from `static/models/` (`cargo xtask setup` makes it).
 const MODEL_URL: &str = "/static/models/selfie_segmentation_landscape.onnx";
-/// Where trunk puts the engine module's loader (`data-loader-shim` in index.html).
+/// The engine module's loader (`frontend/workers/`, copied to the dist root by trunk).
 pub const MODEL_WORKER_URL: &str = "/lenscast_model_loader.js";
 /// How long a frame waits for the mask in flight before going on with the older one.
 pub const MASK_WAIT_MS: i32 = 1000;
 /// How long the engine module may take to start and load the model before the stages
-/// report it (a module that fails to fetch or compile never says so itself).
+/// report it: a backstop for a download that hangs (one that fails, or a module that does
+/// not compile, is reported at once through the loader, `frontend/workers/`).
 const LOAD_TIMEOUT_MS: i32 = 60_000;
 
 enum Phase {
