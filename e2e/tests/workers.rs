@@ -144,18 +144,20 @@ async fn frame_workers_that_fail_to_load_are_reported_with_a_way_out() -> Result
     let banner = browser
         .wait_for(
             "the banner saying the workers failed",
-            "const e = document.querySelector('#workers-error'); return e ? e.textContent : null;",
+            "const e = document.querySelector('#error'); return e ? e.textContent : null;",
             Duration::from_secs(20),
         )
         .await?;
     let banner = banner.as_str().unwrap_or_default().to_owned();
     ensure!(
-        banner.contains("could not start") && banner.contains("lenscast_worker_bg.wasm"),
+        banner.contains("could not start")
+            && banner.contains("lenscast_worker_bg.wasm")
+            && banner.contains("Run them on this page"),
         "the banner does not say what failed: {banner}"
     );
     browser.screenshot("workers-failed").await?;
 
-    browser.click("#use-main-thread").await?;
+    browser.click("#error .btn.primary").await?;
     browser
         .wait_for(
             "the main-thread loop",

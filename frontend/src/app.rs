@@ -27,20 +27,6 @@ fn location_query() -> String {
         .unwrap_or_default()
 }
 
-/// This page's address with `worker=0`: the main-thread path (`crate::worker::forced_off`).
-fn main_thread_href() -> String {
-    let path = web_sys::window()
-        .and_then(|window| window.location().pathname().ok())
-        .unwrap_or_else(|| "/".into());
-    let query = location_query();
-    let query = query.trim_start_matches('?');
-    if query.is_empty() {
-        format!("{path}?worker=0")
-    } else {
-        format!("{path}?{query}&worker=0")
-    }
-}
-
 /// Writes `query` into the address bar without a navigation or a history entry.
 fn replace_query(query: &str) {
     let Some(window) = web_sys::window() else {
@@ -77,8 +63,6 @@ pub fn App() -> Html {
     // The user's own model file: it stays on this device (a link cannot carry it).
     let model_file = use_state(|| None::<Picked>);
     let error = use_state(|| None::<SourceError>);
-    // Why the frame workers did not load, once they have failed to.
-    let workers_failed = use_state(|| None::<String>);
     let notices = use_state(|| problems.clone());
     let camera_refresh = use_state(|| 0_u32);
     let cameras = use_cameras(*camera_refresh);
@@ -118,7 +102,6 @@ pub fn App() -> Html {
         let error = error.clone();
         let request = request.clone();
         let camera_refresh = camera_refresh.clone();
-        let workers_failed = workers_failed.clone();
         Callback::from(move |event: LoopEvent| match event {
             LoopEvent::Started { description } => {
                 status.set(SourceStatus::Running { description });
@@ -132,7 +115,12 @@ pub fn App() -> Html {
                 error.set(Some(err));
             }
             LoopEvent::Stats(snapshot) => stats.set(*snapshot),
-            LoopEvent::WorkersFailed(reason) => workers_failed.set(Some(reason)),
+            LoopEvent::WorkersFailed(reason) => {
+                // Nothing runs: stop, and offer the main-thread path.
+                request.set(None);
+                status.set(SourceStatus::Idle);
+                error.set(Some(SourceError::WorkersFailed(reason)));
+            }
         })
     };
     // The picture behind the person for `segment-replace` (it stays on this device).
@@ -223,7 +211,18 @@ pub fn App() -> Html {
             }
         })
     };
+    // This setup as a link.
+    let address = UrlState {
+        source: settings.kind,
+        pipeline: pipeline.saved_spec(),
+        start: running,
+        broadcast: url.broadcast,
+        resolution: settings.resolution,
+        fps: settings.fps,
+        worker: url.worker,
+    };
     let on_action = {
+        let address = address.clone();
         let settings = settings.clone();
         let run = run.clone();
         let error = error.clone();
@@ -240,6 +239,20 @@ pub fn App() -> Html {
                     return;
                 }
                 ErrorAction::LowerResolution => next.resolution = Resolution::P480,
+                ErrorAction::UseMainThread => {
+                    // The canvases went to the failed worker: open this setup anew, with
+                    // the main-thread path (`crate::worker::forced_off`).
+                    let query = UrlState {
+                        start: true,
+                        worker: false,
+                        ..address.clone()
+                    }
+                    .to_query();
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().assign(&query);
+                    }
+                    return;
+                }
             }
             settings.set(next.clone());
             run(Some(next));
@@ -247,19 +260,7 @@ pub fn App() -> Html {
     };
 
     // Keep the address bar in step, so the link reproduces this setup.
-    {
-        let query = UrlState {
-            source: settings.kind,
-            pipeline: pipeline.saved_spec(),
-            start: running,
-            broadcast: url.broadcast,
-            resolution: settings.resolution,
-            fps: settings.fps,
-            worker: url.worker,
-        }
-        .to_query();
-        use_effect_with(query, |query| replace_query(query));
-    }
+    use_effect_with(address.to_query(), |query| replace_query(query));
 
     let source_running = matches!(*status, SourceStatus::Running { .. });
     let dispatch = {
@@ -329,21 +330,6 @@ pub fn App() -> Html {
                         let error = error.clone();
                         Callback::from(move |()| error.set(None))
                     }} />
-                }
-                if let Some(reason) = (*workers_failed).clone() {
-                    <div class="banner error" role="alert" id="workers-error">
-                        <div class="banner-icon" aria-hidden="true">{ "!" }</div>
-                        <div class="banner-body">
-                            <strong>{ "The filters could not start" }</strong>
-                            <p>{ reason }</p>
-                            <p>
-                                <a id="use-main-thread" href={main_thread_href()}>
-                                    { "Run them on this page instead" }
-                                </a>
-                                { " (slower: the page's own thread does the work)." }
-                            </p>
-                        </div>
-                    </div>
                 }
                 if let Some(SegmentState::Failed(reason)) = stats.totals.segment.clone() {
                     <div class="banner error" role="alert" id="segment-error">

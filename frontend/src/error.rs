@@ -26,6 +26,9 @@ pub enum SourceError {
     NoFile,
     #[error("The source stopped: {0}")]
     Other(String),
+    /// The frame workers' modules did not load (why).
+    #[error("The filters could not start")]
+    WorkersFailed(String),
 }
 
 /// A way forward offered next to an error.
@@ -39,6 +42,8 @@ pub enum ErrorAction {
     ChooseFile,
     /// Ask for 480p instead.
     LowerResolution,
+    /// Open this page again with `worker=0`, the main-thread path.
+    UseMainThread,
 }
 
 impl ErrorAction {
@@ -48,6 +53,7 @@ impl ErrorAction {
             Self::Retry => "Try again",
             Self::ChooseFile => "Use a video file",
             Self::LowerResolution => "Try 480p",
+            Self::UseMainThread => "Run them on this page",
         }
     }
 }
@@ -105,6 +111,9 @@ impl SourceError {
             ),
             Self::NoFile => "Pick a video file from this device; it stays on your machine.".into(),
             Self::Other(message) => message.clone(),
+            Self::WorkersFailed(reason) => format!(
+                "{reason}. They can run on this page's own thread instead (slower), with `worker=0`."
+            ),
         }
     }
 
@@ -126,6 +135,7 @@ impl SourceError {
                 &[ErrorAction::ChooseFile, ErrorAction::UseTestSource]
             }
             Self::Other(_) => &[ErrorAction::Retry, ErrorAction::UseTestSource],
+            Self::WorkersFailed(_) => &[ErrorAction::UseMainThread],
         }
     }
 }
