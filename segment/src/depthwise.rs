@@ -235,12 +235,8 @@ mod tests {
         let mut fast = vec![f32::NAN; planes * oh * ow];
         conv.run(&src, planes, height, width, &mut fast);
         let slow = reference(conv, &src, planes, height, width);
-        for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                "{conv:?} on {planes}×{height}×{width}, value {i}: {a} vs {b}"
-            );
-        }
+        let what = format!("{conv:?} on {planes}×{height}×{width}");
+        crate::testing::assert_all_close(&fast, &slow, 1e-4, &what);
     }
 
     #[test]

@@ -24,11 +24,15 @@
 //! its npm package by `cargo xtask setup` into `static/models/` (see `models/README.md`).
 
 pub mod depthwise;
+mod error;
 mod framing;
 pub mod model;
 pub mod person;
 mod runner;
+mod shape;
 pub mod stage;
+#[cfg(test)]
+mod testing;
 pub mod upsample;
 
 pub use model::{Layout, MaskModel, ModelError, PixelRange};

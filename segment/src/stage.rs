@@ -24,8 +24,10 @@ use filters::{
 use rten::Dimension;
 use rten_tensor::{AsView as _, Layout as _, NdTensorView, Tensor};
 
-use crate::model::{Layout, MAX_INPUT_SIDE, ModelError, PixelRange, shape_text};
+use crate::error::{MAX_INPUT_SIDE, ModelError};
+use crate::model::{Layout, PixelRange};
 use crate::runner::Runner;
+use crate::shape::shape_text;
 
 /// Longest side a dynamic-size input is given.
 pub const MAX_DYNAMIC_SIDE: u32 = 512;

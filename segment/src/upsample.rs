@@ -116,12 +116,8 @@ mod tests {
             let mut fast = vec![f32::NAN; planes_n * 4 * height * width];
             upsample_2x(&src, planes_n, height, width, &mut fast);
             let slow = reference(&src, planes_n, height, width);
-            for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
-                assert!(
-                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                    "{planes_n}×{height}×{width} at {i}: {a} vs {b}"
-                );
-            }
+            let what = format!("{planes_n}×{height}×{width}");
+            crate::testing::assert_all_close(&fast, &slow, 1e-5, &what);
         }
     }
 
