@@ -42,6 +42,10 @@ impl Activation {
     }
 }
 
+/// Largest kernel side, stride, dilation and padding taken (real models use a few): a model
+/// asking for more is left to rten, so its numbers cannot size this kernel's buffers.
+pub const MAX_WINDOW: usize = 64;
+
 /// One depthwise convolution: a `kernel[0] × kernel[1]` filter and a bias per channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Depthwise {
@@ -77,17 +81,23 @@ impl Depthwise {
             return None;
         }
         Some((
-            out(height, top + bottom, self.kernel[0], dy, sy)?,
-            out(width, left + right, self.kernel[1], dx, sx)?,
+            out(height, top.checked_add(bottom)?, self.kernel[0], dy, sy)?,
+            out(width, left.checked_add(right)?, self.kernel[1], dx, sx)?,
         ))
     }
 
-    /// Whether the filter's parts agree with each other (the loader checks this once).
+    /// Whether the filter's parts agree with each other and are within [`MAX_WINDOW`] (the
+    /// loader checks this once).
     pub fn is_consistent(&self) -> bool {
         let [kh, kw] = self.kernel;
-        kh > 0
-            && kw > 0
-            && self.strides.iter().chain(&self.dilations).all(|&v| v > 0)
+        let mut window = self
+            .kernel
+            .iter()
+            .chain(&self.strides)
+            .chain(&self.dilations);
+        self.channels > 0
+            && window.all(|&v| (1..=MAX_WINDOW).contains(&v))
+            && self.pads.iter().all(|&p| p <= MAX_WINDOW)
             && self.weights.len() == self.channels * kh * kw
             && self.bias.len() == self.channels
     }
@@ -283,5 +293,26 @@ mod tests {
         assert_eq!(c.output_size(0, 9), None);
         assert_eq!(c.output_size(5, 5), Some((1, 1)));
         assert!(c.is_consistent());
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_not_consistent() {
+        let fine = conv(2, [3, 3], [1, 1], [1, 1, 1, 1]);
+        assert!(fine.is_consistent());
+        let mut huge_pad = fine.clone();
+        huge_pad.pads = [1 << 40, 0, 0, 0];
+        let mut no_stride = fine.clone();
+        no_stride.strides = [0, 1];
+        let mut short_weights = fine.clone();
+        short_weights.weights.pop();
+        let no_channels = Depthwise {
+            channels: 0,
+            weights: Vec::new(),
+            bias: Vec::new(),
+            ..fine
+        };
+        for bad in [huge_pad, no_stride, short_weights, no_channels] {
+            assert!(!bad.is_consistent(), "{bad:?}");
+        }
     }
 }
