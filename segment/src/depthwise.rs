@@ -300,7 +300,7 @@ mod tests {
         let fine = conv(2, [3, 3], [1, 1], [1, 1, 1, 1]);
         assert!(fine.is_consistent());
         let mut huge_pad = fine.clone();
-        huge_pad.pads = [1 << 40, 0, 0, 0];
+        huge_pad.pads = [usize::MAX, 0, 0, 0];
         let mut no_stride = fine.clone();
         no_stride.strides = [0, 1];
         let mut short_weights = fine.clone();
