@@ -103,26 +103,29 @@ fn inferred_info(name: &str, model: &Model) -> ValueInfoProto {
     }
 }
 
+/// A float constant's values (`float_data`, or little-endian `raw_data`).
 pub(super) fn floats(t: &TensorProto) -> Option<Vec<f32>> {
-    if !t.float_data.is_empty() {
-        return Some(t.float_data.clone());
-    }
-    let raw = t.raw_data.as_ref()?.borrow();
-    (raw.len() % 4 == 0).then(|| {
-        raw.chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    })
+    values(&t.float_data, t, f32::from_le_bytes)
 }
 
+/// An int64 constant's values (`int64_data`, or little-endian `raw_data`).
 pub(super) fn ints(t: &TensorProto) -> Option<Vec<i64>> {
-    if !t.int64_data.is_empty() {
-        return Some(t.int64_data.clone());
+    values(&t.int64_data, t, i64::from_le_bytes)
+}
+
+/// `typed` if the writer used the typed field, else `t`'s raw bytes read `N` at a time.
+fn values<T: Clone, const N: usize>(
+    typed: &[T],
+    t: &TensorProto,
+    from_le_bytes: fn([u8; N]) -> T,
+) -> Option<Vec<T>> {
+    if !typed.is_empty() {
+        return Some(typed.to_vec());
     }
     let raw = t.raw_data.as_ref()?.borrow();
-    (raw.len() % 8 == 0).then(|| {
-        raw.chunks_exact(8)
-            .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")))
+    raw.len().is_multiple_of(N).then(|| {
+        raw.chunks_exact(N)
+            .map(|b| from_le_bytes(b.try_into().expect("chunks_exact gives N bytes")))
             .collect()
     })
 }
