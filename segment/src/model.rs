@@ -27,6 +27,59 @@ pub enum PixelRange {
     Byte,
 }
 
+impl PixelRange {
+    /// What a value in `[0, 1]` is multiplied by.
+    pub(crate) fn scale(self) -> f32 {
+        match self {
+            Self::Unit => 1.0,
+            Self::Byte => 255.0,
+        }
+    }
+}
+
+impl Layout {
+    /// The input tensor's shape for a `width × height` image.
+    pub(crate) fn shape(self, width: usize, height: usize) -> [usize; 4] {
+        match self {
+            Self::Nhwc => [1, height, width, 3],
+            Self::Nchw => [1, 3, height, width],
+        }
+    }
+}
+
+/// `rgb` (`pixels × 3` values in `[0, 1]`, interleaved as [`filters::Matte::prepare`] and
+/// `matte::downscale` make them) in a model's layout and range: `rgb` itself when that is
+/// already NHWC in `[0, 1]`, else rewritten into `staged`.
+pub(crate) fn model_input<'a>(
+    rgb: &'a [f32],
+    pixels: usize,
+    (layout, range): (Layout, PixelRange),
+    staged: &'a mut Vec<f32>,
+) -> &'a [f32] {
+    if layout == Layout::Nhwc && range == PixelRange::Unit {
+        return rgb;
+    }
+    let scale = range.scale();
+    staged.resize(pixels * 3, 0.0);
+    match layout {
+        Layout::Nhwc => {
+            for (s, &v) in staged.iter_mut().zip(rgb) {
+                *s = v * scale;
+            }
+        }
+        Layout::Nchw => {
+            let (r, rest) = staged.split_at_mut(pixels);
+            let (g, b) = rest.split_at_mut(pixels);
+            for (i, px) in rgb.chunks_exact(3).enumerate() {
+                r[i] = px[0] * scale;
+                g[i] = px[1] * scale;
+                b[i] = px[2] * scale;
+            }
+        }
+    }
+    staged
+}
+
 /// A loaded model with one RGB image input of fixed size and one 1-channel output of the
 /// same size (a probability per pixel, after any sigmoid).
 ///
@@ -125,36 +178,8 @@ impl MaskModel {
                 expected: n,
             });
         }
-        let scale = match self.range {
-            PixelRange::Unit => 1.0,
-            PixelRange::Byte => 255.0,
-        };
-        let data: &[f32] = if self.layout == Layout::Nhwc && self.range == PixelRange::Unit {
-            input
-        } else {
-            self.staged.resize(n * 3, 0.0);
-            match self.layout {
-                Layout::Nhwc => {
-                    for (s, &v) in self.staged.iter_mut().zip(input) {
-                        *s = v * scale;
-                    }
-                }
-                Layout::Nchw => {
-                    let (r, rest) = self.staged.split_at_mut(n);
-                    let (g, b) = rest.split_at_mut(n);
-                    for (i, px) in input.chunks_exact(3).enumerate() {
-                        r[i] = px[0] * scale;
-                        g[i] = px[1] * scale;
-                        b[i] = px[2] * scale;
-                    }
-                }
-            }
-            &self.staged
-        };
-        let shape = match self.layout {
-            Layout::Nhwc => [1, self.height, self.width, 3],
-            Layout::Nchw => [1, 3, self.height, self.width],
-        };
+        let data = model_input(input, n, (self.layout, self.range), &mut self.staged);
+        let shape = self.layout.shape(self.width, self.height);
         let view = NdTensorView::from_data(shape, data);
         let out = self.runner.run(view.into())?;
         let out: NdTensor<f32, 4> = out.try_into().map_err(|_| ModelError::OutputShape {

@@ -25,7 +25,7 @@ use rten::Dimension;
 use rten_tensor::{AsView as _, Layout as _, NdTensorView, Tensor};
 
 use crate::error::{MAX_INPUT_SIDE, ModelError};
-use crate::model::{Layout, PixelRange};
+use crate::model::{Layout, PixelRange, model_input};
 use crate::runner::Runner;
 use crate::shape::shape_text;
 
@@ -131,38 +131,13 @@ impl ModelStage {
         self.range = range;
     }
 
-    fn scale(&self) -> f32 {
-        match self.range {
-            PixelRange::Unit => 1.0,
-            PixelRange::Byte => 255.0,
-        }
-    }
-
     /// Runs the model on `rgb` (`w × h × 3` floats in `[0, 1]`, NHWC): its output's shape
     /// and values.
     fn infer(&mut self, rgb: &[f32], w: u32, h: u32) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
         let n = w as usize * h as usize;
-        let scale = self.scale();
-        self.staged.resize(n * 3, 0.0);
-        match self.layout {
-            Layout::Nhwc => {
-                for (s, &v) in self.staged.iter_mut().zip(rgb) {
-                    *s = v * scale;
-                }
-            }
-            Layout::Nchw => {
-                for (i, px) in rgb.chunks_exact(3).enumerate() {
-                    for (c, &v) in px.iter().enumerate() {
-                        self.staged[c * n + i] = v * scale;
-                    }
-                }
-            }
-        }
-        let shape = match self.layout {
-            Layout::Nhwc => [1, h as usize, w as usize, 3],
-            Layout::Nchw => [1, 3, h as usize, w as usize],
-        };
-        let view = NdTensorView::from_data(shape, &self.staged[..]);
+        let data = model_input(rgb, n, (self.layout, self.range), &mut self.staged);
+        let shape = self.layout.shape(w as usize, h as usize);
+        let view = NdTensorView::from_data(shape, data);
         let out = self.runner.run(view.into())?;
         let out: Tensor<f32> = out.try_into().map_err(|_| ModelError::OutputShape {
             shape: "(not a float tensor)".to_owned(),
@@ -182,7 +157,7 @@ impl ModelStage {
         let result = self.infer(&rgb, w, h);
         self.rgb = rgb;
         let (dims, data) = result?;
-        let scale = self.scale();
+        let scale = self.range.scale();
         let plane = |oh: usize, ow: usize, channels: usize, nchw: bool| Plane {
             data: &data,
             w: ow,
