@@ -26,6 +26,31 @@ fn mean_mask(w: u64, h: u64) -> Vec<u8> {
     onnx::conv_1x1(&[1, 3, 1, 1], vec![1.0 / 3.0; 3], &nchw, &mask)
 }
 
+/// `y = 255 − x`, NHWC of any height and width: right only when pixels are in `0..=255`.
+fn invert_nhwc() -> Vec<u8> {
+    let nhwc = [
+        Dim::Fixed(1),
+        Dim::Named("h"),
+        Dim::Named("w"),
+        Dim::Fixed(3),
+    ];
+    model(
+        &[Node {
+            op: "Sub",
+            inputs: &["k", "x"],
+            outputs: &["y"],
+            attrs: &[],
+        }],
+        &[Init {
+            name: "k",
+            dims: &[],
+            values: vec![255.0],
+        }],
+        ("x", &nhwc),
+        ("y", &nhwc),
+    )
+}
+
 tests! {
     fn a_1x1_convolution_that_swaps_r_and_b_gives_the_exact_pixels() {
         let (w, h) = (5, 4);
@@ -42,14 +67,7 @@ tests! {
     }
 
     fn a_dynamic_nhwc_model_in_byte_range_runs_at_the_frame_size() {
-        // y = 255 - x, on any height and width.
-        let nhwc = [Dim::Fixed(1), Dim::Named("h"), Dim::Named("w"), Dim::Fixed(3)];
-        let bytes = model(
-            &[Node { op: "Sub", inputs: &["k", "x"], outputs: &["y"], attrs: &[] }],
-            &[Init { name: "k", dims: &[], values: vec![255.0] }],
-            ("x", &nhwc),
-            ("y", &nhwc),
-        );
+        let bytes = invert_nhwc();
         let mut stage = ModelStage::load("invert.onnx", bytes, PixelRange::Byte).unwrap();
         for (w, h) in [(7, 3), (1, 1), (17, 5)] {
             assert_eq!(stage.input_size(w, h), (w, h));
@@ -147,14 +165,7 @@ tests! {
     }
 
     fn byte_range_is_a_setting_of_the_runner() {
-        // y = 255 - x: right only when the pixels are in 0..=255.
-        let nhwc = [Dim::Fixed(1), Dim::Named("h"), Dim::Named("w"), Dim::Fixed(3)];
-        let bytes = model(
-            &[Node { op: "Sub", inputs: &["k", "x"], outputs: &["y"], attrs: &[] }],
-            &[Init { name: "k", dims: &[], values: vec![255.0] }],
-            ("x", &nhwc),
-            ("y", &nhwc),
-        );
+        let bytes = invert_nhwc();
         let mut stage = ModelStage::load("invert.onnx", bytes, PixelRange::Unit).unwrap();
         let original = frame(3, 2);
         let mut out = original.clone();
